@@ -1,0 +1,1 @@
+"""Typer + Rich command line: thin commands over the services; domain errors become one clear line."""

@@ -1,0 +1,1 @@
+"""Pure domain code: no database, web, CLI or file-format imports (a test enforces this)."""

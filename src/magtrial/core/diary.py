@@ -1,0 +1,142 @@
+"""Diary entries and the rules for adding, correcting and voiding them.
+
+Entries are append-only versions. Version 1 is the original; a correction is a new version with a
+reason; a void is a version marked "entered in error" with a reason. Nothing is overwritten: the
+current entry for a day is simply its latest version, unless that version is a void.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from magtrial.errors import Conflict, DiaryError, NotFound
+
+
+class DoseTaken(StrEnum):
+    FULL = "full"
+    PARTIAL = "partial"
+    NONE = "none"
+
+
+class VersionKind(StrEnum):
+    ORIGINAL = "original"
+    CORRECTION = "correction"
+    VOID = "void"
+
+
+SIDE_EFFECTS = ("diarrhoea", "nausea", "abdominal-cramps", "flushing", "drowsiness", "muscle-weakness")
+SCORE_FIELDS = ("average_pain", "worst_pain", "sleep_interference")
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class DiaryValues:
+    average_pain: int
+    worst_pain: int
+    sleep_interference: int
+    dose_taken: DoseTaken = DoseTaken.FULL
+    side_effects: frozenset[str] = field(default_factory=frozenset)
+    side_effect_other: str = ""
+    rescue_medication: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name in SCORE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise DiaryError(f"{name.replace('_', ' ')} must be a whole number 0-10, got {value!r}")
+            if not 0 <= value <= 10:
+                raise DiaryError(f"{name.replace('_', ' ')} must be 0-10, got {value}")
+        if self.worst_pain < self.average_pain:
+            raise DiaryError(f"worst pain ({self.worst_pain}) cannot be lower than average pain ({self.average_pain})")
+        if not isinstance(self.dose_taken, DoseTaken):
+            try:
+                object.__setattr__(self, "dose_taken", DoseTaken(self.dose_taken))
+            except ValueError:
+                raise DiaryError(f"dose taken must be full, partial or none; got {self.dose_taken!r}") from None
+        unknown = set(self.side_effects) - set(SIDE_EFFECTS)
+        if unknown:
+            raise DiaryError(f"unknown side effect(s) {', '.join(sorted(unknown))}; known: {', '.join(SIDE_EFFECTS)} "
+                             "(describe anything else in 'other')")
+        object.__setattr__(self, "side_effects", frozenset(self.side_effects))
+        for name in ("side_effect_other", "rescue_medication", "note"):
+            if len(getattr(self, name)) > MAX_TEXT:
+                raise DiaryError(f"{name.replace('_', ' ')} is longer than {MAX_TEXT} characters")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "average_pain": self.average_pain,
+            "worst_pain": self.worst_pain,
+            "sleep_interference": self.sleep_interference,
+            "dose_taken": self.dose_taken.value,
+            "side_effects": sorted(self.side_effects),
+            "side_effect_other": self.side_effect_other,
+            "rescue_medication": self.rescue_medication,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> DiaryValues:
+        data = dict(data)
+        data["side_effects"] = frozenset(data.get("side_effects") or ())  # type: ignore[arg-type]
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DiaryVersion:
+    day: dt.date
+    version: int
+    kind: VersionKind
+    values: DiaryValues | None  # None for a void
+    recorded_at: dt.datetime  # UTC
+    recorded_by: str
+    late: bool = False
+    reason: str = ""
+
+
+def current_entries(versions: Iterable[DiaryVersion]) -> dict[dt.date, DiaryVersion]:
+    """The latest non-void version per day: the values analysis and reports use."""
+    latest: dict[dt.date, DiaryVersion] = {}
+    for v in versions:
+        if v.day not in latest or v.version > latest[v.day].version:
+            latest[v.day] = v
+    return {day: v for day, v in sorted(latest.items()) if v.kind is not VersionKind.VOID}
+
+
+def is_late(day: dt.date, recorded_at: dt.datetime, timezone: str, late_after_hours: int) -> bool:
+    """Late when recorded more than ``late_after_hours`` after the day ended in the participant's zone."""
+    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(timezone))
+    return recorded_at - end_of_day > dt.timedelta(hours=late_after_hours)
+
+
+def check_day(day: dt.date, now: dt.datetime, timezone: str, first_day: dt.date | None = None,
+              last_day: dt.date | None = None) -> None:
+    """Refuse future days (in the participant's zone) and days outside the trial calendar."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if day > today:
+        raise DiaryError(f"{day.isoformat()} is in the future (today is {today.isoformat()}); "
+                         "diary entries can only be made for today or earlier")
+    if first_day and day < first_day:
+        raise DiaryError(f"{day.isoformat()} is before the trial starts ({first_day.isoformat()})")
+    if last_day and day > last_day:
+        raise DiaryError(f"{day.isoformat()} is after the trial ends ({last_day.isoformat()})")
+
+
+def next_version(existing: list[DiaryVersion], day: dt.date, kind: VersionKind, reason: str) -> int:
+    """Check the version step is allowed and return its number; raises with the reason it is not."""
+    same_day = [v for v in existing if v.day == day]
+    latest = max(same_day, key=lambda v: v.version) if same_day else None
+    has_current = latest is not None and latest.kind is not VersionKind.VOID
+    if kind is VersionKind.ORIGINAL:
+        if has_current:
+            raise Conflict(f"there is already an entry for {day.isoformat()}; correct it (with a reason) instead")
+    else:
+        if not has_current:
+            raise NotFound(f"there is no current entry for {day.isoformat()} to {'correct' if kind is VersionKind.CORRECTION else 'void'}")
+        if not reason.strip():
+            raise DiaryError(f"a {kind.value} needs a reason")
+    return (latest.version + 1) if latest else 1

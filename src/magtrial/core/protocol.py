@@ -1,0 +1,243 @@
+"""The trial protocol: what is compared, how it is blinded and how the calendar is cut.
+
+A protocol is a frozen value; everything else (schedule, allocation, analysis) is derived from it.
+``Protocol.from_dict`` accepts the same keys a TOML protocol file uses, so a file, CLI flags and
+the web form all pass through one validator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from magtrial.errors import ProtocolError
+
+
+class Condition(StrEnum):
+    CRPS1 = "crps-1"
+    DIABETIC_NEUROPATHY = "painful-diabetic-neuropathy"
+    LOW_BACK_PAIN = "low-back-pain-neuropathic"
+    POST_HERPETIC = "post-herpetic-neuralgia"
+    CHEMO_NEUROPATHY = "chemotherapy-induced-neuropathy"
+    OTHER = "other"
+
+
+class Route(StrEnum):
+    ORAL = "oral"
+    CREAM = "transdermal-cream"
+    OIL = "transdermal-oil"
+    LOTION = "transdermal-lotion"
+    FOOT_SOAK = "foot-soak"
+    BATH = "bath"
+
+    @property
+    def transdermal(self) -> bool:
+        """Skin routes, whose uptake is unproven, so they never count toward the oral upper limit."""
+        return self is not Route.ORAL
+
+    @property
+    def blindable(self) -> bool:
+        """A soak smells and feels like Epsom salt; water does not, so it cannot be blinded."""
+        return self not in (Route.FOOT_SOAK, Route.BATH)
+
+
+class Comparator(StrEnum):
+    PLACEBO = "matched-placebo"
+    VEHICLE = "vehicle-cream"
+    NONE = "no-treatment"
+
+
+class Blinding(StrEnum):
+    BLINDED = "blinded"
+    OPEN = "open"
+
+
+class Design(StrEnum):
+    """How the order of the two arms is randomized.
+
+    ``paired``: every cycle is AB or BA, each drawn independently (2**cycles possible sequences).
+    ``counterbalanced``: one of ABBA... or BAAB... is drawn for the whole trial (2 sequences).
+    """
+
+    PAIRED = "paired"
+    COUNTERBALANCED = "counterbalanced"
+
+
+@dataclass(frozen=True)
+class Product:
+    """A magnesium product as the participant holds it.
+
+    ``elemental_mg_per_unit`` is what a label's Supplement Facts state. When only the salt mass is
+    known, give ``salt_mg_per_unit`` and the safety checker converts it with the salt table; the
+    two are never confused.
+    """
+
+    name: str
+    salt: str
+    route: Route = Route.ORAL
+    units_per_day: float = 1.0
+    elemental_mg_per_unit: float | None = None
+    salt_mg_per_unit: float | None = None
+    hydrate: str | None = None
+    doses_per_day: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ProtocolError("product name is empty")
+        if self.units_per_day <= 0:
+            raise ProtocolError(f"units per day must be positive, got {self.units_per_day}")
+        if self.doses_per_day < 1 or self.doses_per_day > 6:
+            raise ProtocolError(f"doses per day must be 1-6, got {self.doses_per_day}")
+        for label, value in (("elemental mg", self.elemental_mg_per_unit), ("salt mg", self.salt_mg_per_unit)):
+            if value is not None and value <= 0:
+                raise ProtocolError(f"{label} per unit must be positive, got {value}")
+        if self.route is Route.ORAL and self.elemental_mg_per_unit is None and self.salt_mg_per_unit is None:
+            raise ProtocolError(
+                "an oral product needs its elemental mg per unit (from the label) or its salt mg per unit"
+            )
+
+
+@dataclass(frozen=True)
+class Protocol:
+    condition: Condition
+    product: Product
+    comparator: Comparator = Comparator.PLACEBO
+    blinding: Blinding = Blinding.BLINDED
+    design: Design = Design.PAIRED
+    run_in_days: int = 7
+    period_days: int = 14
+    washout_days: int = 0
+    cycles: int = 4
+    carryover_days: int = 3
+    late_after_hours: int = 36
+    start_date: dt.date | None = None
+    timezone: str = "UTC"
+    primary_outcome: str = "average_pain"
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def n_periods(self) -> int:
+        return 2 * self.cycles
+
+    @property
+    def total_days(self) -> int:
+        return self.run_in_days + self.n_periods * self.period_days + (self.n_periods - 1) * self.washout_days
+
+    def with_changes(self, **changes: Any) -> Protocol:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Protocol:
+        """Build from plain keys (a TOML file's tables or a JSON body); errors name the bad key."""
+        data = dict(data)
+        product_data = data.pop("product", None)
+        if not isinstance(product_data, dict):
+            raise ProtocolError("protocol needs a [product] table with at least name and salt")
+        known_product = {f.name for f in dataclasses.fields(Product)}
+        unknown = set(product_data) - known_product
+        if unknown:
+            raise ProtocolError(f"unknown product key(s): {', '.join(sorted(unknown))}")
+        product_kwargs = dict(product_data)
+        if "route" in product_kwargs:
+            product_kwargs["route"] = _enum(Route, product_kwargs["route"], "product.route")
+        product = Product(**product_kwargs)
+        known = {f.name for f in dataclasses.fields(cls)} - {"product"}
+        unknown = set(data) - known
+        if unknown:
+            raise ProtocolError(f"unknown protocol key(s): {', '.join(sorted(unknown))}")
+        for key, enum in (("condition", Condition), ("comparator", Comparator), ("blinding", Blinding),
+                          ("design", Design)):
+            if key in data:
+                data[key] = _enum(enum, data[key], key)
+        if "condition" not in data:
+            raise ProtocolError(f"protocol needs a condition: one of {', '.join(c.value for c in Condition)}")
+        if isinstance(data.get("start_date"), str):
+            try:
+                data["start_date"] = dt.date.fromisoformat(data["start_date"])
+            except ValueError as exc:
+                raise ProtocolError(f"start_date must be YYYY-MM-DD, got {data['start_date']!r}") from exc
+        for key in ("run_in_days", "period_days", "washout_days", "cycles", "carryover_days", "late_after_hours"):
+            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
+                raise ProtocolError(f"{key} must be a whole number, got {data[key]!r}")
+        return cls(product=product, **data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON- and TOML-friendly keys; ``from_dict(to_dict())`` round-trips."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "product":
+                value = {k: (v.value if isinstance(v, StrEnum) else v)
+                         for k, v in dataclasses.asdict(self.product).items() if v is not None}
+            elif isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            elif value is None or (f.name == "extra" and not value):
+                continue
+            out[f.name] = value
+        return out
+
+
+def _enum(enum: type[StrEnum], value: Any, key: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise ProtocolError(f"{key} must be one of {', '.join(e.value for e in enum)}; got {value!r}") from None
+
+
+def validate(p: Protocol) -> None:
+    """Every rule a protocol must meet, each with a message a clinician can act on."""
+    if not 3 <= p.period_days <= 84:
+        raise ProtocolError(f"period length must be 3-84 days, got {p.period_days}")
+    if not 1 <= p.cycles <= 12:
+        raise ProtocolError(f"cycles must be 1-12, got {p.cycles}")
+    if not 0 <= p.washout_days < p.period_days:
+        raise ProtocolError(f"washout must be 0 or more days and shorter than a period ({p.period_days}), "
+                            f"got {p.washout_days}")
+    if not 0 <= p.run_in_days <= 56:
+        raise ProtocolError(f"run-in must be 0-56 days, got {p.run_in_days}")
+    if not 0 <= p.carryover_days <= p.period_days - 2:
+        raise ProtocolError(f"carry-over window must be 0 to {p.period_days - 2} days so at least two days "
+                            f"of each period count, got {p.carryover_days}")
+    if not 1 <= p.late_after_hours <= 24 * 14:
+        raise ProtocolError(f"late-entry threshold must be 1-336 hours, got {p.late_after_hours}")
+    if p.design is Design.COUNTERBALANCED and p.cycles % 2:
+        raise ProtocolError("a counterbalanced ABBA/BAAB design needs an even number of cycles")
+    try:
+        ZoneInfo(p.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProtocolError(f"unknown time zone {p.timezone!r}; use an IANA name such as Europe/London") from None
+    route = p.product.route
+    if p.comparator is Comparator.VEHICLE and not route.transdermal:
+        raise ProtocolError("a vehicle-cream comparator only fits a transdermal product; "
+                            "use matched-placebo for an oral product")
+    if p.comparator is Comparator.PLACEBO and route in (Route.FOOT_SOAK, Route.BATH):
+        raise ProtocolError("no matched placebo exists for a foot soak or bath; use no-treatment, open")
+    if p.blinding is Blinding.BLINDED:
+        if p.comparator is Comparator.NONE:
+            raise ProtocolError("a 'no treatment' comparator cannot be blinded: the participant knows when "
+                                "nothing is taken. Choose blinding = open, or a matched placebo")
+        if not route.blindable:
+            raise ProtocolError(f"a {route.value} cannot be blinded (Epsom salt is recognisable by feel and "
+                                "smell). Choose blinding = open")
+
+
+def blinding_limitations(p: Protocol) -> list[str]:
+    """Plain statements of what an open design cannot rule out, for reports and the CLI."""
+    notes = []
+    if p.blinding is Blinding.OPEN:
+        notes.append("Open design: the participant knows which arm is taken, so expectation (placebo "
+                     "response) can explain part of any difference.")
+    if p.product.route.transdermal:
+        notes.append("Transdermal magnesium: skin uptake is weakly supported (Groeber 2017), so a "
+                     "difference tests the whole regimen, not systemic magnesium.")
+    return notes
