@@ -27,6 +27,7 @@ class TrialRecord:
     status: str  # "active", "unblinded", "stopped"
     versions: tuple[DiaryVersion, ...] = ()
     allocation: Allocation | None = None
+    pack_sets: tuple[str, ...] = ()  # "X"/"Y" per period: which packs match, never which is magnesium
     unblinded_at: dt.datetime | None = None
     flags: tuple[str, ...] = ()  # e.g. safety flags raised for the clinician
     extra: dict[str, object] = field(default_factory=dict, compare=False)

@@ -1,0 +1,1 @@
+"""Benchmarks: each ``bench_*.py`` prints medians and ratios against its peer, measured in one run."""

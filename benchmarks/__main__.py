@@ -1,0 +1,13 @@
+"""Run every benchmark in turn: ``python -m benchmarks`` (or ``make bench``)."""
+
+import pathlib
+import runpy
+import sys
+
+here = pathlib.Path(__file__).parent
+only = sys.argv[1:]
+for script in sorted(here.glob("bench_*.py")):
+    if only and not any(name in script.stem for name in only):
+        continue
+    print(f"\n=== {script.stem} ===", flush=True)
+    runpy.run_path(str(script), run_name="__main__")
