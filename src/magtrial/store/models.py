@@ -1,0 +1,105 @@
+"""Tables. Diary rows and audit rows are insert-only; the sealed allocation sits in its own table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TrialRow(Base):
+    __tablename__ = "trials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    participant: Mapped[str] = mapped_column(String(100))
+    protocol: Mapped[str] = mapped_column(Text)  # canonical JSON of Protocol.to_dict()
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    commitment: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    unblinded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    flags: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of safety flags for the clinician
+    safety: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON safety profile and verdict at creation
+
+
+class SealedAllocationRow(Base):
+    """The secret: read only to unblind, to verify, or by the unblinded pharmacist role."""
+
+    __tablename__ = "sealed_allocations"
+
+    trial_id: Mapped[str] = mapped_column(ForeignKey("trials.id"), primary_key=True)
+    design: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[str] = mapped_column(Text)  # comma-separated arm names
+    salt: Mapped[str] = mapped_column(String(64))
+
+
+class DiaryVersionRow(Base):
+    __tablename__ = "diary_versions"
+    __table_args__ = (UniqueConstraint("trial_id", "day", "version", name="uq_diary_day_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trial_id: Mapped[str] = mapped_column(ForeignKey("trials.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    values: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of DiaryValues.as_dict()
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEventRow(Base):
+    """One link of the hash chain; every column except ``hash`` is covered by ``hash``."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    trial_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, stored as hashed
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    old: Mapped[str] = mapped_column(Text)  # canonical JSON
+    new: Mapped[str] = mapped_column(Text)  # canonical JSON
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reveals_allocation: Mapped[bool] = mapped_column(Boolean, default=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """Last link of the chain, so deleting the newest rows is detected too; locked while appending."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class EffectSummaryRow(Base):
+    """Per-trial likelihood of the effect, cached at unblinding so pooling never re-reads diaries."""
+
+    __tablename__ = "effect_summaries"
+
+    trial_id: Mapped[str] = mapped_column(ForeignKey("trials.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(40), primary_key=True)
+    method: Mapped[str] = mapped_column(String(40))
+    grid: Mapped[str] = mapped_column(Text)  # JSON list of floats
+    log_lik: Mapped[str] = mapped_column(Text)  # JSON list of floats
+    n_days: Mapped[int] = mapped_column(Integer)
+    condition: Mapped[str] = mapped_column(String(60))
+    route: Mapped[str] = mapped_column(String(40))
+    salt: Mapped[str] = mapped_column(String(60))
+    elemental_mg_per_day: Mapped[float | None] = mapped_column(Float, nullable=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
