@@ -7,6 +7,7 @@ import sqlalchemy.exc
 import typer
 from typer.core import TyperGroup
 
+from magtrial.cli.common import CliState
 from magtrial.errors import MagtrialError
 
 
@@ -17,16 +18,32 @@ class MagtrialGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except MagtrialError as exc:
-            raise click.ClickException(str(exc)) from exc
+            _fail(str(exc))
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise click.ClickException(f"database error: {reason}") from exc
+            _fail("database error: " + str(getattr(exc, "orig", None) or exc).splitlines()[0])
         except (OSError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    raise click.exceptions.Exit(1)
 
 
 app = typer.Typer(cls=MagtrialGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Randomized, blinded N-of-1 trials of magnesium for neuropathic pain.")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(None, "--db", envvar="MAGTRIAL_DATABASE_URL",
+                                  help="Database URL (default: one SQLite file in your data folder)."),
+    user: str | None = typer.Option(None, "--user", envvar="MAGTRIAL_USER", help="Who is acting (for the audit trail)."),
+    role: str | None = typer.Option(None, "--role", envvar="MAGTRIAL_ROLE",
+                                    help="patient, clinician (default) or pharmacist (unblinded)."),
+) -> None:
+    ctx.obj = CliState(database_url=db, user=user, role=role)
 
 
 def _register() -> None:
