@@ -1,0 +1,19 @@
+"""Per-person analysis of an N-of-1 trial (issue 5).
+
+    analyze(record, outcome="average_pain", mcid=1.0) -> AnalysisResult
+    AnalysisResult.effect / .summary / .text / .to_dict() / .effect_likelihood()
+
+Modules: ``data`` (record -> arrays), ``model`` (exact Bayesian AR(1)), ``randomization`` (exact
+test), ``result`` (``analyze``), ``text`` (plain-language wording).
+"""
+
+from magtrial.core.analysis.data import AnalysisData, Labels, Outcome, build_data
+from magtrial.core.analysis.model import EffectPosterior, Priors, Quadrature, fit_effect
+from magtrial.core.analysis.randomization import RandomizationTest, randomization_test
+from magtrial.core.analysis.result import RUN_IN_RELATIVE, AnalysisResult, EffectSummary, PeriodMean, analyze
+
+__all__ = [
+    "RUN_IN_RELATIVE", "AnalysisData", "AnalysisResult", "EffectPosterior", "EffectSummary", "Labels",
+    "Outcome", "PeriodMean", "Priors", "Quadrature", "RandomizationTest", "analyze", "build_data",
+    "fit_effect", "randomization_test",
+]

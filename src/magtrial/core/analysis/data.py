@@ -1,0 +1,144 @@
+"""From a ``TrialRecord`` to the arrays the model and the randomization test use.
+
+One row per *analysis day with a diary entry*: days in a period after its carry-over window
+(``DayPlan.counts_for_analysis``). Run-in, washout and carry-over days never enter the model; run-in
+days are kept aside for the "30 % of run-in pain" threshold. Missing days are simply absent: the
+model keeps the calendar day of each row, so gaps enter the AR(1) errors as ``rho ** gap``.
+
+Before unblinding the two groups are "pack set X" (the packs matching pack 1) and "pack set Y";
+after unblinding they are magnesium and comparator. The arrays are the same either way, only the
+labels differ, so a blinded analysis cannot leak an arm by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from magtrial.core.allocation import Arm
+from magtrial.core.diary import DoseTaken
+from magtrial.core.record import TrialRecord
+from magtrial.errors import ValidationError
+
+
+class Outcome(StrEnum):
+    AVERAGE_PAIN = "average_pain"
+    WORST_PAIN = "worst_pain"
+    SLEEP_INTERFERENCE = "sleep_interference"
+
+    @property
+    def label(self) -> str:
+        return {"average_pain": "average pain", "worst_pain": "worst pain",
+                "sleep_interference": "sleep interference"}[self.value]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names of the two groups; ``first`` is the group whose effect is ``first - second``."""
+
+    first: str
+    second: str
+    blinded: bool
+
+    @classmethod
+    def for_record(cls, record: TrialRecord) -> Labels:
+        if record.allocation is None:
+            return cls("pack set X", "pack set Y", True)
+        return cls("magnesium", "comparator", False)
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """Analysis days of one outcome.
+
+    Attributes
+    ----------
+    y : float array, the outcome (0-10).
+    day : int array, calendar day number from the trial start (strictly increasing).
+    first : bool array, True on days of the first group (magnesium, or pack set X when blinded).
+    period : int array, 1-based period (= pack) number.
+    full_dose : bool array, True when the full dose was taken that day.
+    group_of_period : per period, True when it belongs to the first group.
+    run_in : float array, the outcome on run-in days (for a relative threshold).
+    """
+
+    y: np.ndarray
+    day: np.ndarray
+    first: np.ndarray
+    period: np.ndarray
+    full_dose: np.ndarray
+    group_of_period: tuple[bool, ...]
+    run_in: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+    def subset(self, mask: np.ndarray) -> AnalysisData:
+        return AnalysisData(self.y[mask], self.day[mask], self.first[mask], self.period[mask],
+                            self.full_dose[mask], self.group_of_period, self.run_in)
+
+
+def group_of_periods(record: TrialRecord) -> tuple[bool, ...]:
+    """Per period, whether it belongs to the first group (magnesium, or pack set X when blinded)."""
+    if record.allocation is not None:
+        return tuple(arm is Arm.MAGNESIUM for arm in record.allocation.sequence)
+    sets = record.pack_sets
+    if len(sets) != record.protocol.n_periods:
+        raise ValidationError(f"the record has {len(sets)} pack sets for {record.protocol.n_periods} "
+                              "periods; a blinded analysis needs the pack set (X/Y) of every pack")
+    return tuple(s == "X" for s in sets)
+
+
+def build_data(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAIN) -> AnalysisData:
+    """Collect analysis days of ``outcome`` from the record's current diary entries."""
+    outcome = _outcome(outcome)
+    groups = group_of_periods(record)
+    entries = record.current()
+    start = record.start_date
+    y, day, first, period, full, run_in = [], [], [], [], [], []
+    for plan in record.schedule.days():
+        entry = entries.get(plan.date)
+        if entry is None or entry.values is None:
+            continue
+        value = float(getattr(entry.values, outcome.value))
+        if plan.kind.value == "run-in":
+            run_in.append(value)
+        if not plan.counts_for_analysis or plan.period is None:
+            continue
+        y.append(value)
+        day.append((plan.date - start).days)
+        first.append(groups[plan.period - 1])
+        period.append(plan.period)
+        full.append(entry.values.dose_taken is DoseTaken.FULL)
+    return AnalysisData(np.asarray(y, float), np.asarray(day, int), np.asarray(first, bool),
+                        np.asarray(period, int), np.asarray(full, bool), groups, np.asarray(run_in, float))
+
+
+def check_data(data: AnalysisData, labels: Labels, what: str = "the analysis") -> None:
+    """Refuse data the model cannot say anything sensible about, with the reason and the fix."""
+    n_first, n_second = int(data.first.sum()), int((~data.first).sum())
+    if data.n < 6:
+        raise ValidationError(f"{what} needs at least 6 diary days that count for analysis; this trial has "
+                              f"{data.n}. Keep filling in the diary (run-in, washout and the first days of "
+                              "each period do not count).")
+    for name, count in ((labels.first, n_first), (labels.second, n_second)):
+        if count == 0:
+            raise ValidationError(f"{what}: no analysis day on {name} has a diary entry yet, so the two "
+                                  "groups cannot be compared. Wait until both have been taken.")
+        if count < 2:
+            raise ValidationError(f"{what}: only {count} analysis day on {name}; at least 2 per group are "
+                                  "needed to compare them.")
+    if np.ptp(data.y) == 0:
+        raise ValidationError(f"{what}: every analysis day has the same value ({data.y[0]:g}), so there is "
+                              "no day-to-day variation to estimate an effect from.")
+
+
+def _outcome(outcome: Outcome | str) -> Outcome:
+    try:
+        return Outcome(outcome)
+    except ValueError:
+        raise ValidationError(f"outcome must be one of {', '.join(o.value for o in Outcome)}; "
+                              f"got {outcome!r}") from None

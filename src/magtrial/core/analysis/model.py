@@ -1,0 +1,283 @@
+"""Exact Bayesian AR(1) model of one person's daily scores, integrated without MCMC.
+
+Model
+-----
+For analysis day ``i`` (calendar day ``t_i``, group indicator ``x_i`` = +1/2 on the first group,
+i.e. magnesium or pack set X, and -1/2 on the other)::
+
+    y_i = level + beta * x_i + drift * (t_i - mean t) / 7 + u_period(i) + e_i
+    e   ~ stationary AR(1) over calendar days: Var e_i = sigma**2, Corr(e_i, e_j) = rho ** |t_i - t_j|
+
+so a missing day is a gap ``dt`` whose transition is ``rho ** dt`` (the exact AR(1) likelihood for
+irregular times). ``beta`` is the mean difference first group minus second (negative = less pain).
+
+Priors (weakly informative on the 0-10 scale, all independent)::
+
+    beta    ~ N(0, 2.5**2)             a 5-point effect either way is already extreme
+    level   ~ N(5, 5**2)
+    drift   ~ N(0, 0.25**2) per week   optional (default on)
+    u_p     ~ N(0, tau**2)             optional period random effects (default off)
+    tau     ~ half-normal(scale 1)
+    sigma   ~ half-normal(scale 3)     the SD of a 0-10 score cannot exceed 5
+    (rho + 1) / 2 ~ Beta(2, 2)         density (3/4)(1 - rho**2): keeps away from the unit-root edges
+
+Integration
+-----------
+Given (rho, sigma, tau) the model is Gaussian-linear in (level, beta, drift, u): whitening by the
+AR(1) transition makes the errors iid, and the coefficients integrate out in closed form (marginal
+likelihood and a normal conditional posterior of beta). The remaining parameters are integrated by
+deterministic quadrature: Gauss-Legendre in rho on an interval found by a coarse first pass,
+Gauss-Hermite in log sigma centred at each rho's GLS scale, Gauss-Legendre in tau. The posterior of
+beta is then a finite mixture of normals; means, quantiles (root-finding on the mixture CDF) and
+tail probabilities are exact up to quadrature error (< 0.001 points in tests). No random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import betaln, logsumexp, ndtr
+
+from magtrial.core.likelihood import EffectLikelihood
+from magtrial.errors import ValidationError
+
+_LOG2PI = float(np.log(2 * np.pi))
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Prior settings (NRS points); see the module docstring for the model."""
+
+    effect_sd: float = 2.5
+    level_mean: float = 5.0
+    level_sd: float = 5.0
+    drift_sd: float = 0.25  # points per week
+    sigma_scale: float = 3.0  # half-normal
+    rho_beta: float = 2.0  # (rho + 1)/2 ~ Beta(a, a)
+    period_sd_scale: float = 1.0  # half-normal on tau
+
+
+@dataclass(frozen=True)
+class Quadrature:
+    """Numbers of nodes; ``doubled()`` is used to show the answer does not depend on them."""
+
+    rho_coarse: int = 40
+    rho: int = 40
+    sigma: int = 16
+    tau: int = 12
+
+    def doubled(self) -> Quadrature:
+        return Quadrature(2 * self.rho_coarse, 2 * self.rho, 2 * self.sigma, 2 * self.tau)
+
+
+@dataclass(frozen=True)
+class EffectPosterior:
+    """Posterior of beta as a mixture of normals ``sum_k w_k N(means_k, sds_k**2)``."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    sds: np.ndarray
+    prior_sd: float
+    log_evidence: float
+    rho_mean: float
+    sigma_mean: float
+    tau_mean: float | None
+    n_days: int
+    _cache: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def mean(self) -> float:
+        return float(self.weights @ self.means)
+
+    @property
+    def sd(self) -> float:
+        second = float(self.weights @ (self.sds**2 + self.means**2))
+        return float(np.sqrt(max(second - self.mean**2, 0.0)))
+
+    def cdf(self, x: float) -> float:
+        """P(beta <= x | data)."""
+        return float(self.weights @ ndtr((x - self.means) / self.sds))
+
+    def quantile(self, q: float) -> float:
+        """Root of the mixture CDF (absolute accuracy 1e-7)."""
+        if not 0 < q < 1:
+            raise ValueError("q must be in (0, 1)")
+        lo = float(np.min(self.means - 12 * self.sds))
+        hi = float(np.max(self.means + 12 * self.sds))
+        return float(brentq(lambda x: self.cdf(x) - q, lo, hi, xtol=1e-7))
+
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        tail = (1 - level) / 2
+        return self.quantile(tail), self.quantile(1 - tail)
+
+    def effect_likelihood(self, n: int = 401) -> EffectLikelihood:
+        """log p(data | beta), nuisance parameters integrated out, beta's own prior divided out.
+
+        Exact because beta's normal prior is independent of everything else:
+        p(data | beta) = p(beta | data) p(data) / p(beta); the posterior density is the mixture.
+        """
+        prec_post = 1.0 / self.sd**2
+        prec_lik = max(prec_post - 1.0 / self.prior_sd**2, 1e-4)
+        centre = self.mean * prec_post / prec_lik
+        half = 10.0 / np.sqrt(prec_lik)
+        grid = np.linspace(max(centre - half, -20.0), min(centre + half, 20.0), n)
+        z = (grid[:, None] - self.means) / self.sds
+        log_post = logsumexp(-0.5 * z**2 - np.log(self.sds), b=self.weights, axis=1)
+        log_prior = -0.5 * (grid / self.prior_sd) ** 2 - np.log(self.prior_sd)
+        return EffectLikelihood(grid, log_post - log_prior + self.log_evidence)
+
+
+def fit_effect(y: np.ndarray, day: np.ndarray, first: np.ndarray, period: np.ndarray | None = None, *,
+               drift: bool = True, period_effects: bool = False, priors: Priors = Priors(),
+               quadrature: Quadrature = Quadrature()) -> EffectPosterior:
+    """Posterior of the effect ``beta`` (first group minus second) under the AR(1) model above.
+
+    Parameters
+    ----------
+    y : outcome per analysis day.
+    day : calendar day number per row, strictly increasing (gaps allowed).
+    first : True on days of the first group (magnesium, or pack set X when blinded).
+    period : period number per row; needed when ``period_effects``.
+    drift, period_effects : include a linear drift / period random effects.
+    priors, quadrature : prior settings and node counts.
+
+    Returns
+    -------
+    EffectPosterior : mixture-of-normals posterior of beta, with ``effect_likelihood()``.
+    """
+    y = np.asarray(y, float)
+    day = np.asarray(day, float)
+    first = np.asarray(first, bool)
+    if y.ndim != 1 or y.shape != day.shape or y.shape != first.shape:
+        raise ValidationError("y, day and group must be 1-D arrays of the same length")
+    if y.size < 4 or np.any(np.diff(day) <= 0):
+        raise ValidationError("the model needs at least 4 days in strictly increasing calendar order")
+    design = _design(y, day, first, period, drift, period_effects, priors)
+    q = quadrature
+    tau_nodes, tau_logw = _tau_nodes(design.n_random, q.tau, priors.period_sd_scale)
+    rho_c, rho_cw = _legendre(-1.0, 1.0, q.rho_coarse)
+    coarse = _evaluate(design, rho_c, tau_nodes, tau_logw, q.sigma, priors)
+    per_rho = logsumexp(coarse.logw.reshape(rho_c.size, -1), axis=1)  # no rho quadrature weight yet
+    keep = np.flatnonzero(per_rho > per_rho.max() - 30.0)
+    a = -1.0 if keep[0] == 0 else float(rho_c[keep[0] - 1])
+    b = 1.0 if keep[-1] == rho_c.size - 1 else float(rho_c[keep[-1] + 1])
+    rho, rho_w = _legendre(a, b, q.rho)
+    fine = _evaluate(design, rho, tau_nodes, tau_logw, q.sigma, priors)
+    logw = fine.logw + np.log(rho_w)[:, None, None]
+    log_evidence = float(logsumexp(logw))
+    w = np.exp(logw - log_evidence)
+    sel = w > 1e-14 * w.max()
+    weights = w[sel] / w[sel].sum()
+    rho_full = np.broadcast_to(rho[:, None, None], w.shape)[sel]
+    tau_full = np.broadcast_to(tau_nodes[None, None, :], w.shape)[sel]
+    return EffectPosterior(
+        weights=weights, means=fine.mean[sel], sds=np.sqrt(fine.var[sel]), prior_sd=priors.effect_sd,
+        log_evidence=log_evidence, rho_mean=float(weights @ rho_full),
+        sigma_mean=float(weights @ fine.sigma[sel]),
+        tau_mean=float(weights @ tau_full) if design.n_random else None, n_days=int(y.size))
+
+
+@dataclass(frozen=True)
+class _Design:
+    y: np.ndarray
+    day: np.ndarray
+    a: np.ndarray  # n x P design: level, group (+-1/2), [drift], [period indicators]
+    prior_mean: np.ndarray
+    prior_var: np.ndarray  # fixed part; period entries filled with tau**2 per node
+    n_fixed: int
+    n_random: int
+
+
+def _design(y, day, first, period, drift, period_effects, priors: Priors) -> _Design:
+    cols = [np.ones_like(y), np.where(first, 0.5, -0.5)]
+    mean, var = [priors.level_mean, 0.0], [priors.level_sd**2, priors.effect_sd**2]
+    if drift:
+        cols.append((day - day.mean()) / 7.0)
+        mean.append(0.0)
+        var.append(priors.drift_sd**2)
+    n_random = 0
+    if period_effects:
+        if period is None:
+            raise ValidationError("period effects need the period of each day")
+        period = np.asarray(period)
+        levels = np.unique(period)
+        cols.extend((period == p).astype(float) for p in levels)
+        n_random = levels.size
+        mean.extend([0.0] * n_random)
+        var.extend([1.0] * n_random)
+    return _Design(y, day, np.column_stack(cols), np.array(mean), np.array(var), len(cols) - n_random,
+                   n_random)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    logw: np.ndarray  # (R, S, T): log prior x likelihood x quadrature weight (rho weight excluded)
+    mean: np.ndarray  # conditional posterior mean of beta
+    var: np.ndarray
+    sigma: np.ndarray
+
+
+def _legendre(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.legendre.leggauss(n)
+    return a + (b - a) * (x + 1) / 2, w * (b - a) / 2
+
+
+def _tau_nodes(n_random: int, n: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    if not n_random:
+        return np.zeros(1), np.zeros(1)
+    tau, w = _legendre(0.0, 4.5 * scale, n)
+    log_prior = np.log(2.0) - 0.5 * _LOG2PI - np.log(scale) - 0.5 * (tau / scale) ** 2
+    return tau, np.log(w) + log_prior
+
+
+def _evaluate(d: _Design, rho: np.ndarray, tau: np.ndarray, tau_logw: np.ndarray, n_sigma: int,
+              priors: Priors) -> _Grid:
+    """Closed-form coefficient integrals at every (rho, sigma, tau) node, batched."""
+    n, p, pf = d.y.size, d.a.shape[1], d.n_fixed
+    gap = np.diff(d.day)
+    phi = np.power(rho[:, None], gap[None, :])  # (R, n-1); integer gaps, so negative rho is fine
+    s = np.sqrt(1.0 - phi**2)
+    a_w = np.concatenate([np.broadcast_to(d.a[:1], (rho.size, 1, p)),
+                          (d.a[1:] - phi[..., None] * d.a[:-1]) / s[..., None]], axis=1)
+    y_w = np.concatenate([np.broadcast_to(d.y[:1], (rho.size, 1)), (d.y[1:] - phi * d.y[:-1]) / s], axis=1)
+    log_jac = -np.log(s).sum(axis=1)  # (R,)
+    g = np.einsum("rnp,rnq->rpq", a_w, a_w)
+    bvec = np.einsum("rnp,rn->rp", a_w, y_w)
+    c = np.einsum("rn,rn->r", y_w, y_w)
+    # GLS residual scale of the fixed part centres the sigma nodes for each rho.
+    gf = g[:, :pf, :pf] + 1e-9 * np.eye(pf)
+    rss = c - np.einsum("rp,rp->r", bvec[:, :pf], np.linalg.solve(gf, bvec[:, :pf, None])[..., 0])
+    sig_hat = np.sqrt(np.maximum(rss, 1e-6 * n) / max(n - pf, 1))
+    width = 1.4 / np.sqrt(2.0 * max(n - pf, 2))
+    xi, wh = np.polynomial.hermite.hermgauss(n_sigma)
+    log_sigma = np.log(sig_hat)[:, None] + np.sqrt(2.0) * width * xi[None, :]  # (R, S)
+    sigma = np.exp(log_sigma)
+    sig_logw = (np.log(wh) + xi**2 + np.log(np.sqrt(2.0) * width))[None, :] + log_sigma \
+        + np.log(2.0) - 0.5 * _LOG2PI - np.log(priors.sigma_scale) - 0.5 * (sigma / priors.sigma_scale) ** 2
+    u = (rho + 1) / 2
+    k = priors.rho_beta
+    rho_logp = (k - 1) * np.log(u * (1 - u)) - betaln(k, k) - np.log(2.0)
+
+    var = np.broadcast_to(d.prior_var, (tau.size, p)).copy()  # (T, P)
+    if d.n_random:
+        var[:, pf:] = np.maximum(tau[:, None] ** 2, 1e-12)
+    inv_var = 1.0 / var
+    s2 = sigma[:, :, None, None, None] ** 2  # (R, S, 1, 1, 1)
+    lam = g[:, None, None] / s2 + inv_var[None, None, :, :, None] * np.eye(p)  # (R, S, T, P, P)
+    h = bvec[:, None, None, :] / s2[..., 0] + (d.prior_mean * inv_var)[None, None]  # (R, S, T, P)
+    rhs = np.zeros(h.shape + (2,))
+    rhs[..., 0] = h
+    rhs[..., 1, 1] = 1.0
+    sol = np.linalg.solve(lam, rhs)
+    mu = sol[..., 0]
+    _, logdet = np.linalg.slogdet(lam)
+    quad = c[:, None, None] / s2[..., 0, 0] + (d.prior_mean**2 * inv_var).sum(-1)[None, None] \
+        - np.einsum("rstp,rstp->rst", h, mu)
+    log_ml = (-0.5 * n * _LOG2PI - n * log_sigma[:, :, None] + log_jac[:, None, None]
+              - 0.5 * np.log(var).sum(-1)[None, None] - 0.5 * logdet - 0.5 * quad)
+    logw = log_ml + rho_logp[:, None, None] + sig_logw[:, :, None] + tau_logw[None, None, :]
+    return _Grid(logw=logw, mean=mu[..., 1], var=sol[..., 1, 1],
+                 sigma=np.broadcast_to(sigma[:, :, None], logw.shape))
+

@@ -1,0 +1,97 @@
+"""Plain-language wording of an analysis result, careful never to overstate.
+
+Rules: describe the diary ("in your diary, pain was on average ... lower on ... packs"), give the
+probabilities as probabilities, state the randomization test's floor, and end with what the result
+is not (proof). While blinded, only "pack set X" and "pack set Y" appear: no arm names at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from magtrial.core.analysis.result import AnalysisResult, EffectSummary
+
+
+def _pct(p: float) -> str:
+    if p < 0.01:
+        return "under 1%"
+    if p > 0.99:
+        return "over 99%"
+    return f"{100 * p:.0f}%"
+
+
+def _pts(x: float) -> str:
+    x = abs(x)
+    return f"{x:.1f} point" + ("" if round(x, 1) == 1.0 else "s")
+
+
+def _direction(e: EffectSummary, first: str, second: str) -> str:
+    if abs(e.mean) < 0.05:
+        return f"about the same on {first} as on {second}"
+    word = "lower" if e.mean < 0 else "higher"
+    return f"on average {_pts(e.mean)} {word} on {first} than on {second}"
+
+
+def plain_text(r: AnalysisResult) -> str:
+    e, lab, what = r.effect, r.labels, r.outcome.label
+    first, second = lab.first, lab.second
+    if not lab.blinded:
+        first, second = "magnesium packs", "comparator packs"
+    mcid = _pts(r.mcid)
+    parts = [
+        f"In your diary, {what} was {_direction(e, first, second)} "
+        f"(95% credible interval for the difference: {e.lower:+.1f} to {e.upper:+.1f} points, "
+        f"from {e.n_days} days that count).",
+    ]
+    if lab.blinded:
+        parts.append(
+            f"Given your diary and the model, the probability that {what} is lower on {first} is "
+            f"{_pct(e.p_lower)}; that it is at least {mcid} lower on {first} is {_pct(e.p_mcid)}; that it is "
+            f"at least {mcid} lower on {second} is {_pct(e.p_harm)}. The packs are still blinded: this does "
+            "not say which set held which product.")
+    else:
+        parts.append(
+            f"Given your diary and the model, the probability of any benefit (lower {what} on magnesium) "
+            f"is {_pct(e.p_lower)}; of a benefit of at least {mcid} it is {_pct(e.p_mcid)}; of a worsening "
+            f"of at least {mcid} it is {_pct(e.p_harm)}.")
+    if r.full_dose is not None:
+        f = r.full_dose
+        parts.append(f"Counting only days with the full dose ({f.n_days} days), the difference was "
+                     f"{f.mean:+.1f} points ({f.lower:+.1f} to {f.upper:+.1f}).")
+    t = r.randomization
+    parts.append(f"An exact randomization test gave a one-sided p-value of {t.p_lower:.3g}; with this design "
+                 f"it cannot go below {t.min_p_lower:.3g}, so on its own it can only ever be weak evidence.")
+    parts.append("This describes your own data during this trial, not proof that the treatment works or does "
+                 "not work; discuss it with your clinician before changing anything.")
+    return " ".join(parts)
+
+
+def summary_rows(r: AnalysisResult) -> list[dict[str, Any]]:
+    e, lab = r.effect, r.labels
+    diff = f"{lab.first} minus {lab.second}"
+    rows: list[tuple[str, float | int | None, str]] = [
+        (f"Mean difference ({diff}), points", e.mean, f"{e.mean:+.2f}"),
+        ("95% credible interval, lower", e.lower, f"{e.lower:+.2f}"),
+        ("95% credible interval, upper", e.upper, f"{e.upper:+.2f}"),
+        (f"P(lower on {lab.first})", e.p_lower, f"{e.p_lower:.3f}"),
+        (f"P(at least {r.mcid:.2g} lower on {lab.first})", e.p_mcid, f"{e.p_mcid:.3f}"),
+        (f"P(at least {r.mcid:.2g} higher on {lab.first})", e.p_harm, f"{e.p_harm:.3f}"),
+        ("Threshold (MCID), points", r.mcid, f"{r.mcid:.2f} ({r.mcid_rule})"),
+        (f"Mean on {lab.first}", r.group_means[0], f"{r.group_means[0]:.2f}"),
+        (f"Mean on {lab.second}", r.group_means[1], f"{r.group_means[1]:.2f}"),
+        ("Analysis days", e.n_days, str(e.n_days)),
+        ("Day-to-day autocorrelation (posterior mean)", e.rho, f"{e.rho:.2f}"),
+        ("Residual SD (posterior mean), points", e.sigma, f"{e.sigma:.2f}"),
+    ]
+    f = r.full_dose
+    if f is not None:
+        rows += [("Full-dose days only: mean difference", f.mean, f"{f.mean:+.2f}"),
+                 ("Full-dose days only: 95% interval, lower", f.lower, f"{f.lower:+.2f}"),
+                 ("Full-dose days only: 95% interval, upper", f.upper, f"{f.upper:+.2f}")]
+    t = r.randomization
+    rows += [("Randomization test, one-sided p", t.p_lower, f"{t.p_lower:.4f}"),
+             ("Randomization test, two-sided p", t.p_two_sided, f"{t.p_two_sided:.4f}"),
+             ("Smallest attainable one-sided p", t.min_p_lower,
+              f"{t.min_p_lower:.4f} ({t.n_sequences} possible orders)")]
+    return [{"quantity": q, "value": v, "display": d} for q, v, d in rows]
