@@ -1,0 +1,141 @@
+"""Shared fixtures: a real SQLite file per test, and a real PostgreSQL server for the storage suite.
+
+The PostgreSQL server is started once per test session with ``initdb``/``postgres`` in a temporary
+directory (as the unprivileged ``postgres`` user when the tests run as root, since PostgreSQL
+refuses to run as root), listens only on a Unix socket there, and is removed afterwards. Each
+test gets a fresh database on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from magtrial.service import Actor, Role, TrialService
+from magtrial.store.db import Database
+from tests.helpers import sample_protocol
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
+        if not (initdb and postgres):
+            raise RuntimeError("PostgreSQL server binaries (initdb, postgres) not found; .ci/run installs them")
+        self.root = Path(tempfile.mkdtemp(prefix="magtrial-pg-"))
+        self.data, self.socket = self.root / "data", self.root / "sock"
+        self.socket.mkdir()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            user = pwd.getpwnam("postgres")
+            os.chmod(self.root, 0o755)
+            for path in (self.root, self.socket):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        self._run([initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                  check=True)
+        cmd = [postgres, "-D", str(self.data), "-k", str(self.socket), "-c", "listen_addresses=",
+               "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=50"]
+        self.log = self.root / "postgres.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(self._wrap(cmd), stdout=log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+        self._counter = itertools.count()
+
+    def _wrap(self, cmd: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if self.as_root else cmd
+
+    def _run(self, cmd: list[str], check: bool) -> None:
+        done = subprocess.run(self._wrap(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if check and done.returncode:
+            raise RuntimeError(f"{cmd[0]} failed: {done.stdout.decode(errors='replace')[-500:]}")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@/{database}?host={self.socket}"
+
+    def _wait_ready(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(host=str(self.socket), user="postgres", dbname="postgres").close()
+                return
+            except psycopg.OperationalError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    tail = self.log.read_text(errors="replace")[-500:]
+                    raise RuntimeError(f"PostgreSQL did not start: {tail}") from None
+                time.sleep(0.1)
+
+    def fresh_database(self) -> str:
+        import psycopg
+
+        name = f"magtrial_test_{next(self._counter)}"
+        with psycopg.connect(host=str(self.socket), user="postgres", dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'magtrial.sqlite3'}")
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The storage suite runs on both backends: a SQLite file and a real PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'magtrial.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_server").fresh_database()
+    database = Database(url)
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clinician(db: Database) -> TrialService:
+    return TrialService(db, Actor("dr-lee", Role.CLINICIAN))
+
+
+@pytest.fixture
+def running_trial(clinician: TrialService):  # type: ignore[no-untyped-def]
+    """A trial that started 10 days ago, so today and recent days can take diary entries."""
+    start = dt.date.today() - dt.timedelta(days=10)
+    return clinician.create_trial(sample_protocol(), "P-001", start_date=start)
