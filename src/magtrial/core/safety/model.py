@@ -1,0 +1,230 @@
+"""The values the safety checker reasons about: who takes magnesium, with what, and what it found.
+
+Everything here is a frozen value validated on construction, so a bad age or eGFR is refused
+with a message a person can act on before any rule runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from magtrial.errors import SafetyInputError
+
+
+class Level(StrEnum):
+    """How serious a finding is, mildest first; the report's verdict is the most serious one.
+
+    ``stop`` sits above ``blocked``: a blocked regimen must not start, while ``stop`` means a
+    symptom of magnesium toxicity was reported during a trial and the person should stop and
+    seek care now.
+    """
+
+    OK = "ok"
+    CAUTION = "caution"
+    NEEDS_CLINICIAN = "needs-clinician"
+    BLOCKED = "blocked"
+    STOP = "stop-seek-care"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank >= other.rank
+
+
+_RANKS = {level: rank for rank, level in enumerate(Level)}
+
+
+class Jurisdiction(StrEnum):
+    """Whose upper limit applies: US/IOM (350 mg/day adults) or EU/EFSA (250 mg/day adults)."""
+
+    US = "US"
+    EU = "EU"
+
+
+def as_jurisdiction(value: Jurisdiction | str) -> Jurisdiction:
+    try:
+        return Jurisdiction(str(value).upper())
+    except ValueError:
+        raise SafetyInputError(f"jurisdiction must be one of {', '.join(j.value for j in Jurisdiction)}; "
+                               f"got {value!r}") from None
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    UNSPECIFIED = "unspecified"
+
+
+MAX_AGE = 120
+MAX_EGFR = 200  # mL/min/1.73 m²; measured values above this are almost certainly typos
+
+
+@dataclass(frozen=True)
+class Person:
+    """The facts about a person that change which magnesium rules apply.
+
+    ``egfr`` is None when unknown; ``conditions`` are free names matched against the condition
+    table (unknown ones become a finding, not an error, since people describe illness freely).
+    """
+
+    age: float
+    sex: Sex = Sex.UNSPECIFIED
+    pregnant: bool = False
+    lactating: bool = False
+    egfr: float | None = None
+    dialysis: bool = False
+    conditions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.age, bool) or not isinstance(self.age, int | float):
+            raise SafetyInputError(f"age must be a number of years, got {self.age!r}")
+        if not 0 <= self.age <= MAX_AGE:
+            raise SafetyInputError(f"age must be 0-{MAX_AGE} years, got {self.age}")
+        if not isinstance(self.sex, Sex):
+            try:
+                object.__setattr__(self, "sex", Sex(str(self.sex).lower()))
+            except ValueError:
+                raise SafetyInputError(f"sex must be one of {', '.join(s.value for s in Sex)}; "
+                                       f"got {self.sex!r}") from None
+        if self.egfr is not None:
+            if isinstance(self.egfr, bool) or not isinstance(self.egfr, int | float):
+                raise SafetyInputError(f"eGFR must be a number in mL/min/1.73 m², got {self.egfr!r}")
+            if not 0 <= self.egfr <= MAX_EGFR:
+                raise SafetyInputError(f"eGFR must be 0-{MAX_EGFR} mL/min/1.73 m², got {self.egfr}; "
+                                       "check the lab report's value and unit")
+        for name in ("pregnant", "lactating", "dialysis"):
+            if not isinstance(getattr(self, name), bool):
+                raise SafetyInputError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if (self.pregnant or self.lactating) and self.sex is Sex.MALE:
+            raise SafetyInputError("pregnant or lactating was set for sex = male; check the person's details")
+        if isinstance(self.conditions, str):
+            object.__setattr__(self, "conditions", (self.conditions,))
+        object.__setattr__(self, "conditions", tuple(c.strip() for c in self.conditions if c.strip()))
+
+
+@dataclass(frozen=True)
+class Medication:
+    """A medicine the person takes, and at which clock times (empty when taken as needed)."""
+
+    name: str
+    times: tuple[dt.time, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise SafetyInputError("a medication needs a name")
+        object.__setattr__(self, "times", tuple(sorted(set(self.times))))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the checker noticed, with the rule that said so and that rule's source.
+
+    ``day`` and ``period`` locate diary findings; they are None for findings about a regimen.
+    """
+
+    rule_id: str
+    level: Level
+    message: str
+    source: str
+    day: dt.date | None = None
+    period: int | None = None
+
+    @property
+    def urgent(self) -> bool:
+        """A toxicity symptom: show it first and prominently, not in a list of notes."""
+        return self.level is Level.STOP
+
+    @property
+    def flag_clinician(self) -> bool:
+        """The trial should be flagged for the clinician's attention."""
+        return self.level >= Level.NEEDS_CLINICIAN
+
+
+@dataclass(frozen=True)
+class ProductDose:
+    """How much elemental magnesium one product gives a day, and how that was worked out."""
+
+    product_name: str
+    route: str
+    elemental_mg_per_day: float
+    counts_toward_ul: bool
+    basis: str  # e.g. "label: 200 mg elemental x 2" or "400 mg oxide (anhydrous) x 60.3%"
+
+
+@dataclass(frozen=True)
+class DoseTime:
+    """One proposed magnesium dose: a clock time and a label, ready to become a reminder."""
+
+    time: dt.time
+    label: str
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """Proposed dose times that keep every spacing rule, or why none exist.
+
+    ``constraints`` states each rule in words (e.g. "levothyroxine 07:00: magnesium not within
+    4 h"), so a person can see why the times were chosen.
+    """
+
+    doses: tuple[DoseTime, ...]
+    feasible: bool
+    reason: str
+    constraints: tuple[str, ...] = ()
+    wake: dt.time = dt.time(7, 0)
+    sleep: dt.time = dt.time(22, 0)
+
+    def reminders(self) -> list[tuple[dt.time, str]]:
+        """Plain (time, label) pairs for a calendar or reminder export."""
+        return [(d.time, d.label) for d in self.doses]
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """The checker's answer: an overall verdict, every finding, and the dose arithmetic behind it."""
+
+    findings: tuple[Finding, ...]
+    doses: tuple[ProductDose, ...]
+    total_oral_mg: float
+    upper_limit_mg: float | None  # None when no UL can be set (infants)
+    rda_mg: float | None
+    jurisdiction: Jurisdiction
+    timetable: Timetable | None = None
+
+    @property
+    def verdict(self) -> Level:
+        return max((f.level for f in self.findings), default=Level.OK)
+
+    @property
+    def may_start(self) -> bool:
+        """A blocked regimen cannot start a trial; anything else can (with acknowledgement if needed)."""
+        return self.verdict < Level.BLOCKED
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return self.verdict is Level.NEEDS_CLINICIAN
+
+    def by_level(self) -> list[Finding]:
+        """Most serious first, so a reader sees what matters before the notes."""
+        return sorted(self.findings, key=lambda f: -f.level.rank)
