@@ -13,7 +13,7 @@ from magtrial.service import Actor, Role, TrialService
 from magtrial.settings import Settings
 from magtrial.store.db import Database
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 
 

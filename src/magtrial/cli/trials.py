@@ -188,6 +188,7 @@ def verify(
                           "It can be verified once the trial is unblinded.")
             return
         ok = check.ok
+        console.print(f"Revealed: sequence {check.sequence}, salt {check.salt}; published commitment {check.commitment}")
     console.print("Commitment verifies." if ok else "[bold red]Commitment does NOT verify.[/]")
     if not ok:
         raise typer.Exit(2)

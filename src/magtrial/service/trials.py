@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from magtrial.core import allocation as alloc
-from magtrial.core.diary import (DiaryValues, DiaryVersion, VersionKind, check_day, is_late, next_version)
+from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind, check_day, is_late, next_version
 from magtrial.core.protocol import Design, Protocol
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import DayPlan, build_schedule

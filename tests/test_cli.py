@@ -1,0 +1,121 @@
+"""The CLI as a user drives it (Typer's CliRunner, a real SQLite file in a temporary folder)."""
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from magtrial.cli import common
+from magtrial.cli.main import app
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "trial.toml"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MAGTRIAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MAGTRIAL_ROLE", raising=False)
+    monkeypatch.setattr(common.console, "width", 160)  # a wide terminal, so tables are not abbreviated
+    runner = CliRunner()
+
+    def invoke(*args, ok=True):
+        result = runner.invoke(app, [str(a) for a in args])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return invoke
+
+
+def create(run, *extra):
+    start = (dt.date.today() - dt.timedelta(days=9)).isoformat()
+    result = run("trial", "create", "--participant", "P-9", "--condition", "crps-1", "--product", "Mg citrate",
+                 "--salt", "citrate", "--elemental-mg", "100", "--units-per-day", "2", "--period-days", "7",
+                 "--cycles", "2", "--run-in-days", "2", "--start", start, *extra)
+    return re.search(r"Created trial (mt-[0-9a-f]+)", result.output).group(1), result
+
+
+def test_create_show_today_and_diary_round_trip(run):
+    trial, result = create(run)
+    assert "Published commitment" in result.output
+    shown = json.loads(run("trial", "show", trial, "--json").output)
+    assert shown["status"] == "active" and "arm" not in json.dumps(shown["periods"])
+    assert "take pack" in run("trial", "today", trial).output
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    run("diary", "add", trial, "--date", yesterday, "--avg", "6", "--worst", "8", "--sleep", "3")
+    run("diary", "correct", trial, "--date", yesterday, "--avg", "5", "--worst", "8", "--reason", "typo")
+    history = run("diary", "list", trial, "--history").output
+    assert "original" in history and "correction" in history and "typo" in history
+    run("diary", "void", trial, "--date", yesterday, "--reason", "wrong day")
+    assert "entered in error" in run("diary", "list", trial, "--history").output
+
+
+def test_create_from_the_example_toml_file(run, tmp_path):
+    path = tmp_path / "trial.toml"
+    shutil.copy(EXAMPLE, path)
+    result = run("trial", "create", "--file", path)
+    assert "Created trial" in result.output and "P-017" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diary", "add", "{trial}", "--avg", "11"], "average pain must be 0-10"),
+        (["diary", "add", "{trial}", "--avg", "5", "--date", "{future}"], "in the future"),
+        (["diary", "add", "mt-unknown", "--avg", "5"], "no trial 'mt-unknown'"),
+        (["diary", "add", "{trial}", "--avg", "5", "--date", "03/04/2026"], "must be YYYY-MM-DD"),
+        (["diary", "add", "{trial}", "--avg", "5", "--dose", "double"], "full, partial or none"),
+        (["trial", "unblind", "{trial}"], "needs a reason"),
+        (["--role", "pharmacist", "diary", "add", "{trial}", "--avg", "5"], "pharmacist may not"),
+        (["--role", "patient", "trial", "packs", "{trial}"], "patient may not"),
+    ],
+)
+def test_bad_input_is_one_clear_line_non_zero_exit_and_stores_nothing(run, args, message):
+    trial, _ = create(run)
+    before = run("diary", "list", trial, "--history").output
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    result = run(*[a.format(trial=trial, future=future) for a in args], ok=False)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert run("diary", "list", trial, "--history").output == before
+
+
+def test_second_entry_for_a_day_is_refused(run):
+    trial, _ = create(run)
+    run("diary", "add", trial, "--avg", "4")
+    result = run("diary", "add", trial, "--avg", "7", ok=False)
+    assert result.exit_code == 1 and "already an entry" in result.output
+
+
+def test_unblind_then_verify_and_offline_verify(run):
+    trial, _ = create(run)
+    commitment = json.loads(run("trial", "show", trial, "--json").output)["commitment"]
+    assert "still blinded" in run("trial", "verify", trial).output
+    out = run("trial", "unblind", trial, "--reason", "end of study").output
+    sequence = re.search(r"sequence ([AB]+)", out).group(1)
+    assert "Commitment verifies" in out
+    verified = run("trial", "verify", trial).output
+    assert "Commitment verifies." in verified
+    salt = re.search(r"salt ([0-9a-f]{64})", verified).group(1)
+    offline = run("trial", "verify", trial, "--commitment", commitment, "--sequence", sequence, "--salt", salt)
+    assert "Commitment verifies." in offline.output
+    flipped = sequence.translate(str.maketrans("AB", "BA"))
+    bad = run("trial", "verify", trial, "--commitment", commitment, "--sequence", flipped, "--salt", salt, ok=False)
+    assert bad.exit_code == 2 and "does NOT verify" in bad.output
+
+
+def test_audit_verify_reports_intact_chain(run):
+    create(run)
+    assert "Audit chain intact" in run("audit", "verify").output
+
+
+def test_demo_runs_end_to_end(run):
+    out = run("demo").output
+    assert "Commitment verifies" in out and "Audit chain intact" in out
+    assert re.search(r"Diary: \d+ of 119 days recorded", out)
