@@ -24,7 +24,7 @@ import pytest
 
 from magtrial.service import Actor, Role, TrialService
 from magtrial.store.db import Database
-from tests.helpers import sample_protocol
+from tests.helpers import ADULT, sample_protocol
 
 
 def _pg_bin(name: str) -> str | None:
@@ -138,4 +138,4 @@ def clinician(db: Database) -> TrialService:
 def running_trial(clinician: TrialService):  # type: ignore[no-untyped-def]
     """A trial that started 10 days ago, so today and recent days can take diary entries."""
     start = dt.date.today() - dt.timedelta(days=10)
-    return clinician.create_trial(sample_protocol(), "P-001", start_date=start)
+    return clinician.create_trial(sample_protocol(), "P-001", ADULT, start_date=start)

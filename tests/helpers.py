@@ -8,3 +8,6 @@ def sample_protocol(**changes: object) -> Protocol:
     base = Protocol(condition=Condition.CRPS1, product=product, period_days=7, cycles=3, run_in_days=3,
                     carryover_days=2)
     return base.with_changes(**changes) if changes else base
+
+
+ADULT = {"person": {"age": 45, "sex": "female", "egfr": 90}, "jurisdiction": "US"}

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from magtrial.core.diary import DiaryValues
 from magtrial.service import Actor, Role, TrialService
+from tests.helpers import ADULT
 
 
 def fill(db, trial, days=4):
@@ -69,7 +70,7 @@ def test_blinded_audit_view_never_shows_the_allocation(db, running_trial, clinic
     patient = TrialService(db, Actor("P-001", Role.PATIENT))
     assert patient.audit_trail(running_trial.trial_id)[-1].new["sequence"]  # visible once unblinded
 
-    other = clinician.create_trial(running_trial.protocol, "P-002", start_date=running_trial.start_date)
+    other = clinician.create_trial(running_trial.protocol, "P-002", ADULT, start_date=running_trial.start_date)
     secret = TrialService(db, Actor("ph", Role.PHARMACIST)).record(other.trial_id).allocation
     clinician.unblind(other.trial_id, reason="early look, then re-blinded in a copy")  # event now holds the secret
     sealed_view = TrialService(db, Actor("P-002", Role.PATIENT))

@@ -36,7 +36,7 @@ def create(run, *extra):
     start = (dt.date.today() - dt.timedelta(days=9)).isoformat()
     result = run("trial", "create", "--participant", "P-9", "--condition", "crps-1", "--product", "Mg citrate",
                  "--salt", "citrate", "--elemental-mg", "100", "--units-per-day", "2", "--period-days", "7",
-                 "--cycles", "2", "--run-in-days", "2", "--start", start, *extra)
+                 "--cycles", "2", "--run-in-days", "2", "--start", start, "--age", "50", "--egfr", "85", *extra)
     return re.search(r"Created trial (mt-[0-9a-f]+)", result.output).group(1), result
 
 
@@ -119,3 +119,29 @@ def test_demo_runs_end_to_end(run):
     out = run("demo").output
     assert "Commitment verifies" in out and "Audit chain intact" in out
     assert re.search(r"Diary: \d+ of 119 days recorded", out)
+
+
+def test_blocked_regimen_cannot_start_and_nothing_is_stored(run):
+    result = run("trial", "create", "--participant", "P-1", "--condition", "crps-1", "--product", "Mg", "--salt",
+                 "oxide", "--elemental-mg", "241", "--age", "70", "--egfr", "25", ok=False)
+    assert result.exit_code == 1 and "blocked" in result.output and "renal-severe" in result.output
+    assert "mt-" not in run("trial", "list").output
+
+
+def test_needs_clinician_requires_acknowledgement_recorded_in_audit(run):
+    args = ["trial", "create", "--participant", "P-2", "--condition", "crps-1", "--product", "Mg", "--salt",
+            "citrate", "--elemental-mg", "100", "--age", "66", "--egfr", "45"]
+    refused = run(*args, ok=False)
+    assert refused.exit_code == 1 and "--clinician-ack" in refused.output
+    created = run(*args, "--clinician-ack").output
+    trial = re.search(r"Created trial (mt-[0-9a-f]+)", created).group(1)
+    assert "acknowledged by the clinician" in created
+    assert "safety.acknowledge" in run("audit", "show", trial).output
+
+
+def test_stop_symptom_in_diary_raises_prominent_warning_and_flags_trial(run):
+    trial, _ = create(run)
+    out = run("diary", "add", trial, "--avg", "5", "--side-effect", "muscle-weakness").output
+    assert "STOP and seek care" in out
+    flags = json.loads(run("trial", "show", trial, "--json").output)["flags"]
+    assert len(flags) == 1 and "muscle weakness" in flags[0].lower()

@@ -16,11 +16,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from magtrial.cli.common import console, open_database, state
+from magtrial.cli.trials import print_safety
 from magtrial.core.protocol import Blinding, Comparator, Condition, Design, Product, Protocol, Route
 from magtrial.core.schedule import build_schedule
 from magtrial.core.sim import Participant, simulate_diary
 from magtrial.service import Actor, Role, TrialService
-from magtrial.service.safety import check_for_trial
 
 DEMO_SAFETY = {
     "person": {"age": 54, "sex": "female", "egfr": 78},
@@ -62,10 +62,8 @@ def demo(ctx: typer.Context, effect: float = typer.Option(-1.2, help="True effec
     clinician = TrialService(db, Actor(f"{name}-clinician", Role.CLINICIAN), clock)
     patient = TrialService(db, Actor(participant, Role.PATIENT), clock)
 
-    checked = check_for_trial(protocol, DEMO_SAFETY, acknowledged=True)
-    for line in checked.lines:
-        console.print(line)
-    rec = clinician.create_trial(protocol, participant, start, safety=checked.stored, flags=checked.flags)
+    rec = clinician.create_trial(protocol, participant, DEMO_SAFETY, start)
+    print_safety(rec.extra["safety"])
     console.print(f"Trial [bold]{rec.trial_id}[/]: {protocol.cycles} cycles x 2 periods of {protocol.period_days} days, "
                   f"blinded, {start} to {rec.schedule.end}. Commitment {rec.commitment[:16]}...")
 

@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.panel import Panel
 from rich.table import Table
 
 from magtrial.cli.common import console, open_database, open_service
 from magtrial.core import allocation as alloc
 from magtrial.core.diary import SIDE_EFFECTS, DiaryValues, DoseTaken
 from magtrial.core.protocol import Protocol, blinding_limitations
+from magtrial.core.safety.profile import parse_med_spec
 from magtrial.errors import ValidationError
-from magtrial.service import Role
+from magtrial.service import Role, TrialService
+from magtrial.service.safety import review_entry
 
 trial_app = typer.Typer(no_args_is_help=True, help="Create, inspect, unblind and verify trials.")
 diary_app = typer.Typer(no_args_is_help=True, help="Daily diary: add, correct, void, list (append-only).")
@@ -85,6 +88,11 @@ def create(
     carryover_days: int | None = typer.Option(None),
     start: str | None = typer.Option(None, help="Start date YYYY-MM-DD (default today)."),
     timezone: str | None = typer.Option(None, help="IANA time zone of the participant."),
+    age: int | None = typer.Option(None, help="Safety: the person's age in years."),
+    sex: str | None = typer.Option(None, help="Safety: female or male."),
+    egfr: float | None = typer.Option(None, help="Safety: eGFR, mL/min/1.73 m2."),
+    med: list[str] = typer.Option([], "--med", help='Safety, repeatable: "gabapentin@08:00,20:00".'),
+    jurisdiction: str | None = typer.Option(None, help="Safety: upper limits of US (IOM) or EU (EFSA)."),
     acknowledge: bool = typer.Option(False, "--clinician-ack", help="Clinician acknowledges 'needs clinician' findings."),
 ) -> None:
     """Create a trial: validate, safety-check, draw and seal the allocation, publish its commitment."""
@@ -102,12 +110,16 @@ def create(
     if not who:
         raise ValidationError("give the participant's pseudonym with --participant (or participant = in the file)")
     protocol = Protocol.from_dict(data)
-    from magtrial.service.safety import check_for_trial
-
-    checked = check_for_trial(protocol, safety, acknowledged=acknowledge)
-    rec = open_service(ctx).create_trial(protocol, who, safety=checked.stored, flags=checked.flags)
-    for line in checked.lines:
-        console.print(line)
+    person = {k: v for k, v in {"age": age, "sex": sex, "egfr": egfr}.items() if v is not None}
+    if person:
+        safety.setdefault("person", {}).update(person)
+    if med:
+        safety["medication"] = [*safety.get("medication", []), *({"name": m.name, "times": [
+            f"{t:%H:%M}" for t in m.times]} for m in map(parse_med_spec, med))]
+    if jurisdiction:
+        safety["jurisdiction"] = jurisdiction
+    rec = open_service(ctx).create_trial(protocol, who, safety, clinician_ack=acknowledge)
+    print_safety(rec.extra["safety"])
     console.print(f"Created trial [bold]{rec.trial_id}[/] for {rec.participant}: {protocol.cycles} cycles of "
                   f"{protocol.period_days}-day periods from {rec.start_date} to {rec.schedule.end}.")
     console.print(f"Allocation sealed. Published commitment (SHA-256): [bold]{rec.commitment}[/]")
@@ -231,7 +243,7 @@ def diary_add(ctx: typer.Context, trial: str, date: str = typer.Option(None, hel
     day = _parse_date(date) or svc.today(trial).date
     version = svc.add_entry(trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note))
     console.print(f"Saved {day}{' (flagged late)' if version.late else ''}.")
-    _print_alerts(svc, trial)
+    _print_alerts(svc, trial, day)
 
 
 @diary_app.command("correct")
@@ -244,7 +256,7 @@ def diary_correct(ctx: typer.Context, trial: str, date: str = typer.Option(..., 
     day = _parse_date(date)
     version = svc.correct_entry(trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note), reason)
     console.print(f"Corrected {day} (version {version.version}).")
-    _print_alerts(svc, trial)
+    _print_alerts(svc, trial, day)
 
 
 @diary_app.command("void")
@@ -275,11 +287,24 @@ def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(Fals
     console.print(table)
 
 
-def _print_alerts(svc, trial: str) -> None:  # type: ignore[no-untyped-def]
-    from magtrial.service.safety import review_and_flag
+def _print_alerts(svc: TrialService, trial: str, day: dt.date) -> None:
+    for finding in review_entry(svc, trial, day):
+        if finding.urgent:
+            console.print(Panel(f"{finding.message}\n\nYour clinician has been flagged. Source: {finding.source}",
+                                title="STOP and seek care", style="bold red"))
+        else:
+            console.print(f"[yellow]{finding.level.value}:[/] {finding.message}")
 
-    for alert in review_and_flag(svc, trial):
-        console.print(alert)
+
+def print_safety(stored: dict) -> None:
+    """The safety result a trial stored: verdict, findings most serious first, proposed dose times."""
+    console.print(f"Safety check: [bold]{stored['verdict']}[/] (oral elemental magnesium "
+                  f"{stored['total_oral_mg']:g} mg/day; upper limit {stored['upper_limit_mg'] or 'not set'} mg/day)"
+                  + (" - acknowledged by the clinician" if stored["clinician_acknowledged"] else ""))
+    for f in stored["findings"]:
+        console.print(f"  {f['level']:>15}  {f['rule_id']}: {f['message']}")
+    if stored["timetable"]:
+        console.print("  Magnesium times: " + ", ".join(stored["timetable"]))
 
 
 @audit_app.command("verify")

@@ -20,6 +20,7 @@ from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import DayPlan, build_schedule
 from magtrial.errors import Conflict, NotFound, ValidationError
 from magtrial.service.access import Actor, Role, may_see_allocation, require
+from magtrial.service.safety import check_for_trial
 from magtrial.store import audit
 from magtrial.store.db import Database
 from magtrial.store.models import DiaryVersionRow, SealedAllocationRow, TrialRow
@@ -48,12 +49,18 @@ class TrialService:
         self.clock = clock
 
     # -- creation and reading -------------------------------------------------------------
-    def create_trial(self, protocol: Protocol, participant: str, start_date: dt.date | None = None,
-                     safety: dict[str, Any] | None = None, flags: tuple[str, ...] = ()) -> TrialRecord:
-        """Draw and seal the allocation, publish its commitment, and audit the creation."""
+    def create_trial(self, protocol: Protocol, participant: str, safety_profile: dict[str, Any] | None,
+                     start_date: dt.date | None = None, clinician_ack: bool = False) -> TrialRecord:
+        """Safety-check the regimen, draw and seal the allocation, publish its commitment, audit it all.
+
+        A blocked regimen raises ``SafetyBlocked``; "needs clinician" findings need ``clinician_ack``
+        from the clinician creating the trial, recorded as its own audit event.
+        """
         require(self.actor, Role.CLINICIAN, to="create a trial")
         if not participant.strip() or len(participant) > 100:
             raise ValidationError("participant pseudonym must be 1-100 characters")
+        checked = check_for_trial(protocol, safety_profile, acknowledged=clinician_ack)
+        safety, flags = checked.stored, checked.flags
         start = start_date or protocol.start_date or self.clock().astimezone(_zone(protocol)).date()
         protocol = protocol.with_changes(start_date=start)
         trial_id = f"mt-{secrets.token_hex(4)}"
@@ -64,13 +71,17 @@ class TrialService:
         with self.db.transaction() as s:
             s.add(TrialRow(id=trial_id, participant=participant.strip(), protocol=protocol_json, start_date=start,
                            status="active", commitment=commitment, created_at=now, created_by=self.actor.name,
-                           flags=json.dumps(list(flags)), safety=json.dumps(safety) if safety else None))
+                           flags=json.dumps(list(flags)), safety=json.dumps(safety)))
             s.flush()
             s.add(SealedAllocationRow(trial_id=trial_id, design=allocation.design.value,
                                       sequence=",".join(a.value for a in allocation.sequence), salt=allocation.salt))
             self._audit(s, "trial.create", "trial", trial_id, trial_id,
                         new={"participant": participant.strip(), "protocol": protocol.to_dict(),
                              "commitment": commitment, "safety": safety})
+            if checked.acknowledged:
+                needing = [f for f in safety["findings"] if f["level"] == "needs-clinician"]
+                self._audit(s, "safety.acknowledge", "trial", trial_id, trial_id, new={"findings": needing},
+                            reason="clinician reviewed the safety findings and agreed the trial may start")
         return self.record(trial_id)
 
     def record(self, trial_id: str) -> TrialRecord:
