@@ -116,3 +116,23 @@ def test_diary_is_locked_after_unblinding(db, running_trial, clinician):
     clinician.unblind(running_trial.trial_id, reason="adverse event review")
     with pytest.raises(Conflict, match="locked"):
         patient_of(db).add_entry(running_trial.trial_id, dt.date.today(), DiaryValues(4, 5, 1))
+
+
+def test_protocol_amendment_is_audited_and_structure_is_protected(db, clinician):
+    from magtrial.errors import ValidationError
+    from tests.helpers import ADULT, sample_protocol
+
+    future = clinician.create_trial(sample_protocol(), "P-5", ADULT, start_date=dt.date.today() + dt.timedelta(days=5))
+    new = clinician.amend_protocol(future.trial_id, {"period_days": 10, "carryover_days": 3}, "shorter periods")
+    assert new.period_days == 10 and clinician.record(future.trial_id).schedule.periods[0].days == 10
+    event = clinician.audit_trail(future.trial_id)[-1]
+    assert event.action == "protocol.amend" and event.old == {"carryover_days": 2, "period_days": 7}
+    with pytest.raises(ValidationError, match="cannot change once a trial exists"):
+        clinician.amend_protocol(future.trial_id, {"cycles": 5}, "more cycles")
+    started = clinician.create_trial(sample_protocol(), "P-6", ADULT, start_date=dt.date.today() - dt.timedelta(days=1))
+    before = snapshot(db)
+    with pytest.raises(ValidationError, match="after the trial has started"):
+        clinician.amend_protocol(started.trial_id, {"period_days": 9}, "oops")
+    with pytest.raises(ValidationError, match="needs a reason"):
+        clinician.amend_protocol(started.trial_id, {"late_after_hours": 48}, "")
+    assert snapshot(db) == before

@@ -17,7 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from magtrial.cli.common import console, open_database, state
 from magtrial.cli.trials import print_safety
+from magtrial.core.analysis import analyze
 from magtrial.core.protocol import Blinding, Comparator, Condition, Design, Product, Protocol, Route
+from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import build_schedule
 from magtrial.core.sim import Participant, simulate_diary
 from magtrial.service import Actor, Role, TrialService
@@ -106,5 +108,12 @@ def demo(ctx: typer.Context, effect: float = typer.Option(-1.2, help="True effec
         raise typer.Exit(2)
 
 
-def _print_analysis(record) -> None:  # type: ignore[no-untyped-def]
-    """Filled in once the per-person analysis lands."""
+def _print_analysis(record: TrialRecord) -> None:
+    """The participant's own answer, in the same words `magtrial analyze` uses."""
+    result = analyze(record)
+    e = result.effect
+    console.print(f"Effect (magnesium minus placebo) on average pain: {e.mean:+.2f} points, 95% interval "
+                  f"{e.lower:+.2f} to {e.upper:+.2f}; P(benefit >= {result.mcid:g} point) = {e.p_mcid:.0%}.")
+    console.print(f"Randomization test: one-sided p = {result.randomization.p_lower:.3f} "
+                  f"(smallest possible with this design: {result.randomization.min_p_lower:.4f}).")
+    console.print(result.text)

@@ -206,6 +206,24 @@ def verify(
         raise typer.Exit(2)
 
 
+@trial_app.command("amend")
+def amend(ctx: typer.Context, trial: str,
+          set_: list[str] = typer.Option(..., "--set", help="key=value, repeatable, e.g. carryover_days=4."),
+          reason: str = typer.Option(..., help="Why the protocol changes (audited).")) -> None:
+    """Amend a protocol setting (audited with old and new values and the reason)."""
+    changes: dict[str, Any] = {}
+    for item in set_:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"--set takes key=value, got {item!r}")
+        try:
+            changes[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            changes[key.strip()] = value
+    new = open_service(ctx).amend_protocol(trial, changes, reason)
+    console.print(f"Amended {trial}: " + ", ".join(f"{k} = {new.to_dict().get(k)}" for k in changes))
+
+
 @trial_app.command("packs")
 def packs(ctx: typer.Context, trial: str) -> None:
     """Pharmacist only: which arm goes in each numbered pack."""

@@ -21,7 +21,7 @@ from magtrial.core.schedule import DayPlan, build_schedule
 from magtrial.errors import Conflict, NotFound, ValidationError
 from magtrial.service.access import Actor, Role, may_see_allocation, require
 from magtrial.service.safety import check_for_trial
-from magtrial.store import audit
+from magtrial.store import audit, summaries
 from magtrial.store.db import Database
 from magtrial.store.models import DiaryVersionRow, SealedAllocationRow, TrialRow
 
@@ -172,7 +172,61 @@ class TrialService:
             self._audit(s, "trial.unblind", "trial", trial_id, trial_id, old={"status": "active"},
                         new={"status": "unblinded", "early": early, "sequence": sealed.sequence.split(","),
                              "salt": sealed.salt}, reason=reason.strip(), reveals_allocation=True)
+        self.summarize(trial_id)  # cache the effect likelihood so pooling never re-reads the diary
         return alloc.Allocation(Design(sealed.design), alloc.parse_sequence(sealed.sequence.split(",")), sealed.salt)
+
+    def summarize(self, trial_id: str, outcome: str = "average_pain") -> bool:
+        """Cache the trial's effect likelihood for pooling (unblinded trials only); False if too little data."""
+        from magtrial.core.analysis import analyze
+        from magtrial.service.safety import elemental_mg_per_day
+
+        rec = self.record(trial_id)
+        if rec.status != "unblinded":
+            raise Conflict(f"trial {trial_id} is still blinded; it cannot be summarized for pooling")
+        try:
+            result = analyze(rec, outcome)
+        except ValidationError:
+            return False
+        product = rec.protocol.product
+        with self.db.transaction() as s:
+            summaries.save_summary(s, trial_id=trial_id, outcome=outcome, method=result.model["name"],
+                                   likelihood=result.effect_likelihood(), n_days=int(result.effect.n_days),
+                                   condition=rec.protocol.condition.value, route=product.route.value,
+                                   salt=product.salt, elemental_mg_per_day=elemental_mg_per_day(product),
+                                   at=self.clock())
+        return True
+
+    def amend_protocol(self, trial_id: str, changes: dict[str, Any], reason: str) -> Protocol:
+        """Change a protocol with a reason, old and new values audited.
+
+        Design and cycles never change (the sealed allocation depends on them). Once the trial has
+        started only settings that leave the calendar alone may change.
+        """
+        require(self.actor, Role.CLINICIAN, to="amend a protocol")
+        if not reason.strip():
+            raise ValidationError("a protocol amendment needs a reason")
+        frozen = {"design", "cycles", "product", "comparator", "blinding", "condition"} & set(changes)
+        if frozen:
+            raise ValidationError(f"{', '.join(sorted(frozen))} cannot change once a trial exists; create a new trial")
+        with self.db.transaction() as s:
+            row = self._trial(s, trial_id)
+            if row.status != "active":
+                raise Conflict(f"trial {trial_id} is {row.status}; its protocol is locked")
+            old = Protocol.from_dict(json.loads(row.protocol))
+            started = self.clock().astimezone(_zone(old)).date() >= row.start_date
+            calendar = {"run_in_days", "period_days", "washout_days", "start_date"} & set(changes)
+            if started and calendar:
+                raise ValidationError(f"{', '.join(sorted(calendar))} cannot change after the trial has started")
+            new = Protocol.from_dict({**old.to_dict(), **changes})
+            row.protocol = json.dumps(new.to_dict(), sort_keys=True)
+            if new.start_date and new.start_date != row.start_date:
+                row.start_date = new.start_date
+            before, after = old.to_dict(), new.to_dict()
+            diff_keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            self._audit(s, "protocol.amend", "protocol", trial_id, trial_id,
+                        old={k: before.get(k) for k in diff_keys}, new={k: after.get(k) for k in diff_keys},
+                        reason=reason.strip())
+        return new
 
     def verify_commitment(self, trial_id: str) -> CommitmentCheck:
         """Recompute the hash from the stored sequence and salt; sealed trials show only the commitment."""
