@@ -1,0 +1,100 @@
+"""``magtrial safety`` through the real root app: flags, a TOML file, salts, exit codes, errors."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from magtrial.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["safety", *args])
+
+
+def test_check_with_flags_prints_dose_findings_and_timetable():
+    result = run("check", "--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400",
+                 "--doses-per-day", "2", "--med", "gabapentin@08:00,20:00")
+    assert result.exit_code == 0, result.output
+    assert "Verdict: caution" in result.output
+    assert "241.2" in result.output  # 400 mg MgO x 60.3 %
+    assert "drug-gabapentin" in result.output and "dose-within-ul" in result.output
+    assert "08:15" in result.output and "22:00" in result.output  # the two proposed dose times
+    assert "[read]" in result.output or "[secondary]" in result.output  # sources printed verbatim
+
+
+def test_check_with_a_toml_file(tmp_path):
+    path = tmp_path / "person.toml"
+    path.write_text("""
+jurisdiction = "EU"
+[person]
+age = 54
+sex = "female"
+egfr = 45
+[[product]]
+name = "Mag citrate"
+salt = "citrate"
+hydrate = "anhydrous"
+salt_mg_per_unit = "500 mg"
+units_per_day = 2
+doses_per_day = 2
+[[product]]
+name = "Mg oil"
+salt = "chloride"
+route = "transdermal-oil"
+[[medication]]
+name = "levothyroxine"
+times = ["07:00"]
+""", encoding="utf-8")
+    result = run("check", "--file", str(path))
+    assert result.exit_code == 2, result.output  # needs clinician: eGFR 45
+    assert "Verdict: needs-clinician" in result.output
+    assert "renal-moderate" in result.output and "dose-transdermal-not-counted" in result.output
+    assert "162 mg/day" in result.output and "EU upper limit for supplements: 250 mg/day" in result.output
+
+
+def test_blocked_regimen_exits_3():
+    result = run("check", "--age", "60", "--egfr", "25", "--salt", "citrate", "--elemental-mg", "200")
+    assert result.exit_code == 3
+    assert "Verdict: blocked" in result.output and "renal-severe" in result.output
+
+
+def test_transdermal_cream_at_any_dose_is_ok():
+    result = run("check", "--age", "40", "--egfr", "90", "--salt", "chloride", "--elemental-mg", "5000",
+                 "--units-per-day", "10", "--route", "transdermal-cream")
+    assert result.exit_code == 0, result.output
+    assert "Total oral elemental magnesium: 0 mg/day" in result.output
+
+
+def test_salts_lists_fractions_with_sources():
+    result = run("salts")
+    assert result.exit_code == 0
+    for text in ("oxide", "60.3", "hexahydrate", "12.0", "heptahydrate", "9.9", "l-threonate", "openFDA"):
+        assert text in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--age", "200", "--salt", "oxide", "--salt-mg", "400"], "Error: age must be 0-120 years"),
+    (["--age", "50", "--egfr", "900", "--salt", "oxide", "--salt-mg", "400"], "Error: eGFR must be 0-200"),
+    (["--age", "50", "--salt", "oxide", "--salt-mg", "-400"], "Error: "),
+    (["--age", "50", "--salt", "oxide", "--salt-mg", "400 grains"], "Error: unknown unit 'grains'"),
+    (["--age", "50", "--salt", "unobtainium", "--salt-mg", "400"], "Error: unknown magnesium salt 'unobtainium'"),
+    (["--age", "50", "--salt", "oxide", "--salt-mg", "400", "--med", "gabapentin@8am"], "Error: "),
+    (["--age", "50", "--salt", "oxide", "--salt-mg", "400", "--jurisdiction", "UK"], "Error: jurisdiction"),
+    (["--age", "50"], "Error: give --salt"),
+])
+def test_bad_input_exits_1_with_a_one_line_message(args, message):
+    result = run("check", *args)
+    assert result.exit_code == 1
+    assert result.output.startswith(message)
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_file_and_person_flags_cannot_be_mixed(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[person]\nage = 40\n[[product]]\nname = "x"\nsalt = "oxide"\nsalt_mg_per_unit = 400\n')
+    result = run("check", "--file", str(path), "--age", "50")
+    assert result.exit_code == 1 and "cannot be combined" in result.output
