@@ -1,0 +1,113 @@
+"""The daily pain chart: diary values over the trial with each period shaded and labelled.
+
+While blinded a period is labelled only by its pack number and shaded by its pack set (X/Y, which
+packs match); arm names appear only when the record is unblinded. The labels come from the record,
+so a blinded chart has nothing to leak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from magtrial.core.record import TrialRecord
+
+SET_COLOURS = {"X": "#dfe7f2", "Y": "#f4ead8"}
+ARM_COLOURS = {"magnesium": "#cfe8d5", "comparator": "#eadcf2"}
+RUN_IN_COLOUR = "#f2f2f2"
+
+
+def period_shading(record: TrialRecord) -> list[dict[str, Any]]:
+    """One band per period: dates, the label above it and its colour, blinded or not."""
+    from magtrial.export.arms import arm_label, arm_of, pack_set
+
+    bands = []
+    for p in record.schedule.periods:
+        arm = arm_of(record, p.number)
+        group = pack_set(record, p.number)
+        if arm is None:
+            label = f"pack {p.pack}" + (f"\nset {group}" if group else "")
+            colour = SET_COLOURS.get(group, "#eeeeee")
+        else:
+            label, colour = f"pack {p.pack}\n{arm_label(record, arm)}", ARM_COLOURS[arm.value]
+        bands.append(
+            {
+                "start": p.start,
+                "end": p.end,
+                "analysis_start": p.analysis_start,
+                "label": label,
+                "colour": colour,
+                "number": p.number,
+            }
+        )
+    return bands
+
+
+def plot_pain_timeseries(
+    record: TrialRecord, *, period_means: dict[int, float | None] | None = None, ax: Any = None
+) -> Any:
+    """Average and worst pain per day, periods shaded, carry-over days hatched, period means drawn.
+
+    Returns the matplotlib Axes. ``period_means`` (period -> mean average pain on analysis days) draws a
+    horizontal segment over each period's analysis days.
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9.5, 3.4))
+    schedule = record.schedule
+    current = record.current()
+    days = [schedule.start + dt.timedelta(days=i) for i in range(schedule.total_days)]
+    avg = [current[d].values.average_pain if d in current else float("nan") for d in days]  # type: ignore[union-attr]
+    worst = [current[d].values.worst_pain if d in current else float("nan") for d in days]  # type: ignore[union-attr]
+    one = dt.timedelta(days=1)
+    if schedule.run_in_days:
+        ax.axvspan(schedule.start, schedule.periods[0].start, color=RUN_IN_COLOUR, lw=0)
+        ax.text(
+            schedule.start + (schedule.periods[0].start - schedule.start) / 2,
+            10.6,
+            "run-in",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
+    for band in period_shading(record):
+        ax.axvspan(band["start"], band["end"] + one, color=band["colour"], lw=0)
+        if band["analysis_start"] > band["start"]:
+            ax.axvspan(band["start"], band["analysis_start"], facecolor="none", edgecolor="#b5b5b5", hatch="///", lw=0)
+        mid = band["start"] + (band["end"] + one - band["start"]) / 2
+        ax.text(mid, 10.6, band["label"], ha="center", va="bottom", fontsize=7, linespacing=1.1)
+        mean = (period_means or {}).get(band["number"])
+        if mean is not None:
+            ax.hlines(mean, band["analysis_start"], band["end"] + one, colors="#1b3a5c", lw=2)
+    ax.plot(days, worst, color="#c0504d", lw=0.8, marker=".", ms=2.5, alpha=0.7, label="worst pain")
+    ax.plot(days, avg, color="#1f4e79", lw=1.2, marker="o", ms=2.5, label="average pain")
+    ax.set_ylim(0, 10.4)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_ylabel("pain (0-10)")
+    ax.set_xlim(schedule.start, schedule.end + one)
+    ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.1),
+        fontsize=7,
+        frameon=False,
+        ncols=4,
+        handles=[*ax.get_lines(), _hatch_handle(), _mean_handle()],
+    )
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def _hatch_handle() -> Any:
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor="none", edgecolor="#b5b5b5", hatch="///", label="carry-over days (not analysed)")
+
+
+def _mean_handle() -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color="#1b3a5c", lw=2, label="period mean (analysed days)")

@@ -1,0 +1,138 @@
+"""Clinician report (HTML): sections, numbers from the analysis, and blinding that cannot leak."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from magtrial.core.analysis import analyze
+from magtrial.report.build import build_context
+from magtrial.report.render import render_html
+from tests.record_factory import make_record, mirror
+
+WHEN = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
+ARM_WORDS = re.compile(r"\b(magnesium|placebo|comparator)\b", re.IGNORECASE)
+
+
+def svg_texts(html: str) -> list[str]:
+    """Every text label inside the inline SVG charts."""
+    texts = []
+    for svg in re.findall(r"<svg.*?</svg>", html, flags=re.S):
+        texts += [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)]
+    return texts
+
+
+def mirrored_pair(seed: int, sequence: str):
+    """Two blinded records of one diary whose allocations are mirror images (same pack sets)."""
+    a = make_record(blinded=True, seed=seed, sequence=sequence, commitment_override="c" * 64)
+    b = make_record(
+        blinded=True, seed=seed, sequence=mirror(sequence), diary_sequence=sequence, commitment_override="c" * 64
+    )
+    return a, b
+
+
+def test_report_renders_without_analysis_safety_or_evidence():
+    html = render_html(make_record(seed=1), generated_at=WHEN)
+    for section in ("summary", "protocol", "pain", "periods", "effect", "secondary", "harms", "cent"):
+        assert f'id="{section}"' in html
+    assert "The analysis has not been run" in html
+    assert 'id="evidence"' not in html
+    assert len(svg_texts(html)) > 10  # the time-series chart is there, with its labels as text
+
+
+def test_report_shows_the_analysis_numbers_and_its_plain_text():
+    record = make_record(blinded=False, seed=2)
+    result = analyze(record)
+    html = render_html(record, analysis=result, generated_at=WHEN)
+    assert f"{result.effect.mean:+.2f}" in html
+    assert f"{result.randomization.p_lower:.4f}" in html
+    assert result.text.split(".")[0] in html
+    assert 'id="chart-posterior"' in html
+    assert any("MCID" in t for t in svg_texts(html))
+
+
+def test_per_period_means_match_the_diary():
+    record = make_record(seed=3)
+    ctx = build_context(record, generated_at=WHEN, charts=False)
+    current = record.current()
+    p = record.schedule.period(2)
+    days = [current[d].values.average_pain for d in current if p.analysis_start <= d <= p.end]
+    assert ctx["periods"][1]["average_pain"] == f"{sum(days) / len(days):.1f}"
+    assert ctx["periods"][1]["diary"] == f"{sum(1 for d in current if p.start <= d <= p.end)}/{p.days}"
+
+
+@pytest.mark.parametrize("sequence", ["ABBABAAB", "BABAABAB"])
+def test_blinded_report_is_identical_whichever_arm_the_packs_hold(sequence):
+    a, b = mirrored_pair(4, sequence)
+    html_a = render_html(a, analysis=analyze(a), generated_at=WHEN)
+    html_b = render_html(b, analysis=analyze(b), generated_at=WHEN)
+    assert html_a == html_b
+
+
+def test_blinded_report_names_no_arm_for_any_period_or_chart_label():
+    record = make_record(blinded=True, seed=5, sequence="ABBAABBA")
+    html = render_html(record, analysis=analyze(record), generated_at=WHEN)
+    assert not [t for t in svg_texts(html) if ARM_WORDS.search(t)]
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", "", html, flags=re.S))
+    assert not re.search(r"(period|pack)\s*\d+\W{0,3}(magnesium|placebo|comparator|arm [AB])\b", text, re.I)
+    assert not re.search(r"\b[AB]{8}\b", text)  # no sequence of arm letters
+    assert "not shown (blinded)" in text
+    assert "magnesium packs" not in text.lower()
+    periods = build_context(record, generated_at=WHEN, charts=False)["periods"]
+    assert {p["group"] for p in periods} == {"X", "Y"}
+
+
+def test_unblinded_report_labels_arms_and_verifies_the_commitment():
+    record = make_record(blinded=False, seed=6, sequence="ABABBABA")
+    html = render_html(record, analysis=analyze(record), generated_at=WHEN)
+    labels = " ".join(svg_texts(html))
+    assert "magnesium" in labels and "matched placebo" in labels
+    assert "Verified:" in html and "ABABBABA" in html
+
+
+def test_a_commitment_that_does_not_match_is_reported():
+    record = make_record(blinded=False, seed=7, commitment_override="0" * 64)
+    assert "DOES NOT VERIFY" in render_html(record, generated_at=WHEN)
+
+
+def test_report_lists_corrections_with_their_reasons():
+    record = make_record(seed=8)
+    html = render_html(record, generated_at=WHEN)
+    assert "typo: meant one lower" in html and "entered for the wrong day" in html
+
+
+def test_report_shows_safety_findings_and_evidence_when_given():
+    from magtrial.core.safety.model import Finding, Level
+
+    finding = Finding(
+        rule_id="GI-DIARRHOEA-3D",
+        level=Level.NEEDS_CLINICIAN,
+        message="Diarrhoea on 3 days in a row",
+        source="NIH ODS fact sheet",
+        day=dt.date(2026, 2, 3),
+        period=3,
+    )
+    record = make_record(seed=9)
+    html = render_html(record, safety=[finding], generated_at=WHEN)
+    assert "GI-DIARRHOEA-3D" in html and "Diarrhoea on 3 days in a row" in html and "period 3" in html
+
+
+def test_user_text_is_escaped():
+    from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind
+
+    record = make_record(seed=10)
+    day = record.schedule.periods[0].start
+    values = DiaryValues(average_pain=5, worst_pain=6, sleep_interference=3, side_effect_other="<script>x</script>")
+    bad = DiaryVersion(
+        day=day,
+        version=9,
+        kind=VersionKind.CORRECTION,
+        values=values,
+        recorded_at=WHEN,
+        recorded_by="participant",
+        reason="<b>why</b>",
+    )
+    import dataclasses
+
+    html = render_html(dataclasses.replace(record, versions=(*record.versions, bad)), generated_at=WHEN)
+    assert "<script>x</script>" not in html and "&lt;script&gt;" in html
