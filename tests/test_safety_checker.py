@@ -294,3 +294,15 @@ def test_bad_input_gives_a_clear_error(build, message):
 def test_negative_dose_is_refused():
     with pytest.raises(ValidationError, match="must be positive"):
         oral(elemental=-100)
+
+
+def test_report_summary_and_plain_dict_carry_the_verdict_and_reasons():
+    import json
+
+    meds = [Medication("levothyroxine", (t("07:00"),))]
+    report = check_regimen(Person(age=50, egfr=45), [oral(salt="oxide", salt_mg=400)], meds, "US", rules=RULES)
+    assert report.summary().startswith("Verdict: needs-clinician. Oral elemental magnesium 241.2 mg/day")
+    assert "renal-moderate" in report.summary() and "drug-levothyroxine" in report.summary()
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["verdict"] == "needs-clinician" and data["findings"][0]["rule_id"] == "renal-moderate"
+    assert data["timetable"]["feasible"] is True

@@ -98,3 +98,11 @@ def test_file_and_person_flags_cannot_be_mixed(tmp_path):
     path.write_text('[person]\nage = 40\n[[product]]\nname = "x"\nsalt = "oxide"\nsalt_mg_per_unit = 400\n')
     result = run("check", "--file", str(path), "--age", "50")
     assert result.exit_code == 1 and "cannot be combined" in result.output
+
+
+def test_person_flags_for_pregnancy_dialysis_and_conditions():
+    result = run("check", "--age", "30", "--sex", "female", "--pregnant", "--dialysis", "--condition", "heart block",
+                 "--condition", "asthma", "--salt", "oxide", "--salt-mg", "400")
+    assert result.exit_code == 3
+    for rule_id in ("renal-dialysis", "condition-heart-block", "life-pregnancy", "condition-unlisted"):
+        assert rule_id in result.output

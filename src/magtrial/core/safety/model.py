@@ -160,6 +160,12 @@ class Finding:
         """The trial should be flagged for the clinician's attention."""
         return self.level >= Level.NEEDS_CLINICIAN
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain keys for an audit record or a JSON answer."""
+        return {"rule_id": self.rule_id, "level": self.level.value, "message": self.message,
+                "source": self.source, "day": self.day.isoformat() if self.day else None,
+                "period": self.period, "urgent": self.urgent, "flag_clinician": self.flag_clinician}
+
 
 @dataclass(frozen=True)
 class ProductDose:
@@ -228,3 +234,29 @@ class SafetyReport:
     def by_level(self) -> list[Finding]:
         """Most serious first, so a reader sees what matters before the notes."""
         return sorted(self.findings, key=lambda f: -f.level.rank)
+
+    def summary(self) -> str:
+        """One plain-language paragraph for the audit trail and reports, so they need not recompute."""
+        ul = "no upper limit can be set" if self.upper_limit_mg is None else (
+            f"{self.jurisdiction.value} upper limit {self.upper_limit_mg:g} mg/day")
+        serious = [f.rule_id for f in self.by_level() if f.level > Level.OK]
+        reasons = f" Because of: {', '.join(serious)}." if serious else ""
+        return (f"Verdict: {self.verdict.value}. Oral elemental magnesium {self.total_oral_mg:g} mg/day; "
+                f"{ul}.{reasons}")
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain keys for an audit record or a JSON answer (the check's inputs are stored elsewhere)."""
+        return {
+            "verdict": self.verdict.value,
+            "total_oral_mg": self.total_oral_mg,
+            "upper_limit_mg": self.upper_limit_mg,
+            "rda_mg": self.rda_mg,
+            "jurisdiction": self.jurisdiction.value,
+            "findings": [f.as_dict() for f in self.by_level()],
+            "doses": [{"product": d.product_name, "route": d.route, "elemental_mg_per_day": d.elemental_mg_per_day,
+                       "counts_toward_ul": d.counts_toward_ul, "basis": d.basis} for d in self.doses],
+            "timetable": None if self.timetable is None else {
+                "feasible": self.timetable.feasible, "reason": self.timetable.reason,
+                "doses": [{"time": f"{d.time:%H:%M}", "label": d.label} for d in self.timetable.doses],
+                "constraints": list(self.timetable.constraints)},
+        }
