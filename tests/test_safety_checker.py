@@ -306,3 +306,10 @@ def test_report_summary_and_plain_dict_carry_the_verdict_and_reasons():
     data = json.loads(json.dumps(report.as_dict()))
     assert data["verdict"] == "needs-clinician" and data["findings"][0]["rule_id"] == "renal-moderate"
     assert data["timetable"]["feasible"] is True
+
+
+def test_epsom_foot_soak_without_a_hydrate_is_listed_not_refused():
+    soak = Product("Epsom soak", "epsom salt", Route.FOOT_SOAK, 1, None, 500_000.0)
+    report = check_regimen(ADULT, [soak], [], "US", rules=RULES)
+    assert report.verdict is OK and report.total_oral_mg == 0
+    assert "not converted" in report.doses[0].basis

@@ -47,7 +47,7 @@ def test_diarrhoea_below_the_threshold_within_a_period_is_not_flagged(days):
     assert review(*(entry(d, ["diarrhoea"]) for d in days)) == []
 
 
-@pytest.mark.parametrize(("side_effects", "other", "symptom"), [
+STOP_CASES = [
     (["muscle-weakness"], "", "muscle weakness"),
     (["drowsiness"], "", "drowsiness"),
     (["flushing"], "", "flushing"),
@@ -57,7 +57,11 @@ def test_diarrhoea_below_the_threshold_within_a_period_is_not_flagged(days):
     ([], "Vomiting twice", "vomiting"),
     ([], "fainted at work", "low blood pressure or fainting"),
     ([], "doctor found no reflexes in my knees", "loss of tendon reflexes"),
-])
+    ([], "partner found me unresponsive", "unresponsiveness"),
+]
+
+
+@pytest.mark.parametrize(("side_effects", "other", "symptom"), STOP_CASES)
 def test_stop_and_seek_care_symptom_raises_an_urgent_clinician_flag(side_effects, other, symptom):
     findings = review(entry(RUN_IN[2]), entry(PERIOD_1[2], side_effects, other))
     assert len(findings) == 1
@@ -66,6 +70,10 @@ def test_stop_and_seek_care_symptom_raises_an_urgent_clinician_flag(side_effects
     assert finding.urgent and finding.flag_clinician
     assert symptom in finding.message and "STOP" in finding.message
     assert (finding.day, finding.period) == (PERIOD_1[2], 1)
+
+
+def test_every_stop_symptom_row_has_a_case():
+    assert {s.name for s in RULES.symptoms} == {case[2] for case in STOP_CASES}
 
 
 @pytest.mark.parametrize(("side_effects", "other"), [(["nausea"], ""), (["abdominal-cramps"], ""),

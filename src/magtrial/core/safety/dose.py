@@ -78,6 +78,9 @@ def product_dose(product: Product, rules: SafetyRules) -> tuple[ProductDose, lis
                 f"the salt mass ({product.salt_mg_per_unit:g} mg); were the two swapped?")
         per_unit = product.elemental_mg_per_unit
         basis = f"label: {per_unit:g} mg elemental x {units:g}/day"
+    elif product.salt_mg_per_unit is not None and product.route.transdermal and salt.form(product.hydrate) is None:
+        per_unit = 0.0  # skin products never count, so an unstated hydrate need not block the check
+        basis = f"{product.salt_mg_per_unit:g} mg {salt.key}, form not stated: not converted (skin route)"
     elif product.salt_mg_per_unit is not None:
         form, assumed = salt_form(salt, product.hydrate, product.name)
         per_unit = product.salt_mg_per_unit * form.fraction
