@@ -63,3 +63,13 @@ def test_reminder_wording_is_blinded():
     for word in ("magnesium", "placebo", "comparator", "arm"):
         assert not re.search(rf"\b{word}\b", text), word
     assert "pack 3" in text
+
+
+def test_dose_times_come_from_the_stored_safety_timetable():
+    import dataclasses
+
+    record = make_record(seed=6)
+    record = dataclasses.replace(record, extra={"safety": {"timetable": ["07:30", "19:15"]}})
+    cal = icalendar.Calendar.from_ical(reminders_ics(record, generated_at=WHEN))
+    times = sorted(e["DTSTART"].dt.time() for e in _series(cal) if "pack" in str(e["SUMMARY"]))
+    assert times == [dt.time(7, 30), dt.time(19, 15)]

@@ -1,7 +1,105 @@
-"""CLI commands for this area (filled in by its issue)."""
+"""CLI: ``report``, ``export`` and ``reminders`` for one trial, each a thin loop over the adapters.
+
+The record comes from the trial service as the current user may see it, so a blinded user gets a
+blinded report or export without anything here deciding it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
 
 import typer
+
+from magtrial.cli.common import console, err_console, open_service
+from magtrial.errors import ValidationError
+
+
+class ReportFormat(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+class ExportFormat(StrEnum):
+    FHIR = "fhir"
+    CSV = "csv"
+    REDCAP = "redcap"
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("report")(report)
+    app.command("export")(export)
+    app.command("reminders")(reminders)
+
+
+def report(
+    ctx: typer.Context,
+    trial: str = typer.Argument(..., help="Trial id."),
+    fmt: ReportFormat = typer.Option(ReportFormat.HTML, "--format", "-F", help="html or pdf."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    outcome: str = typer.Option("average_pain", help="Outcome analysed: average_pain, worst_pain, ..."),
+    mcid: str = typer.Option("1", help="Smallest worthwhile difference in points, or '30%-run-in'."),
+) -> None:
+    """Write the clinician report (HTML or PDF): protocol, CENT items, charts, analysis, safety."""
+    from magtrial.core.analysis import analyze
+    from magtrial.report.build import record_safety
+    from magtrial.report.render import write_report
+
+    record = open_service(ctx).record(trial)
+    try:
+        analysis = analyze(record, outcome, mcid=mcid)
+    except ValidationError as exc:  # too few diary days yet: the report still renders, without the estimate
+        analysis = None
+        err_console.print(f"Note: no effect estimate in this report ({exc}).")
+    path = write_report(record, output, fmt.value, analysis=analysis, safety=record_safety(record))
+    blinded = " (blinded)" if record.blinded else ""
+    console.print(f"Report{blinded} written to [bold]{path}[/] ({path.stat().st_size:,} bytes)")
+
+
+def export(
+    ctx: typer.Context,
+    trial: str = typer.Argument(..., help="Trial id."),
+    fmt: ExportFormat = typer.Option(..., "--format", "-F", help="fhir (R4 Bundle JSON), csv (long) or redcap."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (a directory for redcap)."),
+) -> None:
+    """Export the trial: FHIR R4 collection Bundle, tidy long CSV, or REDCap data file + dictionary."""
+    from magtrial.export.csv_long import write_long_csv
+    from magtrial.export.fhir import write_fhir
+    from magtrial.export.redcap import write_redcap
+
+    record = open_service(ctx).record(trial)
+    if fmt is ExportFormat.FHIR:
+        paths = [write_fhir(record, output)]
+    elif fmt is ExportFormat.CSV:
+        paths = [write_long_csv(record, output)]
+    else:
+        paths = list(write_redcap(record, output))
+    for path in paths:
+        console.print(f"Wrote [bold]{path}[/]")
+
+
+def _time(value: str, what: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{what} must be HH:MM, got {value!r}") from None
+
+
+def reminders(
+    ctx: typer.Context,
+    trial: str = typer.Argument(..., help="Trial id."),
+    output: Path = typer.Option(..., "--output", "-o", help="The .ics file to write."),
+    diary_time: str = typer.Option("20:00", help="Local time of the daily diary reminder (HH:MM)."),
+    dose_time: list[str] = typer.Option(
+        None, "--dose-time", help="Dose time HH:MM (repeat); default: the safety timetable stored with the trial."
+    ),
+) -> None:
+    """Write an iCalendar file with daily diary and dose reminders in the participant's time zone."""
+    from magtrial.export.reminders import write_reminders
+
+    record = open_service(ctx).record(trial)
+    doses = [_time(t, "--dose-time") for t in dose_time] if dose_time else None
+    path = write_reminders(record, output, diary_time=_time(diary_time, "--diary-time"), dose_times=doses)
+    console.print(f"Reminders written to [bold]{path}[/] (time zone {record.protocol.timezone})")

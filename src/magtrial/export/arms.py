@@ -44,15 +44,14 @@ def elemental_mg_per_day(product: Product) -> tuple[float | None, str]:
     """Elemental magnesium per day and how it was obtained (never a salt mass taken as elemental).
 
     The label's elemental mg per unit is used when given. A salt mass alone is converted with the
-    safety module's salt table when that module offers one; otherwise the dose is left out and the
-    returned note says why.
+    safety checker's salt table (for the stated hydrate); a salt it cannot convert leaves the dose
+    out, and the returned note says why.
     """
     if product.elemental_mg_per_unit is not None:
         mg = product.elemental_mg_per_unit * product.units_per_day
         return (
             mg,
-            f"{_fmt(product.elemental_mg_per_unit)} mg elemental per unit"
-            f" x {_fmt(product.units_per_day)}/day",
+            f"{_fmt(product.elemental_mg_per_unit)} mg elemental per unit x {_fmt(product.units_per_day)}/day",
         )
     if product.salt_mg_per_unit is not None:
         converted = _convert_salt(product)
@@ -70,18 +69,16 @@ def elemental_mg_per_day(product: Product) -> tuple[float | None, str]:
 
 
 def _convert_salt(product: Product) -> float | None:
-    """Elemental mg per unit from the safety module's salt table, if that module is present."""
+    """Elemental mg per unit from the safety checker's salt table; None for a salt it cannot convert."""
+    from magtrial.core.safety.dose import product_dose
+    from magtrial.data.safety import load_safety_rules
+    from magtrial.errors import ValidationError
+
     try:
-        from magtrial.core.safety import salts  # type: ignore[attr-defined]
-    except ImportError:
+        dose, _ = product_dose(product, load_safety_rules())
+    except ValidationError:  # unknown salt or hydrate: leave the dose out rather than guess
         return None
-    convert = getattr(salts, "elemental_mg", None)
-    if convert is None:
-        return None
-    try:
-        return float(convert(product.salt, product.salt_mg_per_unit, product.hydrate))
-    except Exception:  # an unknown salt: leave the dose out rather than guess
-        return None
+    return dose.elemental_mg_per_day / product.units_per_day
 
 
 def _fmt(x: float) -> str:

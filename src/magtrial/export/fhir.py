@@ -218,8 +218,7 @@ def _medication_statement(record: TrialRecord, ids: _Ids, number: int, now: dt.d
     arm = arm_of(record, number)
     pack = f"trial pack {number}"
     dosage: dict[str, Any] = {
-        "text": f"Take {p.product.units_per_day:g} unit(s) a day from {pack},"
-        f" in {p.product.doses_per_day} dose(s)",
+        "text": f"Take {p.product.units_per_day:g} unit(s) a day from {pack}, in {p.product.doses_per_day} dose(s)",
         "timing": {"repeat": {"frequency": p.product.doses_per_day, "period": 1, "periodUnit": "d"}},
         "route": {"text": p.product.route.value},
     }
@@ -285,9 +284,7 @@ def _observations(version: DiaryVersion, ids: _Ids) -> list[dict[str, Any]]:
         coding = [{"system": DIARY_SYSTEM, "code": code, "display": display}]
         if is_pain:
             coding.insert(0, {"system": LOINC, "code": PAIN_NRS, "display": PAIN_NRS_DISPLAY})
-        out.append(
-            _observation(version, ids, code, coding, display, {"valueInteger": getattr(values, field)})
-        )
+        out.append(_observation(version, ids, code, coding, display, {"valueInteger": getattr(values, field)}))
     out.append(
         _observation(
             version,
@@ -295,11 +292,7 @@ def _observations(version: DiaryVersion, ids: _Ids) -> list[dict[str, Any]]:
             DOSE_ITEM[0],
             [_local(*DOSE_ITEM)],
             DOSE_ITEM[1],
-            {
-                "valueCodeableConcept": {
-                    "coding": [{"system": DOSE_TAKEN_SYSTEM, "code": values.dose_taken.value}]
-                }
-            },
+            {"valueCodeableConcept": {"coding": [{"system": DOSE_TAKEN_SYSTEM, "code": values.dose_taken.value}]}},
         )
     )
     for effect in sorted(values.side_effects):
@@ -316,9 +309,7 @@ def _observations(version: DiaryVersion, ids: _Ids) -> list[dict[str, Any]]:
     for field, (code, display) in TEXT_ITEMS.items():
         text = getattr(values, field)
         if text:
-            out.append(
-                _observation(version, ids, code, [_local(code, display)], display, {"valueString": text})
-            )
+            out.append(_observation(version, ids, code, [_local(code, display)], display, {"valueString": text}))
     return out
 
 

@@ -117,16 +117,12 @@ def data_dictionary(record: TrialRecord) -> list[dict[str, str]]:
             section="Daily diary",
         ),
         _field("study_day", DIARY_FORM, "text", "Study day", validation="integer"),
-        _field(
-            "phase", DIARY_FORM, "dropdown", "Phase", "run_in, Run-in | period, Period | washout, Washout"
-        ),
+        _field("phase", DIARY_FORM, "dropdown", "Phase", "run_in, Run-in | period, Period | washout, Washout"),
         _field("period", DIARY_FORM, "text", "Period (= pack number)", validation="integer"),
         _field("pack_set", DIARY_FORM, "dropdown", "Pack set (packs that match)", "X, X | Y, Y"),
     ]
     if unblinded:
-        fields.append(
-            _field("arm", DIARY_FORM, "radio", "Arm", "magnesium, Magnesium | comparator, Comparator")
-        )
+        fields.append(_field("arm", DIARY_FORM, "radio", "Arm", "magnesium, Magnesium | comparator, Comparator"))
     fields += [
         _field("average_pain", DIARY_FORM, "text", "Average pain in the last 24 hours (0-10)", **score),
         _field("worst_pain", DIARY_FORM, "text", "Worst pain in the last 24 hours (0-10)", **score),

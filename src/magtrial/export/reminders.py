@@ -37,6 +37,16 @@ def default_dose_times(record: TrialRecord) -> list[dt.time]:
     return [dt.time.fromisoformat(t) for t in DEFAULT_DOSE_TIMES[record.protocol.product.doses_per_day]]
 
 
+def dose_times_for(record: TrialRecord) -> list[dt.time]:
+    """The safety checker's timetable stored with the trial (spaced from interacting medicines), else defaults.
+
+    Only the times are taken, never the timetable's labels, which may name the product.
+    """
+    stored = (record.extra.get("safety") or {}).get("timetable") or []  # type: ignore[union-attr]
+    times = [t if isinstance(t, dt.time) else dt.time.fromisoformat(str(t)) for t in stored]
+    return sorted(times) or default_dose_times(record)
+
+
 def reminders_calendar(
     record: TrialRecord,
     *,
@@ -44,11 +54,14 @@ def reminders_calendar(
     dose_times: Sequence[dt.time] | None = None,
     generated_at: dt.datetime | None = None,
 ) -> icalendar.Calendar:
-    """A calendar with a daily diary series, one daily series per dose time and a note on each pack start."""
+    """A calendar with a daily diary series, one daily series per dose time and a note on each pack start.
+
+    ``dose_times`` defaults to the safety timetable stored with the trial (``dose_times_for``).
+    """
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     tz = ZoneInfo(record.protocol.timezone)
     schedule = record.schedule
-    times = sorted(dose_times) if dose_times is not None else default_dose_times(record)
+    times = sorted(dose_times) if dose_times is not None else dose_times_for(record)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

@@ -138,36 +138,51 @@ def analysis_section(analysis: Any) -> dict[str, Any] | None:
     }
 
 
+def _field(obj: Any, name: str) -> Any:
+    """A value from a result object or from its stored dict form (the store keeps findings as dicts)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _when(finding: Any) -> str:
+    day, period = _field(finding, "day"), _field(finding, "period")
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return " ".join(filter(None, [f"{day:%d %b %Y}" if day else "", f"period {period}" if period else ""]))
+
+
 def safety_section(safety: Any) -> dict[str, Any] | None:
+    """Findings from a ``SafetyReport``, its stored dict, or a plain list of findings (either form)."""
     if safety is None:
         return None
-    findings = list(getattr(safety, "findings", safety))
+    findings = safety if isinstance(safety, list | tuple) else (_field(safety, "findings") or [])
     rows = [
         {
-            "level": str(getattr(f, "level", "")),
-            "rule": f.rule_id,
-            "message": f.message,
-            "source": getattr(f, "source", ""),
-            "when": " ".join(
-                filter(
-                    None,
-                    [
-                        f"{f.day:%d %b}" if getattr(f, "day", None) else "",
-                        f"period {f.period}" if getattr(f, "period", None) else "",
-                    ],
-                )
-            ),
+            "level": str(getattr(_field(f, "level"), "value", _field(f, "level")) or ""),
+            "rule": _field(f, "rule_id"),
+            "message": _field(f, "message"),
+            "source": _field(f, "source") or "",
+            "when": _when(f),
         }
         for f in findings
     ]
-    total = getattr(safety, "total_oral_mg", None)
-    ul = getattr(safety, "upper_limit_mg", None)
+    total = None if isinstance(safety, list | tuple) else _field(safety, "total_oral_mg")
+    ul = None if isinstance(safety, list | tuple) else _field(safety, "upper_limit_mg")
     dose_line = (
         f"Oral elemental magnesium {total:g} mg/day; supplement upper limit {ul:g} mg/day."
         if total is not None and ul is not None
         else ""
     )
-    return {"findings": rows, "dose_line": dose_line, "verdict": str(getattr(safety, "verdict", "")) or None}
+    return {"findings": rows, "dose_line": dose_line}
+
+
+def record_safety(record: TrialRecord) -> dict[str, Any]:
+    """The safety check stored when the trial was created plus what the diary has raised since."""
+    from magtrial.core.safety.monitoring import review_diary
+    from magtrial.data.safety import load_safety_rules
+
+    stored = dict(record.extra.get("safety") or {})  # type: ignore[call-overload]
+    diary = review_diary(record.schedule, record.current(), rules=load_safety_rules())
+    return {**stored, "findings": [*stored.get("findings", []), *diary]}
 
 
 def evidence_section(evidence: Any) -> dict[str, Any] | None:
