@@ -145,3 +145,12 @@ def test_stop_symptom_in_diary_raises_prominent_warning_and_flags_trial(run):
     assert "STOP and seek care" in out
     flags = json.loads(run("trial", "show", trial, "--json").output)["flags"]
     assert len(flags) == 1 and "muscle weakness" in flags[0].lower()
+
+
+def test_diarrhoea_on_two_days_of_a_period_suggests_a_lower_dose(run):
+    trial, _ = create(run)  # run-in 2 days, then 7-day periods: days 3-9 before today are period 1
+    days = [(dt.date.today() - dt.timedelta(days=d)).isoformat() for d in (6, 5)]
+    first = run("diary", "add", trial, "--date", days[0], "--avg", "4", "--side-effect", "diarrhoea").output
+    assert "lower dose" not in first.lower()
+    second = run("diary", "add", trial, "--date", days[1], "--avg", "4", "--side-effect", "diarrhoea").output
+    assert "caution" in second and "dose" in second.lower() and "STOP" not in second

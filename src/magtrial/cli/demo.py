@@ -42,15 +42,35 @@ class SimClock:
 
 
 def demo_protocol(start: dt.date) -> Protocol:
-    product = Product(name="Magnesium citrate 100 mg", salt="citrate", elemental_mg_per_unit=100.0,
-                      units_per_day=2, doses_per_day=2, route=Route.ORAL)
-    return Protocol(condition=Condition.CRPS1, product=product, comparator=Comparator.PLACEBO,
-                    blinding=Blinding.BLINDED, design=Design.PAIRED, run_in_days=7, period_days=14, washout_days=0,
-                    cycles=4, carryover_days=3, start_date=start, timezone="Europe/London")
+    product = Product(
+        name="Magnesium citrate 100 mg",
+        salt="citrate",
+        elemental_mg_per_unit=100.0,
+        units_per_day=2,
+        doses_per_day=2,
+        route=Route.ORAL,
+    )
+    return Protocol(
+        condition=Condition.CRPS1,
+        product=product,
+        comparator=Comparator.PLACEBO,
+        blinding=Blinding.BLINDED,
+        design=Design.PAIRED,
+        run_in_days=7,
+        period_days=14,
+        washout_days=0,
+        cycles=4,
+        carryover_days=3,
+        start_date=start,
+        timezone="Europe/London",
+    )
 
 
-def demo(ctx: typer.Context, effect: float = typer.Option(-1.2, help="True effect of the simulated person."),
-         participant: str = typer.Option("DEMO-001", help="Pseudonym for the simulated participant.")) -> None:
+def demo(
+    ctx: typer.Context,
+    effect: float = typer.Option(-1.2, help="True effect of the simulated person."),
+    participant: str = typer.Option("DEMO-001", help="Pseudonym for the simulated participant."),
+) -> None:
     """Run a complete simulated blinded trial on the embedded database and verify it."""
     db = open_database(ctx)
     console.print(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
@@ -66,16 +86,19 @@ def demo(ctx: typer.Context, effect: float = typer.Option(-1.2, help="True effec
 
     rec = clinician.create_trial(protocol, participant, DEMO_SAFETY, start)
     print_safety(rec.extra["safety"])
-    console.print(f"Trial [bold]{rec.trial_id}[/]: {protocol.cycles} cycles x 2 periods of {protocol.period_days} days, "
-                  f"blinded, {start} to {rec.schedule.end}. Commitment {rec.commitment[:16]}...")
+    console.print(
+        f"Trial [bold]{rec.trial_id}[/]: {protocol.cycles} cycles x 2 periods of {protocol.period_days} days, "
+        f"blinded, {start} to {rec.schedule.end}. Commitment {rec.commitment[:16]}..."
+    )
 
     rng = np.random.default_rng()
     sealed = TrialService(db, Actor("demo-pharmacist", Role.PHARMACIST), clock).record(rec.trial_id).allocation
     assert sealed is not None
     days = simulate_diary(build_schedule(protocol, start), sealed, Participant(effect=effect), rng)
     late = corrections = 0
-    with Progress(TextColumn("Diary"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+    with Progress(
+        TextColumn("Diary"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False
+    ) as progress:
         task = progress.add_task("diary", total=len(days))
         for day in days:
             progress.advance(task)
@@ -97,13 +120,18 @@ def demo(ctx: typer.Context, effect: float = typer.Option(-1.2, help="True effec
     final = clinician.record(rec.trial_id)
     recorded = len(final.current())
     console.print(f"Diary: {recorded} of {len(days)} days recorded, {late} flagged late, {corrections} corrected.")
-    console.print(f"Unblinded: sequence {allocation.letters} (A = magnesium, B = placebo). "
-                  f"Commitment {'verifies' if check.ok else 'DOES NOT VERIFY'}.")
-    console.print(f"Audit chain {'intact' if chain.ok else 'BROKEN: ' + chain.problem} ({chain.events} events in "
-                  "this database).")
+    console.print(
+        f"Unblinded: sequence {allocation.letters} (A = magnesium, B = placebo). "
+        f"Commitment {'verifies' if check.ok else 'DOES NOT VERIFY'}."
+    )
+    console.print(
+        f"Audit chain {'intact' if chain.ok else 'BROKEN: ' + chain.problem} ({chain.events} events in this database)."
+    )
     _print_analysis(final)
-    console.print(f"Next: `magtrial trial show {rec.trial_id}`, `magtrial diary list {rec.trial_id}`, "
-                  f"`magtrial analyze {rec.trial_id}`.")
+    console.print(
+        f"Next: `magtrial trial show {rec.trial_id}`, `magtrial diary list {rec.trial_id}`, "
+        f"`magtrial analyze {rec.trial_id}`."
+    )
     if not (check.ok and chain.ok):
         raise typer.Exit(2)
 
@@ -112,8 +140,12 @@ def _print_analysis(record: TrialRecord) -> None:
     """The participant's own answer, in the same words `magtrial analyze` uses."""
     result = analyze(record)
     e = result.effect
-    console.print(f"Effect (magnesium minus placebo) on average pain: {e.mean:+.2f} points, 95% interval "
-                  f"{e.lower:+.2f} to {e.upper:+.2f}; P(benefit >= {result.mcid:g} point) = {e.p_mcid:.0%}.")
-    console.print(f"Randomization test: one-sided p = {result.randomization.p_lower:.3f} "
-                  f"(smallest possible with this design: {result.randomization.min_p_lower:.4f}).")
+    console.print(
+        f"Effect (magnesium minus placebo) on average pain: {e.mean:+.2f} points, 95% interval "
+        f"{e.lower:+.2f} to {e.upper:+.2f}; P(benefit >= {result.mcid:g} point) = {e.p_mcid:.0%}."
+    )
+    console.print(
+        f"Randomization test: one-sided p = {result.randomization.p_lower:.3f} "
+        f"(smallest possible with this design: {result.randomization.min_p_lower:.4f})."
+    )
     console.print(result.text)

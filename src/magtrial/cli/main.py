@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 import sqlalchemy.exc
 import typer
@@ -23,6 +25,12 @@ class MagtrialGroup(TyperGroup):
             _fail("database error: " + str(getattr(exc, "orig", None) or exc).splitlines()[0])
         except (OSError, ValueError) as exc:
             _fail(str(exc))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: still one line, unless MAGTRIAL_DEBUG asks for the traceback
+            if os.environ.get("MAGTRIAL_DEBUG"):
+                raise
+            _fail(f"internal error ({type(exc).__name__}: {exc}); set MAGTRIAL_DEBUG=1 for details and report it")
 
 
 def _fail(message: str) -> None:
@@ -30,18 +38,30 @@ def _fail(message: str) -> None:
     raise click.exceptions.Exit(1)
 
 
-app = typer.Typer(cls=MagtrialGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Randomized, blinded N-of-1 trials of magnesium for neuropathic pain.")
+app = typer.Typer(
+    cls=MagtrialGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Randomized, blinded N-of-1 trials of magnesium for neuropathic pain.",
+)
 
 
 @app.callback()
 def _root(
     ctx: typer.Context,
-    db: str | None = typer.Option(None, "--db", envvar="MAGTRIAL_DATABASE_URL",
-                                  help="Database URL (default: one SQLite file in your data folder)."),
-    user: str | None = typer.Option(None, "--user", envvar="MAGTRIAL_USER", help="Who is acting (for the audit trail)."),
-    role: str | None = typer.Option(None, "--role", envvar="MAGTRIAL_ROLE",
-                                    help="patient, clinician (default) or pharmacist (unblinded)."),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="MAGTRIAL_DATABASE_URL",
+        help="Database URL (default: one SQLite file in your data folder).",
+    ),
+    user: str | None = typer.Option(
+        None, "--user", envvar="MAGTRIAL_USER", help="Who is acting (for the audit trail)."
+    ),
+    role: str | None = typer.Option(
+        None, "--role", envvar="MAGTRIAL_ROLE", help="patient, clinician (default) or pharmacist (unblinded)."
+    ),
 ) -> None:
     ctx.obj = CliState(database_url=db, user=user, role=role)
 

@@ -67,8 +67,12 @@ def load_trial_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 @trial_app.command("create")
 def create(
     ctx: typer.Context,
-    file: Path | None = typer.Option(None, "--file", "-f", help="Trial TOML: protocol keys, [product], "
-                                     "optional [person] and [[medication]] for the safety check."),
+    file: Path | None = typer.Option(
+        None,
+        "--file",
+        "-f",
+        help="Trial TOML: protocol keys, [product], optional [person] and [[medication]] for the safety check.",
+    ),
     participant: str | None = typer.Option(None, help="Pseudonym (never a real name)."),
     condition: str | None = typer.Option(None, help="crps-1, painful-diabetic-neuropathy, ..."),
     product: str | None = typer.Option(None, "--product", help="Product name as on the label."),
@@ -93,17 +97,35 @@ def create(
     egfr: float | None = typer.Option(None, help="Safety: eGFR, mL/min/1.73 m2."),
     med: list[str] = typer.Option([], "--med", help='Safety, repeatable: "gabapentin@08:00,20:00".'),
     jurisdiction: str | None = typer.Option(None, help="Safety: upper limits of US (IOM) or EU (EFSA)."),
-    acknowledge: bool = typer.Option(False, "--clinician-ack", help="Clinician acknowledges 'needs clinician' findings."),
+    acknowledge: bool = typer.Option(
+        False, "--clinician-ack", help="Clinician acknowledges 'needs clinician' findings."
+    ),
 ) -> None:
     """Create a trial: validate, safety-check, draw and seal the allocation, publish its commitment."""
     data, safety = load_trial_file(file) if file else ({}, {})
-    product_flags = {"name": product, "salt": salt, "elemental_mg_per_unit": elemental_mg,
-                     "salt_mg_per_unit": salt_mg, "units_per_day": units_per_day,
-                     "doses_per_day": doses_per_day, "route": route}
+    product_flags = {
+        "name": product,
+        "salt": salt,
+        "elemental_mg_per_unit": elemental_mg,
+        "salt_mg_per_unit": salt_mg,
+        "units_per_day": units_per_day,
+        "doses_per_day": doses_per_day,
+        "route": route,
+    }
     data.setdefault("product", {}).update({k: v for k, v in product_flags.items() if v is not None})
-    flags = {"condition": condition, "comparator": comparator, "blinding": blinding, "design": design,
-             "run_in_days": run_in_days, "period_days": period_days, "washout_days": washout_days,
-             "cycles": cycles, "carryover_days": carryover_days, "start_date": start, "timezone": timezone}
+    flags = {
+        "condition": condition,
+        "comparator": comparator,
+        "blinding": blinding,
+        "design": design,
+        "run_in_days": run_in_days,
+        "period_days": period_days,
+        "washout_days": washout_days,
+        "cycles": cycles,
+        "carryover_days": carryover_days,
+        "start_date": start,
+        "timezone": timezone,
+    }
     data.update({k: v for k, v in flags.items() if v is not None})
     who = participant or data.pop("participant", None)
     data.pop("participant", None)
@@ -114,14 +136,18 @@ def create(
     if person:
         safety.setdefault("person", {}).update(person)
     if med:
-        safety["medication"] = [*safety.get("medication", []), *({"name": m.name, "times": [
-            f"{t:%H:%M}" for t in m.times]} for m in map(parse_med_spec, med))]
+        safety["medication"] = [
+            *safety.get("medication", []),
+            *({"name": m.name, "times": [f"{t:%H:%M}" for t in m.times]} for m in map(parse_med_spec, med)),
+        ]
     if jurisdiction:
         safety["jurisdiction"] = jurisdiction
     rec = open_service(ctx).create_trial(protocol, who, safety, clinician_ack=acknowledge)
     print_safety(rec.extra["safety"])
-    console.print(f"Created trial [bold]{rec.trial_id}[/] for {rec.participant}: {protocol.cycles} cycles of "
-                  f"{protocol.period_days}-day periods from {rec.start_date} to {rec.schedule.end}.")
+    console.print(
+        f"Created trial [bold]{rec.trial_id}[/] for {rec.participant}: {protocol.cycles} cycles of "
+        f"{protocol.period_days}-day periods from {rec.start_date} to {rec.schedule.end}."
+    )
     console.print(f"Allocation sealed. Published commitment (SHA-256): [bold]{rec.commitment}[/]")
     for note in blinding_limitations(protocol):
         console.print(f"[yellow]Note:[/] {note}")
@@ -141,29 +167,52 @@ def show(ctx: typer.Context, trial: str, as_json: bool = typer.Option(False, "--
     """Protocol, calendar (periods and packs; arms only once unblinded) and commitment."""
     rec = open_service(ctx).record(trial)
     if as_json:
-        periods = [{"period": p.number, "pack": p.pack, "start": p.start.isoformat(), "end": p.end.isoformat(),
-                    **({"arm": rec.allocation.arm_of_period(p.number).value} if rec.allocation else {})}
-                   for p in rec.schedule.periods]
-        print(json.dumps({"trial": rec.trial_id, "status": rec.status, "commitment": rec.commitment,
-                          "protocol": rec.protocol.to_dict(), "periods": periods, "flags": list(rec.flags)}, indent=2))
+        periods = [
+            {
+                "period": p.number,
+                "pack": p.pack,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat(),
+                **({"arm": rec.allocation.arm_of_period(p.number).value} if rec.allocation else {}),
+            }
+            for p in rec.schedule.periods
+        ]
+        print(
+            json.dumps(
+                {
+                    "trial": rec.trial_id,
+                    "status": rec.status,
+                    "commitment": rec.commitment,
+                    "protocol": rec.protocol.to_dict(),
+                    "periods": periods,
+                    "flags": list(rec.flags),
+                },
+                indent=2,
+            )
+        )
         return
     p = rec.protocol
     console.print(f"[bold]{rec.trial_id}[/] ({rec.status}) participant {rec.participant}, {p.condition.value}")
-    console.print(f"{p.product.name} ({p.product.salt}, {p.product.route.value}) vs {p.comparator.value}, "
-                  f"{p.blinding.value}, {p.design.value} design")
+    console.print(
+        f"{p.product.name} ({p.product.salt}, {p.product.route.value}) vs {p.comparator.value}, "
+        f"{p.blinding.value}, {p.design.value} design"
+    )
     console.print(f"Commitment: {rec.commitment}")
     table = Table("period", "pack", "cycle", "from", "to", "counts from", *(["arm"] if rec.allocation else []))
     for per in rec.schedule.periods:
         arm = [rec.allocation.arm_of_period(per.number).value] if rec.allocation else []
-        table.add_row(str(per.number), str(per.pack), str(per.cycle), str(per.start), str(per.end),
-                      str(per.analysis_start), *arm)
+        table.add_row(
+            str(per.number), str(per.pack), str(per.cycle), str(per.start), str(per.end), str(per.analysis_start), *arm
+        )
     console.print(table)
     for flag in rec.flags:
         console.print(f"[bold red]FLAG:[/] {flag}")
 
 
 @trial_app.command("today")
-def today(ctx: typer.Context, trial: str, date: str | None = typer.Option(None, help="Another day (YYYY-MM-DD).")) -> None:
+def today(
+    ctx: typer.Context, trial: str, date: str | None = typer.Option(None, help="Another day (YYYY-MM-DD).")
+) -> None:
     """What to take today (pack number, never the arm)."""
     plan = open_service(ctx, Role.PATIENT).today(trial, _parse_date(date))
     console.print(f"{plan.date}: {plan.instruction()}")
@@ -196,20 +245,27 @@ def verify(
     else:
         check = open_service(ctx).verify_commitment(trial)
         if check.ok is None:
-            console.print(f"{trial} is still blinded. Published commitment: {check.commitment}. "
-                          "It can be verified once the trial is unblinded.")
+            console.print(
+                f"{trial} is still blinded. Published commitment: {check.commitment}. "
+                "It can be verified once the trial is unblinded."
+            )
             return
         ok = check.ok
-        console.print(f"Revealed: sequence {check.sequence}, salt {check.salt}; published commitment {check.commitment}")
+        console.print(
+            f"Revealed: sequence {check.sequence}, salt {check.salt}; published commitment {check.commitment}"
+        )
     console.print("Commitment verifies." if ok else "[bold red]Commitment does NOT verify.[/]")
     if not ok:
         raise typer.Exit(2)
 
 
 @trial_app.command("amend")
-def amend(ctx: typer.Context, trial: str,
-          set_: list[str] = typer.Option(..., "--set", help="key=value, repeatable, e.g. carryover_days=4."),
-          reason: str = typer.Option(..., help="Why the protocol changes (audited).")) -> None:
+def amend(
+    ctx: typer.Context,
+    trial: str,
+    set_: list[str] = typer.Option(..., "--set", help="key=value, repeatable, e.g. carryover_days=4."),
+    reason: str = typer.Option(..., help="Why the protocol changes (audited)."),
+) -> None:
     """Amend a protocol setting (audited with old and new values and the reason)."""
     changes: dict[str, Any] = {}
     for item in set_:
@@ -234,15 +290,23 @@ def packs(ctx: typer.Context, trial: str) -> None:
     console.print(table)
 
 
-def _values(avg: int, worst: int | None, sleep: int, dose: str, side_effect: list[str], other: str, rescue: str,
-            note: str) -> DiaryValues:
+def _values(
+    avg: int, worst: int | None, sleep: int, dose: str, side_effect: list[str], other: str, rescue: str, note: str
+) -> DiaryValues:
     try:
         dose_taken = DoseTaken(dose)
     except ValueError:
         raise ValidationError(f"--dose must be full, partial or none; got {dose!r}") from None
-    return DiaryValues(average_pain=avg, worst_pain=avg if worst is None else worst, sleep_interference=sleep,
-                       dose_taken=dose_taken, side_effects=frozenset(side_effect), side_effect_other=other,
-                       rescue_medication=rescue, note=note)
+    return DiaryValues(
+        average_pain=avg,
+        worst_pain=avg if worst is None else worst,
+        sleep_interference=sleep,
+        dose_taken=dose_taken,
+        side_effects=frozenset(side_effect),
+        side_effect_other=other,
+        rescue_medication=rescue,
+        note=note,
+    )
 
 
 _AVG = typer.Option(..., "--avg", help="Average pain today, 0-10.")
@@ -253,9 +317,19 @@ _SIDE = typer.Option([], "--side-effect", help=f"Repeatable: {', '.join(SIDE_EFF
 
 
 @diary_app.command("add")
-def diary_add(ctx: typer.Context, trial: str, date: str = typer.Option(None, help="Day (default today)."),
-              avg: int = _AVG, worst: int | None = _WORST, sleep: int = _SLEEP, dose: str = _DOSE,
-              side_effect: list[str] = _SIDE, other: str = "", rescue: str = "", note: str = "") -> None:
+def diary_add(
+    ctx: typer.Context,
+    trial: str,
+    date: str = typer.Option(None, help="Day (default today)."),
+    avg: int = _AVG,
+    worst: int | None = _WORST,
+    sleep: int = _SLEEP,
+    dose: str = _DOSE,
+    side_effect: list[str] = _SIDE,
+    other: str = "",
+    rescue: str = "",
+    note: str = "",
+) -> None:
     """Record a day's diary (one current entry per day)."""
     svc = open_service(ctx, Role.PATIENT)
     day = _parse_date(date) or svc.today(trial).date
@@ -265,10 +339,20 @@ def diary_add(ctx: typer.Context, trial: str, date: str = typer.Option(None, hel
 
 
 @diary_app.command("correct")
-def diary_correct(ctx: typer.Context, trial: str, date: str = typer.Option(..., help="Day to correct."),
-                  reason: str = typer.Option(..., help="Why the entry changes."), avg: int = _AVG,
-                  worst: int | None = _WORST, sleep: int = _SLEEP, dose: str = _DOSE, side_effect: list[str] = _SIDE,
-                  other: str = "", rescue: str = "", note: str = "") -> None:
+def diary_correct(
+    ctx: typer.Context,
+    trial: str,
+    date: str = typer.Option(..., help="Day to correct."),
+    reason: str = typer.Option(..., help="Why the entry changes."),
+    avg: int = _AVG,
+    worst: int | None = _WORST,
+    sleep: int = _SLEEP,
+    dose: str = _DOSE,
+    side_effect: list[str] = _SIDE,
+    other: str = "",
+    rescue: str = "",
+    note: str = "",
+) -> None:
     """Correct a day: a new version with a reason; the old one stays in the history."""
     svc = open_service(ctx, Role.PATIENT)
     day = _parse_date(date)
@@ -292,14 +376,32 @@ def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(Fals
     svc = open_service(ctx, Role.PATIENT)
     rec = svc.record(trial)
     rows = rec.versions if history else tuple(rec.current().values())
-    table = Table("day", "period", "avg", "worst", "sleep", "dose", "side effects",
-                  *(["version", "kind", "reason"] if history else []), "late")
+    table = Table(
+        "day",
+        "period",
+        "avg",
+        "worst",
+        "sleep",
+        "dose",
+        "side effects",
+        *(["version", "kind", "reason"] if history else []),
+        "late",
+    )
     for v in rows:
         plan = rec.schedule.day(v.day)
         where = f"{plan.period}" if plan.period else plan.kind.value
         vals = v.values
-        cells = [str(vals.average_pain), str(vals.worst_pain), str(vals.sleep_interference), vals.dose_taken.value,
-                 ", ".join(sorted(vals.side_effects))] if vals else ["-", "-", "-", "-", "entered in error"]
+        cells = (
+            [
+                str(vals.average_pain),
+                str(vals.worst_pain),
+                str(vals.sleep_interference),
+                vals.dose_taken.value,
+                ", ".join(sorted(vals.side_effects)),
+            ]
+            if vals
+            else ["-", "-", "-", "-", "entered in error"]
+        )
         extra = [str(v.version), v.kind.value, v.reason] if history else []
         table.add_row(str(v.day), where, *cells, *extra, "late" if v.late else "")
     console.print(table)
@@ -308,17 +410,24 @@ def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(Fals
 def _print_alerts(svc: TrialService, trial: str, day: dt.date) -> None:
     for finding in review_entry(svc, trial, day):
         if finding.urgent:
-            console.print(Panel(f"{finding.message}\n\nYour clinician has been flagged. Source: {finding.source}",
-                                title="STOP and seek care", style="bold red"))
+            console.print(
+                Panel(
+                    f"{finding.message}\n\nYour clinician has been flagged. Source: {finding.source}",
+                    title="STOP and seek care",
+                    style="bold red",
+                )
+            )
         else:
             console.print(f"[yellow]{finding.level.value}:[/] {finding.message}")
 
 
 def print_safety(stored: dict) -> None:
     """The safety result a trial stored: verdict, findings most serious first, proposed dose times."""
-    console.print(f"Safety check: [bold]{stored['verdict']}[/] (oral elemental magnesium "
-                  f"{stored['total_oral_mg']:g} mg/day; upper limit {stored['upper_limit_mg'] or 'not set'} mg/day)"
-                  + (" - acknowledged by the clinician" if stored["clinician_acknowledged"] else ""))
+    console.print(
+        f"Safety check: [bold]{stored['verdict']}[/] (oral elemental magnesium "
+        f"{stored['total_oral_mg']:g} mg/day; upper limit {stored['upper_limit_mg'] or 'not set'} mg/day)"
+        + (" - acknowledged by the clinician" if stored["clinician_acknowledged"] else "")
+    )
     for f in stored["findings"]:
         console.print(f"  {f['level']:>15}  {f['rule_id']}: {f['message']}")
     if stored["timetable"]:

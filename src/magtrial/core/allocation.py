@@ -86,11 +86,14 @@ def canonical_bytes(trial_id: str, design: Design | str, sequence: tuple[Arm, ..
 
 
 def commitment(trial_id: str, allocation: Allocation) -> str:
-    return hashlib.sha256(canonical_bytes(trial_id, allocation.design, allocation.sequence, allocation.salt)).hexdigest()
+    return hashlib.sha256(
+        canonical_bytes(trial_id, allocation.design, allocation.sequence, allocation.salt)
+    ).hexdigest()
 
 
-def verify_commitment(published: str, trial_id: str, design: Design | str, sequence: tuple[Arm, ...] | list[str],
-                      salt: str) -> bool:
+def verify_commitment(
+    published: str, trial_id: str, design: Design | str, sequence: tuple[Arm, ...] | list[str], salt: str
+) -> bool:
     """True when the revealed sequence and salt hash to the commitment published at creation."""
     expected = hashlib.sha256(canonical_bytes(trial_id, design, sequence, salt)).hexdigest()
     return hmac.compare_digest(expected, published.lower())

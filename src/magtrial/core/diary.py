@@ -60,8 +60,10 @@ class DiaryValues:
                 raise DiaryError(f"dose taken must be full, partial or none; got {self.dose_taken!r}") from None
         unknown = set(self.side_effects) - set(SIDE_EFFECTS)
         if unknown:
-            raise DiaryError(f"unknown side effect(s) {', '.join(sorted(unknown))}; known: {', '.join(SIDE_EFFECTS)} "
-                             "(describe anything else in 'other')")
+            raise DiaryError(
+                f"unknown side effect(s) {', '.join(sorted(unknown))}; known: {', '.join(SIDE_EFFECTS)} "
+                "(describe anything else in 'other')"
+            )
         object.__setattr__(self, "side_effects", frozenset(self.side_effects))
         for name in ("side_effect_other", "rescue_medication", "note"):
             if len(getattr(self, name)) > MAX_TEXT:
@@ -113,13 +115,16 @@ def is_late(day: dt.date, recorded_at: dt.datetime, timezone: str, late_after_ho
     return recorded_at - end_of_day > dt.timedelta(hours=late_after_hours)
 
 
-def check_day(day: dt.date, now: dt.datetime, timezone: str, first_day: dt.date | None = None,
-              last_day: dt.date | None = None) -> None:
+def check_day(
+    day: dt.date, now: dt.datetime, timezone: str, first_day: dt.date | None = None, last_day: dt.date | None = None
+) -> None:
     """Refuse future days (in the participant's zone) and days outside the trial calendar."""
     today = now.astimezone(ZoneInfo(timezone)).date()
     if day > today:
-        raise DiaryError(f"{day.isoformat()} is in the future (today is {today.isoformat()}); "
-                         "diary entries can only be made for today or earlier")
+        raise DiaryError(
+            f"{day.isoformat()} is in the future (today is {today.isoformat()}); "
+            "diary entries can only be made for today or earlier"
+        )
     if first_day and day < first_day:
         raise DiaryError(f"{day.isoformat()} is before the trial starts ({first_day.isoformat()})")
     if last_day and day > last_day:
@@ -136,7 +141,9 @@ def next_version(existing: list[DiaryVersion], day: dt.date, kind: VersionKind, 
             raise Conflict(f"there is already an entry for {day.isoformat()}; correct it (with a reason) instead")
     else:
         if not has_current:
-            raise NotFound(f"there is no current entry for {day.isoformat()} to {'correct' if kind is VersionKind.CORRECTION else 'void'}")
+            raise NotFound(
+                f"there is no current entry for {day.isoformat()} to {'correct' if kind is VersionKind.CORRECTION else 'void'}"
+            )
         if not reason.strip():
             raise DiaryError(f"a {kind.value} needs a reason")
     return (latest.version + 1) if latest else 1

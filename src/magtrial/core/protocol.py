@@ -153,8 +153,12 @@ class Protocol:
         unknown = set(data) - known
         if unknown:
             raise ProtocolError(f"unknown protocol key(s): {', '.join(sorted(unknown))}")
-        for key, enum in (("condition", Condition), ("comparator", Comparator), ("blinding", Blinding),
-                          ("design", Design)):
+        for key, enum in (
+            ("condition", Condition),
+            ("comparator", Comparator),
+            ("blinding", Blinding),
+            ("design", Design),
+        ):
             if key in data:
                 data[key] = _enum(enum, data[key], key)
         if "condition" not in data:
@@ -175,8 +179,11 @@ class Protocol:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name == "product":
-                value = {k: (v.value if isinstance(v, StrEnum) else v)
-                         for k, v in dataclasses.asdict(self.product).items() if v is not None}
+                value = {
+                    k: (v.value if isinstance(v, StrEnum) else v)
+                    for k, v in dataclasses.asdict(self.product).items()
+                    if v is not None
+                }
             elif isinstance(value, StrEnum):
                 value = value.value
             elif isinstance(value, dt.date):
@@ -201,13 +208,16 @@ def validate(p: Protocol) -> None:
     if not 1 <= p.cycles <= 12:
         raise ProtocolError(f"cycles must be 1-12, got {p.cycles}")
     if not 0 <= p.washout_days < p.period_days:
-        raise ProtocolError(f"washout must be 0 or more days and shorter than a period ({p.period_days}), "
-                            f"got {p.washout_days}")
+        raise ProtocolError(
+            f"washout must be 0 or more days and shorter than a period ({p.period_days}), got {p.washout_days}"
+        )
     if not 0 <= p.run_in_days <= 56:
         raise ProtocolError(f"run-in must be 0-56 days, got {p.run_in_days}")
     if not 0 <= p.carryover_days <= p.period_days - 2:
-        raise ProtocolError(f"carry-over window must be 0 to {p.period_days - 2} days so at least two days "
-                            f"of each period count, got {p.carryover_days}")
+        raise ProtocolError(
+            f"carry-over window must be 0 to {p.period_days - 2} days so at least two days "
+            f"of each period count, got {p.carryover_days}"
+        )
     if not 1 <= p.late_after_hours <= 24 * 14:
         raise ProtocolError(f"late-entry threshold must be 1-336 hours, got {p.late_after_hours}")
     if p.design is Design.COUNTERBALANCED and p.cycles % 2:
@@ -218,26 +228,35 @@ def validate(p: Protocol) -> None:
         raise ProtocolError(f"unknown time zone {p.timezone!r}; use an IANA name such as Europe/London") from None
     route = p.product.route
     if p.comparator is Comparator.VEHICLE and not route.transdermal:
-        raise ProtocolError("a vehicle-cream comparator only fits a transdermal product; "
-                            "use matched-placebo for an oral product")
+        raise ProtocolError(
+            "a vehicle-cream comparator only fits a transdermal product; use matched-placebo for an oral product"
+        )
     if p.comparator is Comparator.PLACEBO and route in (Route.FOOT_SOAK, Route.BATH):
         raise ProtocolError("no matched placebo exists for a foot soak or bath; use no-treatment, open")
     if p.blinding is Blinding.BLINDED:
         if p.comparator is Comparator.NONE:
-            raise ProtocolError("a 'no treatment' comparator cannot be blinded: the participant knows when "
-                                "nothing is taken. Choose blinding = open, or a matched placebo")
+            raise ProtocolError(
+                "a 'no treatment' comparator cannot be blinded: the participant knows when "
+                "nothing is taken. Choose blinding = open, or a matched placebo"
+            )
         if not route.blindable:
-            raise ProtocolError(f"a {route.value} cannot be blinded (Epsom salt is recognisable by feel and "
-                                "smell). Choose blinding = open")
+            raise ProtocolError(
+                f"a {route.value} cannot be blinded (Epsom salt is recognisable by feel and "
+                "smell). Choose blinding = open"
+            )
 
 
 def blinding_limitations(p: Protocol) -> list[str]:
     """Plain statements of what an open design cannot rule out, for reports and the CLI."""
     notes = []
     if p.blinding is Blinding.OPEN:
-        notes.append("Open design: the participant knows which arm is taken, so expectation (placebo "
-                     "response) can explain part of any difference.")
+        notes.append(
+            "Open design: the participant knows which arm is taken, so expectation (placebo "
+            "response) can explain part of any difference."
+        )
     if p.product.route.transdermal:
-        notes.append("Transdermal magnesium: skin uptake is weakly supported (Groeber 2017), so a "
-                     "difference tests the whole regimen, not systemic magnesium.")
+        notes.append(
+            "Transdermal magnesium: skin uptake is weakly supported (Groeber 2017), so a "
+            "difference tests the whole regimen, not systemic magnesium."
+        )
     return notes

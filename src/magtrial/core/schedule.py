@@ -62,7 +62,9 @@ class DayPlan:
             return "Washout: take no trial product; keep filling in the diary."
         if self.kind is DayKind.AFTER:
             return "The trial has ended. Thank you: talk to your clinician about the results."
-        return f"Period {self.period}, day {self.day_in_period}: take pack {self.pack} as prescribed; fill in the diary."
+        return (
+            f"Period {self.period}, day {self.day_in_period}: take pack {self.pack} as prescribed; fill in the diary."
+        )
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,13 @@ class Schedule:
             return DayPlan(date, DayKind.RUN_IN)
         for p in self.periods:
             if p.start <= date <= p.end:
-                return DayPlan(date, DayKind.PERIOD, p.number, (date - p.start).days + 1,
-                               counts_for_analysis=date >= p.analysis_start)
+                return DayPlan(
+                    date,
+                    DayKind.PERIOD,
+                    p.number,
+                    (date - p.start).days + 1,
+                    counts_for_analysis=date >= p.analysis_start,
+                )
         return DayPlan(date, DayKind.WASHOUT)
 
     def days(self) -> Iterator[DayPlan]:
@@ -110,7 +117,14 @@ def build_schedule(protocol: Protocol, start: dt.date | None = None) -> Schedule
     cursor = start + dt.timedelta(days=protocol.run_in_days)
     for number in range(1, protocol.n_periods + 1):
         end = cursor + dt.timedelta(days=protocol.period_days - 1)
-        periods.append(Period(number=number, cycle=(number + 1) // 2, start=cursor, end=end,
-                              analysis_start=cursor + dt.timedelta(days=protocol.carryover_days)))
+        periods.append(
+            Period(
+                number=number,
+                cycle=(number + 1) // 2,
+                start=cursor,
+                end=end,
+                analysis_start=cursor + dt.timedelta(days=protocol.carryover_days),
+            )
+        )
         cursor = end + dt.timedelta(days=1 + protocol.washout_days)
     return Schedule(start=start, run_in_days=protocol.run_in_days, periods=tuple(periods))

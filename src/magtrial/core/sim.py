@@ -44,8 +44,9 @@ class SimulatedDay:
     latent: float
 
 
-def simulate_diary(schedule: Schedule, allocation: Allocation, person: Participant,
-                   rng: np.random.Generator) -> list[SimulatedDay]:
+def simulate_diary(
+    schedule: Schedule, allocation: Allocation, person: Participant, rng: np.random.Generator
+) -> list[SimulatedDay]:
     """One diary for ``person`` over the whole schedule, run-in included."""
     plans = list(schedule.days())
     n = len(plans)
@@ -66,8 +67,11 @@ def simulate_diary(schedule: Schedule, allocation: Allocation, person: Participa
         u = rng.random()
         dose = DoseTaken.FULL
         if on_pack:
-            dose = DoseTaken.NONE if u < person.skip_rate else (
-                DoseTaken.PARTIAL if u < person.skip_rate + person.partial_rate else DoseTaken.FULL)
+            dose = (
+                DoseTaken.NONE
+                if u < person.skip_rate
+                else (DoseTaken.PARTIAL if u < person.skip_rate + person.partial_rate else DoseTaken.FULL)
+            )
         weight = {DoseTaken.FULL: 1.0, DoseTaken.PARTIAL: 0.5, DoseTaken.NONE: 0.0}[dose]
         effect_today = person.effect * weight if arm is Arm.MAGNESIUM else 0.0
         carry = 0.0
@@ -85,19 +89,32 @@ def simulate_diary(schedule: Schedule, allocation: Allocation, person: Participa
         elif days_since_period_end is not None:
             days_since_period_end += 1
         weeks = t / 7.0
-        latent = (person.baseline + person.drift_per_week * weeks + noise[t] + effect_today + carry
-                  - (person.placebo_response if on_pack else 0.0))
+        latent = (
+            person.baseline
+            + person.drift_per_week * weeks
+            + noise[t]
+            + effect_today
+            + carry
+            - (person.placebo_response if on_pack else 0.0)
+        )
         if rng.random() < person.missing_rate:
             out.append(SimulatedDay(plan.date, None, latent))
             continue
         avg = int(np.clip(np.rint(latent), 0, 10))
         worst = int(np.clip(avg + rng.integers(0, 3), avg, 10))
         sleep = int(np.clip(np.rint(0.7 * latent + rng.normal(0, 1.0)), 0, 10))
-        p_diarrhoea = person.diarrhoea_rate_on_magnesium if arm is Arm.MAGNESIUM and weight else person.diarrhoea_rate_otherwise
+        p_diarrhoea = (
+            person.diarrhoea_rate_on_magnesium if arm is Arm.MAGNESIUM and weight else person.diarrhoea_rate_otherwise
+        )
         effects = frozenset({"diarrhoea"}) if rng.random() < p_diarrhoea else frozenset()
         rescue = "paracetamol 1 g" if latent > 8 and rng.random() < 0.5 else ""
-        values = DiaryValues(average_pain=avg, worst_pain=worst, sleep_interference=sleep,
-                             dose_taken=dose if on_pack else DoseTaken.NONE, side_effects=effects,
-                             rescue_medication=rescue)
+        values = DiaryValues(
+            average_pain=avg,
+            worst_pain=worst,
+            sleep_interference=sleep,
+            dose_taken=dose if on_pack else DoseTaken.NONE,
+            side_effects=effects,
+            rescue_medication=rescue,
+        )
         out.append(SimulatedDay(plan.date, values, latent))
     return out

@@ -31,8 +31,9 @@ class Actor:
             try:
                 object.__setattr__(self, "role", Role(self.role))
             except ValueError:
-                raise ValidationError(f"role must be one of {', '.join(r.value for r in Role)}; "
-                                      f"got {self.role!r}") from None
+                raise ValidationError(
+                    f"role must be one of {', '.join(r.value for r in Role)}; got {self.role!r}"
+                ) from None
 
 
 def require(actor: Actor, *roles: Role, to: str) -> None:

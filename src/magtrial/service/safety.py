@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from magtrial.core.protocol import Product, Protocol
-from magtrial.core.safety.dose import product_dose
 from magtrial.core.safety.checker import check_protocol
+from magtrial.core.safety.dose import product_dose
 from magtrial.core.safety.model import Finding, Level, SafetyReport
 from magtrial.core.safety.monitoring import review_diary
 from magtrial.core.safety.profile import SafetyProfile
@@ -58,19 +58,23 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 def check_for_trial(protocol: Protocol, safety: dict[str, Any] | None, acknowledged: bool) -> CheckedSafety:
     """Run the checker on the protocol's product; raise when the trial may not start as asked."""
     if not safety or "person" not in safety:
-        raise ValidationError("a trial needs the person's safety details before it starts: at least age and "
-                              "kidney function (eGFR); give a [person] table in the trial file, or --age and --egfr")
+        raise ValidationError(
+            "a trial needs the person's safety details before it starts: at least age and "
+            "kidney function (eGFR); give a [person] table in the trial file, or --age and --egfr"
+        )
     profile = SafetyProfile.from_dict(safety)
-    report = check_protocol(profile.person, protocol.product, profile.medications, profile.jurisdiction,
-                            rules=load_safety_rules())
+    report = check_protocol(
+        profile.person, protocol.product, profile.medications, profile.jurisdiction, rules=load_safety_rules()
+    )
     if not report.may_start:
         reasons = "; ".join(f"{f.rule_id}: {f.message}" for f in report.by_level() if f.level >= Level.BLOCKED)
         raise SafetyBlocked(f"this regimen is blocked and the trial cannot start: {reasons}")
     if report.needs_acknowledgement and not acknowledged:
-        reasons = "; ".join(f"{f.rule_id}: {f.message}" for f in report.by_level()
-                            if f.level is Level.NEEDS_CLINICIAN)
-        raise SafetyBlocked(f"a clinician must acknowledge before this trial starts ({reasons}); "
-                            "re-run with --clinician-ack as the clinician")
+        reasons = "; ".join(f"{f.rule_id}: {f.message}" for f in report.by_level() if f.level is Level.NEEDS_CLINICIAN)
+        raise SafetyBlocked(
+            f"a clinician must acknowledge before this trial starts ({reasons}); "
+            "re-run with --clinician-ack as the clinician"
+        )
     return CheckedSafety(report, profile, acknowledged and report.needs_acknowledgement)
 
 
@@ -86,10 +90,16 @@ def elemental_mg_per_day(product: Product) -> float | None:
 def review_entry(svc: Any, trial_id: str, day: dt.date) -> list[Finding]:
     """Findings a new or corrected entry for ``day`` triggers; urgent ones flag the trial."""
     record = svc.record(trial_id)
-    findings = [f for f in review_diary(record.schedule, record.current(), rules=load_safety_rules())
-                if f.day == day]
+    entry = record.current().get(day)
+    had_diarrhoea = entry is not None and entry.values is not None and "diarrhoea" in entry.values.side_effects
+    period = record.schedule.day(day).period
+    # Urgent findings of this day; a dose suggestion for this day's period when this entry adds to it.
+    findings = [
+        f
+        for f in review_diary(record.schedule, record.current(), rules=load_safety_rules())
+        if f.day == day or (had_diarrhoea and not f.urgent and f.period == period and period)
+    ]
     for finding in findings:
         if finding.flag_clinician or finding.urgent:
             svc.add_flag(trial_id, f"{day.isoformat()} {finding.rule_id}: {finding.message}")
     return sorted(findings, key=lambda f: -f.level.rank)
-

@@ -49,8 +49,14 @@ class TrialService:
         self.clock = clock
 
     # -- creation and reading -------------------------------------------------------------
-    def create_trial(self, protocol: Protocol, participant: str, safety_profile: dict[str, Any] | None,
-                     start_date: dt.date | None = None, clinician_ack: bool = False) -> TrialRecord:
+    def create_trial(
+        self,
+        protocol: Protocol,
+        participant: str,
+        safety_profile: dict[str, Any] | None,
+        start_date: dt.date | None = None,
+        clinician_ack: bool = False,
+    ) -> TrialRecord:
         """Safety-check the regimen, draw and seal the allocation, publish its commitment, audit it all.
 
         A blocked regimen raises ``SafetyBlocked``; "needs clinician" findings need ``clinician_ack``
@@ -69,19 +75,53 @@ class TrialService:
         now = self.clock()
         protocol_json = json.dumps(protocol.to_dict(), sort_keys=True)
         with self.db.transaction() as s:
-            s.add(TrialRow(id=trial_id, participant=participant.strip(), protocol=protocol_json, start_date=start,
-                           status="active", commitment=commitment, created_at=now, created_by=self.actor.name,
-                           flags=json.dumps(list(flags)), safety=json.dumps(safety)))
+            s.add(
+                TrialRow(
+                    id=trial_id,
+                    participant=participant.strip(),
+                    protocol=protocol_json,
+                    start_date=start,
+                    status="active",
+                    commitment=commitment,
+                    created_at=now,
+                    created_by=self.actor.name,
+                    flags=json.dumps(list(flags)),
+                    safety=json.dumps(safety),
+                )
+            )
             s.flush()
-            s.add(SealedAllocationRow(trial_id=trial_id, design=allocation.design.value,
-                                      sequence=",".join(a.value for a in allocation.sequence), salt=allocation.salt))
-            self._audit(s, "trial.create", "trial", trial_id, trial_id,
-                        new={"participant": participant.strip(), "protocol": protocol.to_dict(),
-                             "commitment": commitment, "safety": safety})
+            s.add(
+                SealedAllocationRow(
+                    trial_id=trial_id,
+                    design=allocation.design.value,
+                    sequence=",".join(a.value for a in allocation.sequence),
+                    salt=allocation.salt,
+                )
+            )
+            self._audit(
+                s,
+                "trial.create",
+                "trial",
+                trial_id,
+                trial_id,
+                new={
+                    "participant": participant.strip(),
+                    "protocol": protocol.to_dict(),
+                    "commitment": commitment,
+                    "safety": safety,
+                },
+            )
             if checked.acknowledged:
                 needing = [f for f in safety["findings"] if f["level"] == "needs-clinician"]
-                self._audit(s, "safety.acknowledge", "trial", trial_id, trial_id, new={"findings": needing},
-                            reason="clinician reviewed the safety findings and agreed the trial may start")
+                self._audit(
+                    s,
+                    "safety.acknowledge",
+                    "trial",
+                    trial_id,
+                    trial_id,
+                    new={"findings": needing},
+                    reason="clinician reviewed the safety findings and agreed the trial may start",
+                )
         return self.record(trial_id)
 
     def record(self, trial_id: str) -> TrialRecord:
@@ -94,18 +134,35 @@ class TrialService:
         allocation = None
         if may_see_allocation(self.actor, row.status):
             allocation = alloc.Allocation(Design(sealed.design), sequence, sealed.salt)
-        return TrialRecord(trial_id=row.id, participant=row.participant,
-                           protocol=Protocol.from_dict(json.loads(row.protocol)), start_date=row.start_date,
-                           commitment=row.commitment, created_at=row.created_at, status=row.status,
-                           versions=tuple(versions), allocation=allocation, pack_sets=alloc.pack_sets(sequence),
-                           unblinded_at=row.unblinded_at, flags=tuple(json.loads(row.flags)),
-                           extra={"safety": json.loads(row.safety) if row.safety else None})
+        return TrialRecord(
+            trial_id=row.id,
+            participant=row.participant,
+            protocol=Protocol.from_dict(json.loads(row.protocol)),
+            start_date=row.start_date,
+            commitment=row.commitment,
+            created_at=row.created_at,
+            status=row.status,
+            versions=tuple(versions),
+            allocation=allocation,
+            pack_sets=alloc.pack_sets(sequence),
+            unblinded_at=row.unblinded_at,
+            flags=tuple(json.loads(row.flags)),
+            extra={"safety": json.loads(row.safety) if row.safety else None},
+        )
 
     def list_trials(self) -> list[dict[str, Any]]:
         with self.db.reader() as s:
             rows = s.execute(select(TrialRow).order_by(TrialRow.created_at)).scalars().all()
-            return [{"id": r.id, "participant": r.participant, "status": r.status, "start": r.start_date,
-                     "flags": len(json.loads(r.flags))} for r in rows]
+            return [
+                {
+                    "id": r.id,
+                    "participant": r.participant,
+                    "status": r.status,
+                    "start": r.start_date,
+                    "flags": len(json.loads(r.flags)),
+                }
+                for r in rows
+            ]
 
     def today(self, trial_id: str, date: dt.date | None = None) -> DayPlan:
         rec = self.record(trial_id)
@@ -122,8 +179,9 @@ class TrialService:
     def void_entry(self, trial_id: str, day: dt.date, reason: str) -> DiaryVersion:
         return self._write_version(trial_id, day, VersionKind.VOID, None, reason)
 
-    def _write_version(self, trial_id: str, day: dt.date, kind: VersionKind, values: DiaryValues | None,
-                       reason: str) -> DiaryVersion:
+    def _write_version(
+        self, trial_id: str, day: dt.date, kind: VersionKind, values: DiaryValues | None, reason: str
+    ) -> DiaryVersion:
         require(self.actor, Role.PATIENT, Role.CLINICIAN, to="write diary entries")
         now = self.clock()
         with self.db.transaction() as s:
@@ -136,16 +194,41 @@ class TrialService:
             existing = self._versions(s, trial_id, day)
             number = next_version(existing, day, kind, reason)
             late = is_late(day, now, protocol.timezone, protocol.late_after_hours)
-            version = DiaryVersion(day=day, version=number, kind=kind, values=values, recorded_at=now,
-                                   recorded_by=self.actor.name, late=late, reason=reason.strip())
-            s.add(DiaryVersionRow(trial_id=trial_id, day=day, version=number, kind=kind.value,
-                                  values=json.dumps(values.as_dict()) if values else None, recorded_at=now,
-                                  recorded_by=self.actor.name, role=self.actor.role.value, late=late,
-                                  reason=reason.strip()))
+            version = DiaryVersion(
+                day=day,
+                version=number,
+                kind=kind,
+                values=values,
+                recorded_at=now,
+                recorded_by=self.actor.name,
+                late=late,
+                reason=reason.strip(),
+            )
+            s.add(
+                DiaryVersionRow(
+                    trial_id=trial_id,
+                    day=day,
+                    version=number,
+                    kind=kind.value,
+                    values=json.dumps(values.as_dict()) if values else None,
+                    recorded_at=now,
+                    recorded_by=self.actor.name,
+                    role=self.actor.role.value,
+                    late=late,
+                    reason=reason.strip(),
+                )
+            )
             previous = existing[-1].values.as_dict() if existing and existing[-1].values else None
-            self._audit(s, f"diary.{kind.value}", "diary", f"{day.isoformat()}#v{number}", trial_id,
-                        old=previous, new={"values": values.as_dict() if values else None, "late": late},
-                        reason=reason.strip())
+            self._audit(
+                s,
+                f"diary.{kind.value}",
+                "diary",
+                f"{day.isoformat()}#v{number}",
+                trial_id,
+                old=previous,
+                new={"values": values.as_dict() if values else None, "late": late},
+                reason=reason.strip(),
+            )
         return version
 
     def versions(self, trial_id: str) -> list[DiaryVersion]:
@@ -169,9 +252,22 @@ class TrialService:
                 raise ValidationError(f"the trial runs until {end.isoformat()}; unblinding early needs a reason")
             sealed = s.get(SealedAllocationRow, trial_id)
             row.status, row.unblinded_at = "unblinded", now
-            self._audit(s, "trial.unblind", "trial", trial_id, trial_id, old={"status": "active"},
-                        new={"status": "unblinded", "early": early, "sequence": sealed.sequence.split(","),
-                             "salt": sealed.salt}, reason=reason.strip(), reveals_allocation=True)
+            self._audit(
+                s,
+                "trial.unblind",
+                "trial",
+                trial_id,
+                trial_id,
+                old={"status": "active"},
+                new={
+                    "status": "unblinded",
+                    "early": early,
+                    "sequence": sealed.sequence.split(","),
+                    "salt": sealed.salt,
+                },
+                reason=reason.strip(),
+                reveals_allocation=True,
+            )
         self.summarize(trial_id)  # cache the effect likelihood so pooling never re-reads the diary
         return alloc.Allocation(Design(sealed.design), alloc.parse_sequence(sealed.sequence.split(",")), sealed.salt)
 
@@ -189,11 +285,19 @@ class TrialService:
             return False
         product = rec.protocol.product
         with self.db.transaction() as s:
-            summaries.save_summary(s, trial_id=trial_id, outcome=outcome, method=result.model["name"],
-                                   likelihood=result.effect_likelihood(), n_days=int(result.effect.n_days),
-                                   condition=rec.protocol.condition.value, route=product.route.value,
-                                   salt=product.salt, elemental_mg_per_day=elemental_mg_per_day(product),
-                                   at=self.clock())
+            summaries.save_summary(
+                s,
+                trial_id=trial_id,
+                outcome=outcome,
+                method=result.model["name"],
+                likelihood=result.effect_likelihood(),
+                n_days=int(result.effect.n_days),
+                condition=rec.protocol.condition.value,
+                route=product.route.value,
+                salt=product.salt,
+                elemental_mg_per_day=elemental_mg_per_day(product),
+                at=self.clock(),
+            )
         return True
 
     def amend_protocol(self, trial_id: str, changes: dict[str, Any], reason: str) -> Protocol:
@@ -223,9 +327,16 @@ class TrialService:
                 row.start_date = new.start_date
             before, after = old.to_dict(), new.to_dict()
             diff_keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-            self._audit(s, "protocol.amend", "protocol", trial_id, trial_id,
-                        old={k: before.get(k) for k in diff_keys}, new={k: after.get(k) for k in diff_keys},
-                        reason=reason.strip())
+            self._audit(
+                s,
+                "protocol.amend",
+                "protocol",
+                trial_id,
+                trial_id,
+                old={k: before.get(k) for k in diff_keys},
+                new={k: after.get(k) for k in diff_keys},
+                reason=reason.strip(),
+            )
         return new
 
     def verify_commitment(self, trial_id: str) -> CommitmentCheck:
@@ -269,11 +380,33 @@ class TrialService:
             self._audit(s, "trial.flag", "trial", trial_id, trial_id, old=flags, new=[*flags, flag])
 
     # -- helpers ------------------------------------------------------------------------------
-    def _audit(self, s: Session, action: str, entity: str, entity_id: str, trial_id: str | None, *,
-               old: Any = None, new: Any = None, reason: str = "", reveals_allocation: bool = False) -> None:
-        audit.append_event(s, at=self.clock(), actor=self.actor.name, role=self.actor.role.value, action=action,
-                           entity=entity, entity_id=entity_id, trial_id=trial_id, old=old, new=new, reason=reason,
-                           reveals_allocation=reveals_allocation)
+    def _audit(
+        self,
+        s: Session,
+        action: str,
+        entity: str,
+        entity_id: str,
+        trial_id: str | None,
+        *,
+        old: Any = None,
+        new: Any = None,
+        reason: str = "",
+        reveals_allocation: bool = False,
+    ) -> None:
+        audit.append_event(
+            s,
+            at=self.clock(),
+            actor=self.actor.name,
+            role=self.actor.role.value,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            trial_id=trial_id,
+            old=old,
+            new=new,
+            reason=reason,
+            reveals_allocation=reveals_allocation,
+        )
 
     @staticmethod
     def _trial(s: Session, trial_id: str) -> TrialRow:
@@ -288,10 +421,19 @@ class TrialService:
         if day is not None:
             query = query.where(DiaryVersionRow.day == day)
         rows = s.execute(query.order_by(DiaryVersionRow.day, DiaryVersionRow.version)).scalars()
-        return [DiaryVersion(day=r.day, version=r.version, kind=VersionKind(r.kind),
-                             values=DiaryValues.from_dict(json.loads(r.values)) if r.values else None,
-                             recorded_at=_aware(r.recorded_at), recorded_by=r.recorded_by, late=r.late,
-                             reason=r.reason) for r in rows]
+        return [
+            DiaryVersion(
+                day=r.day,
+                version=r.version,
+                kind=VersionKind(r.kind),
+                values=DiaryValues.from_dict(json.loads(r.values)) if r.values else None,
+                recorded_at=_aware(r.recorded_at),
+                recorded_by=r.recorded_by,
+                late=r.late,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
 
 
 def _zone(protocol: Protocol) -> ZoneInfo:
@@ -301,4 +443,3 @@ def _zone(protocol: Protocol) -> ZoneInfo:
 def _aware(value: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; they were stored as UTC."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-

@@ -21,8 +21,21 @@ from sqlalchemy.orm import Session
 from magtrial.store.models import AuditEventRow, AuditHeadRow
 
 GENESIS = "0" * 64
-HASHED_FIELDS = ("seq", "trial_id", "at", "actor", "role", "action", "entity", "entity_id", "old", "new",
-                 "reason", "reveals_allocation", "prev_hash")
+HASHED_FIELDS = (
+    "seq",
+    "trial_id",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "entity",
+    "entity_id",
+    "old",
+    "new",
+    "reason",
+    "reveals_allocation",
+    "prev_hash",
+)
 SEALED = "[sealed until unblinding]"
 
 
@@ -35,9 +48,21 @@ def event_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def append_event(session: Session, *, at: dt.datetime, actor: str, role: str, action: str, entity: str,
-                 entity_id: str, trial_id: str | None = None, old: Any = None, new: Any = None, reason: str = "",
-                 reveals_allocation: bool = False) -> AuditEventRow:
+def append_event(
+    session: Session,
+    *,
+    at: dt.datetime,
+    actor: str,
+    role: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    trial_id: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    reason: str = "",
+    reveals_allocation: bool = False,
+) -> AuditEventRow:
     """Add one link inside the caller's transaction, so the event and the change commit together."""
     head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one()
     fields: dict[str, Any] = {
@@ -80,24 +105,37 @@ def verify_chain(session: Session, batch: int = 2000) -> ChainCheck:
     for row in _stream(session, batch):
         if row.seq != expected_seq:
             if row.seq > expected_seq:
-                return ChainCheck(False, expected_seq - 1, f"audit row {expected_seq} is missing (deleted); "
-                                  f"the next row present is {row.seq}", expected_seq)
+                return ChainCheck(
+                    False,
+                    expected_seq - 1,
+                    f"audit row {expected_seq} is missing (deleted); the next row present is {row.seq}",
+                    expected_seq,
+                )
             return ChainCheck(False, expected_seq - 1, f"audit row {row.seq} is out of order", row.seq)
         fields = {name: getattr(row, name) for name in HASHED_FIELDS}
         fields["reveals_allocation"] = bool(fields["reveals_allocation"])
         if row.prev_hash != prev:
-            return ChainCheck(False, expected_seq - 1, f"audit row {row.seq} does not link to row {row.seq - 1} "
-                              "(a row was edited, deleted or reordered)", row.seq)
+            return ChainCheck(
+                False,
+                expected_seq - 1,
+                f"audit row {row.seq} does not link to row {row.seq - 1} (a row was edited, deleted or reordered)",
+                row.seq,
+            )
         if event_hash(fields) != row.hash:
-            return ChainCheck(False, expected_seq - 1, f"audit row {row.seq} was edited after it was written "
-                              f"({row.action} on {row.entity} {row.entity_id})", row.seq)
+            return ChainCheck(
+                False,
+                expected_seq - 1,
+                f"audit row {row.seq} was edited after it was written ({row.action} on {row.entity} {row.entity_id})",
+                row.seq,
+            )
         prev = row.hash
         expected_seq += 1
     last = expected_seq - 1
     if head.seq != last or head.hash != prev:
         if head.seq > last:
-            return ChainCheck(False, last, f"audit rows {last + 1}-{head.seq} are missing (deleted from the end)",
-                              last + 1)
+            return ChainCheck(
+                False, last, f"audit rows {last + 1}-{head.seq} are missing (deleted from the end)", last + 1
+            )
         return ChainCheck(False, last, "the audit head does not match the last row (edited)", last)
     return ChainCheck(True, last, "", None, prev)
 
@@ -105,8 +143,13 @@ def verify_chain(session: Session, batch: int = 2000) -> ChainCheck:
 def _stream(session: Session, batch: int) -> Iterator[AuditEventRow]:
     last = 0
     while True:
-        rows = session.execute(select(AuditEventRow).where(AuditEventRow.seq > last)
-                               .order_by(AuditEventRow.seq).limit(batch)).scalars().all()
+        rows = (
+            session.execute(
+                select(AuditEventRow).where(AuditEventRow.seq > last).order_by(AuditEventRow.seq).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return
         yield from rows
@@ -130,12 +173,24 @@ class AuditView:
 
 def view_events(session: Session, trial_id: str, may_see_allocation: bool) -> list[AuditView]:
     """A trial's events; details that would reveal the allocation are sealed for blinded viewers."""
-    rows = session.execute(select(AuditEventRow).where(AuditEventRow.trial_id == trial_id)
-                           .order_by(AuditEventRow.seq)).scalars()
+    rows = session.execute(
+        select(AuditEventRow).where(AuditEventRow.trial_id == trial_id).order_by(AuditEventRow.seq)
+    ).scalars()
     out = []
     for row in rows:
         hide = row.reveals_allocation and not may_see_allocation
-        out.append(AuditView(row.seq, row.at, row.actor, row.role, row.action, row.entity, row.entity_id,
-                             SEALED if hide else json.loads(row.old), SEALED if hide else json.loads(row.new),
-                             row.reason))
+        out.append(
+            AuditView(
+                row.seq,
+                row.at,
+                row.actor,
+                row.role,
+                row.action,
+                row.entity,
+                row.entity_id,
+                SEALED if hide else json.loads(row.old),
+                SEALED if hide else json.loads(row.new),
+                row.reason,
+            )
+        )
     return out

@@ -29,9 +29,20 @@ class StoredSummary:
     likelihood: EffectLikelihood
 
 
-def save_summary(session: Session, *, trial_id: str, outcome: str, method: str, likelihood: EffectLikelihood,
-                 n_days: int, condition: str, route: str, salt: str, elemental_mg_per_day: float | None,
-                 at: dt.datetime) -> None:
+def save_summary(
+    session: Session,
+    *,
+    trial_id: str,
+    outcome: str,
+    method: str,
+    likelihood: EffectLikelihood,
+    n_days: int,
+    condition: str,
+    route: str,
+    salt: str,
+    elemental_mg_per_day: float | None,
+    at: dt.datetime,
+) -> None:
     row = session.get(EffectSummaryRow, (trial_id, outcome))
     if row is None:
         row = EffectSummaryRow(trial_id=trial_id, outcome=outcome)
@@ -45,24 +56,44 @@ def save_summary(session: Session, *, trial_id: str, outcome: str, method: str, 
 def count_summaries(session: Session, outcome: str) -> int:
     from sqlalchemy import func
 
-    return session.execute(select(func.count()).select_from(EffectSummaryRow).join(
-        TrialRow, TrialRow.id == EffectSummaryRow.trial_id).where(
-        EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded")).scalar_one()
+    return session.execute(
+        select(func.count())
+        .select_from(EffectSummaryRow)
+        .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
+        .where(EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded")
+    ).scalar_one()
 
 
 def stream_summaries(session: Session, outcome: str = "average_pain", batch: int = 1000) -> Iterator[StoredSummary]:
     """Unblinded trials' summaries in trial-id order, ``batch`` rows at a time (keyset pagination)."""
     last = ""
     while True:
-        rows = session.execute(
-            select(EffectSummaryRow).join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
-            .where(EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded",
-                   EffectSummaryRow.trial_id > last)
-            .order_by(EffectSummaryRow.trial_id).limit(batch)).scalars().all()
+        rows = (
+            session.execute(
+                select(EffectSummaryRow)
+                .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
+                .where(
+                    EffectSummaryRow.outcome == outcome,
+                    TrialRow.status == "unblinded",
+                    EffectSummaryRow.trial_id > last,
+                )
+                .order_by(EffectSummaryRow.trial_id)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return
         for r in rows:
-            yield StoredSummary(r.trial_id, r.condition, r.route, r.salt, r.elemental_mg_per_day, r.n_days,
-                                EffectLikelihood(json.loads(r.grid), json.loads(r.log_lik)))
+            yield StoredSummary(
+                r.trial_id,
+                r.condition,
+                r.route,
+                r.salt,
+                r.elemental_mg_per_day,
+                r.n_days,
+                EffectLikelihood(json.loads(r.grid), json.loads(r.log_lik)),
+            )
         last = rows[-1].trial_id
         session.expunge_all()
