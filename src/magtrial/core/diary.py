@@ -141,9 +141,8 @@ def next_version(existing: list[DiaryVersion], day: dt.date, kind: VersionKind, 
             raise Conflict(f"there is already an entry for {day.isoformat()}; correct it (with a reason) instead")
     else:
         if not has_current:
-            raise NotFound(
-                f"there is no current entry for {day.isoformat()} to {'correct' if kind is VersionKind.CORRECTION else 'void'}"
-            )
+            verb = "correct" if kind is VersionKind.CORRECTION else "void"
+            raise NotFound(f"there is no current entry for {day.isoformat()} to {verb}")
         if not reason.strip():
             raise DiaryError(f"a {kind.value} needs a reason")
     return (latest.version + 1) if latest else 1
