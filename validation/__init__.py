@@ -1,0 +1,1 @@
+"""Validation scripts: calibration of the analysis by simulation."""
