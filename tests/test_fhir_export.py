@@ -87,9 +87,7 @@ def test_blinded_export_names_no_assigned_arm_and_says_pack():
     subject = _resources(bundle, "ResearchSubject")[0]
     assert subject.assignedArm is None and subject.actualArm is None
     meds = _resources(bundle, "MedicationStatement")
-    assert [m.medicationCodeableConcept.text.split(" (")[0] for m in meds] == [
-        f"Trial pack {n}" for n in range(1, 9)
-    ]
+    assert [m.medicationCodeableConcept.text.split(" (")[0] for m in meds] == [f"Trial pack {n}" for n in range(1, 9)]
     assert all(m.dosage[0].doseAndRate is None for m in meds)
 
 
@@ -103,9 +101,7 @@ def test_blinded_export_does_not_depend_on_the_allocation():
         diary_sequence="ABBABAAB",
         commitment_override="c" * 64,
     )
-    assert bundle_json(record_to_bundle(a, generated_at=WHEN)) == bundle_json(
-        record_to_bundle(b, generated_at=WHEN)
-    )
+    assert bundle_json(record_to_bundle(a, generated_at=WHEN)) == bundle_json(record_to_bundle(b, generated_at=WHEN))
 
 
 def test_unblinded_export_assigns_the_sequence_and_elemental_dose():
@@ -136,3 +132,23 @@ def test_importer_refuses_an_invalid_bundle():
                 "entry": [{"resource": {"resourceType": "Observation", "code": {"text": "x"}}}],
             }
         )
+
+
+def test_salt_only_product_dose_is_converted_with_the_salt_table():
+    from magtrial.core.protocol import Product
+
+    oxide = Product(name="Magnesium oxide 400 mg", salt="oxide", salt_mg_per_unit=400, units_per_day=1)
+    record = make_record(blinded=False, seed=14, sequence="ABABABAB", product=oxide)
+    med = _resources(record_to_bundle(record, generated_at=WHEN), "MedicationStatement")[0]
+    assert float(med.dosage[0].doseAndRate[0].doseQuantity.value) == pytest.approx(241.2, abs=0.5)
+    assert "salt table" in med.note[0].text
+
+
+def test_unconvertible_salt_leaves_the_dose_out_and_says_why():
+    from magtrial.core.protocol import Product
+
+    citrate = Product(name="Magnesium citrate", salt="citrate", salt_mg_per_unit=400, units_per_day=1)
+    record = make_record(blinded=False, seed=15, sequence="ABABABAB", product=citrate)
+    med = _resources(record_to_bundle(record, generated_at=WHEN), "MedicationStatement")[0]
+    assert med.dosage[0].doseAndRate is None
+    assert "elemental dose not stated" in med.note[0].text

@@ -136,3 +136,30 @@ def test_user_text_is_escaped():
 
     html = render_html(dataclasses.replace(record, versions=(*record.versions, bad)), generated_at=WHEN)
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_evidence_panel_shows_the_pooled_result():
+    from magtrial.core.pooling import pool, summary_from_record
+
+    trials = [make_record(blinded=False, seed=s, trial_id=f"T-{s}") for s in range(20, 26)]
+    pooled = pool(summary_from_record(r, analyze(r).effect_likelihood()) for r in trials)
+    html = render_html(make_record(seed=30), evidence=pooled, generated_at=WHEN)
+    assert 'id="evidence"' in html and "Pooled 6 unblinded N-of-1 trials" in html
+    assert f"{pooled.mu.mean:+.2f} ({pooled.mu.lower:+.2f} to {pooled.mu.upper:+.2f})" in html
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"washout_days": 3, "cycles": 2},
+        {"design": "counterbalanced", "cycles": 2, "period_days": 7, "run_in_days": 0},
+    ],
+)
+def test_report_renders_other_designs(changes):
+    from magtrial.core.protocol import Design
+
+    if "design" in changes:
+        changes = {**changes, "design": Design(changes["design"])}
+    record = make_record(blinded=True, seed=16, **changes)
+    html = render_html(record, analysis=analyze(record), generated_at=WHEN)
+    assert f"pack {record.protocol.n_periods}" in " ".join(svg_texts(html))

@@ -185,21 +185,28 @@ def record_safety(record: TrialRecord) -> dict[str, Any]:
     return {**stored, "findings": [*stored.get("findings", []), *diary]}
 
 
+def _evidence_value(row: dict[str, Any]) -> str:
+    if "display" in row:
+        return str(row["display"])
+    if {"mean", "lower", "upper"} <= row.keys():
+        if row.get("unit") == "share":
+            return f"{100 * row['mean']:.0f}% ({100 * row['lower']:.0f}% to {100 * row['upper']:.0f}%)"
+        unit = f" {row['unit']}" if row.get("unit") else ""
+        return f"{row['mean']:+.2f} ({row['lower']:+.2f} to {row['upper']:+.2f}){unit}"
+    return str(row.get("value", ""))
+
+
 def evidence_section(evidence: Any) -> dict[str, Any] | None:
+    """The pooled evidence panel from the result's own ``.text`` and ``.summary`` rows."""
     if evidence is None:
         return None
-    rows = []
-    for row in getattr(evidence, "summary", None) or []:
-        if isinstance(row, dict):
-            values = list(row.values())
-            label = row.get("quantity", values[0] if values else "")
-            value = row.get("display", row.get("value", values[1] if len(values) > 1 else ""))
-            rows.append((str(label), str(value)))
-    return {
-        "label": str(getattr(evidence, "label", "") or ""),
-        "text": str(getattr(evidence, "text", "")),
-        "rows": rows,
-    }
+    rows = [
+        (str(row.get("quantity", "")), _evidence_value(row))
+        for row in getattr(evidence, "summary", None) or []
+        if isinstance(row, dict)
+    ]
+    lines = [line for line in str(getattr(evidence, "text", "")).splitlines() if line.strip()]
+    return {"label": str(getattr(evidence, "label", "") or ""), "lines": lines, "rows": rows}
 
 
 def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[tuple[str, str, str]]:
