@@ -63,9 +63,11 @@ def test_per_period_means_match_the_diary():
 
 @pytest.mark.parametrize("sequence", ["ABBABAAB", "BABAABAB"])
 def test_blinded_report_is_identical_whichever_arm_the_packs_hold(sequence):
+    from magtrial.report.build import record_safety
+
     a, b = mirrored_pair(4, sequence)
-    html_a = render_html(a, analysis=analyze(a), generated_at=WHEN)
-    html_b = render_html(b, analysis=analyze(b), generated_at=WHEN)
+    html_a = render_html(a, analysis=analyze(a), safety=record_safety(a), generated_at=WHEN)
+    html_b = render_html(b, analysis=analyze(b), safety=record_safety(b), generated_at=WHEN)
     assert html_a == html_b
 
 
@@ -163,3 +165,20 @@ def test_report_renders_other_designs(changes):
     record = make_record(blinded=True, seed=16, **changes)
     html = render_html(record, analysis=analyze(record), generated_at=WHEN)
     assert f"pack {record.protocol.n_periods}" in " ".join(svg_texts(html))
+
+
+def test_charts_draw_on_a_given_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from magtrial.plots.posterior import mixture_density, plot_posterior
+    from magtrial.plots.timeseries import plot_pain_timeseries
+
+    fig, (top, bottom) = plt.subplots(2)
+    assert plot_pain_timeseries(make_record(seed=17), ax=top) is top
+    grid, density = mixture_density([0.5, 0.5], [-1.0, -0.5], [0.3, 0.4])
+    assert plot_posterior(grid, density, mcid=1.0, interval=(-1.5, 0.0), xlabel="x", ax=bottom) is bottom
+    assert abs(float((density * (grid[1] - grid[0])).sum()) - 1.0) < 1e-3
+    plt.close(fig)
