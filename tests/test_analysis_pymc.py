@@ -2,7 +2,7 @@
 
 The PyMC model (benchmarks/bench_analysis.py::pymc_model) writes the AR(1) likelihood
 conditionally, day by day, instead of magtrial's whitened closed form, and samples every parameter
-instead of integrating. One compiled model is reused through ``pm.set_data``. With 2 chains x 4000
+instead of integrating. One compiled model is reused through ``pm.set_data``. With 2 chains x 3000
 draws the Monte Carlo error of a 2.5 % quantile is about 0.01 points, well under the 0.05 tolerance.
 """
 
@@ -53,7 +53,7 @@ def test_posterior_of_beta_agrees_with_pymc_nuts_on_20_data_sets():
             warnings.simplefilter("ignore", RuntimeWarning)
             pm.set_data({"y": y, "x": np.where(first, 0.5, -0.5), "t": (day - day.mean()) / 7.0,
                          "gap": np.diff(day).astype(float)})
-            trace = pm.sample(draws=4000, tune=600, chains=2, cores=1, random_seed=100 + i, progressbar=False,
+            trace = pm.sample(draws=3000, tune=500, chains=2, cores=1, random_seed=100 + i, progressbar=False,
                               compute_convergence_checks=False)
         draws = trace.posterior["beta"].values.ravel()
         lo, hi = post.interval()

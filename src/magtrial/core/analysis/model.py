@@ -34,7 +34,7 @@ tail probabilities are exact up to quadrature error (< 0.001 points in tests). N
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq
@@ -85,7 +85,6 @@ class EffectPosterior:
     sigma_mean: float
     tau_mean: float | None
     n_days: int
-    _cache: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def mean(self) -> float:
