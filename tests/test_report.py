@@ -182,3 +182,11 @@ def test_charts_draw_on_a_given_axes():
     assert plot_posterior(grid, density, mcid=1.0, interval=(-1.5, 0.0), xlabel="x", ax=bottom) is bottom
     assert abs(float((density * (grid[1] - grid[0])).sum()) - 1.0) < 1e-3
     plt.close(fig)
+
+
+def test_a_trial_without_diary_entries_still_renders():
+    import dataclasses
+
+    record = dataclasses.replace(make_record(seed=18), versions=())
+    html = render_html(record, generated_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    assert "not started" in html and "0 of 1 diary days" in html
