@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 import typer
 from rich.console import Console
 
+from magtrial.errors import ValidationError
 from magtrial.service import Actor, Role, TrialService
 from magtrial.settings import Settings
 from magtrial.store.db import Database
@@ -32,6 +34,15 @@ class CliState:
     def actor(self) -> Actor:
         name = self.user or os.environ.get("MAGTRIAL_USER") or getpass.getuser()
         return Actor(name, Role(self.role) if self.role in {r.value for r in Role} else self.role or Role.CLINICIAN)
+
+
+def parse_date(value: str | None, what: str = "date") -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{what} must be YYYY-MM-DD, got {value!r}") from None
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -1,35 +1,26 @@
-"""Trial service: create, read, diary versions, unblinding and verification, each audited."""
+"""Trial service: create (safety-checked), read as the actor may see, unblind, verify; each audited."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from magtrial.core import allocation as alloc
-from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind, check_day, is_late, next_version
 from magtrial.core.protocol import Design, Protocol
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import DayPlan, build_schedule
-from magtrial.errors import Conflict, NotFound, ValidationError
-from magtrial.service.access import Actor, Role, may_see_allocation, require
+from magtrial.errors import Conflict, ValidationError
+from magtrial.service.access import Role, may_see_allocation, require
+from magtrial.service.base import zone_of
+from magtrial.service.diary import DiaryService
 from magtrial.service.safety import check_for_trial
 from magtrial.store import audit, summaries
-from magtrial.store.db import Database
-from magtrial.store.models import DiaryVersionRow, SealedAllocationRow, TrialRow
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from magtrial.store.models import SealedAllocationRow, TrialRow
 
 
 @dataclass(frozen=True)
@@ -42,11 +33,8 @@ class CommitmentCheck:
     salt: str = ""
 
 
-class TrialService:
-    def __init__(self, db: Database, actor: Actor, clock: Clock = utcnow) -> None:
-        self.db = db
-        self.actor = actor
-        self.clock = clock
+class TrialService(DiaryService):
+    """Trials: creation with the safety check, reading as the actor may see, unblinding, verification."""
 
     # -- creation and reading -------------------------------------------------------------
     def create_trial(
@@ -67,7 +55,7 @@ class TrialService:
             raise ValidationError("participant pseudonym must be 1-100 characters")
         checked = check_for_trial(protocol, safety_profile, acknowledged=clinician_ack)
         safety, flags = checked.stored, checked.flags
-        start = start_date or protocol.start_date or self.clock().astimezone(_zone(protocol)).date()
+        start = start_date or protocol.start_date or self.clock().astimezone(zone_of(protocol)).date()
         protocol = protocol.with_changes(start_date=start)
         trial_id = f"mt-{secrets.token_hex(4)}"
         allocation = alloc.draw_allocation(protocol.design, protocol.cycles)
@@ -166,75 +154,8 @@ class TrialService:
 
     def today(self, trial_id: str, date: dt.date | None = None) -> DayPlan:
         rec = self.record(trial_id)
-        date = date or self.clock().astimezone(_zone(rec.protocol)).date()
+        date = date or self.clock().astimezone(zone_of(rec.protocol)).date()
         return rec.schedule.day(date)
-
-    # -- diary ------------------------------------------------------------------------------
-    def add_entry(self, trial_id: str, day: dt.date, values: DiaryValues) -> DiaryVersion:
-        return self._write_version(trial_id, day, VersionKind.ORIGINAL, values, "")
-
-    def correct_entry(self, trial_id: str, day: dt.date, values: DiaryValues, reason: str) -> DiaryVersion:
-        return self._write_version(trial_id, day, VersionKind.CORRECTION, values, reason)
-
-    def void_entry(self, trial_id: str, day: dt.date, reason: str) -> DiaryVersion:
-        return self._write_version(trial_id, day, VersionKind.VOID, None, reason)
-
-    def _write_version(
-        self, trial_id: str, day: dt.date, kind: VersionKind, values: DiaryValues | None, reason: str
-    ) -> DiaryVersion:
-        require(self.actor, Role.PATIENT, Role.CLINICIAN, to="write diary entries")
-        now = self.clock()
-        with self.db.transaction() as s:
-            row = self._trial(s, trial_id)
-            if row.status != "active":
-                raise Conflict(f"trial {trial_id} is {row.status}; its diary is locked")
-            protocol = Protocol.from_dict(json.loads(row.protocol))
-            schedule = build_schedule(protocol, row.start_date)
-            check_day(day, now, protocol.timezone, schedule.start, schedule.end)
-            existing = self._versions(s, trial_id, day)
-            number = next_version(existing, day, kind, reason)
-            late = is_late(day, now, protocol.timezone, protocol.late_after_hours)
-            version = DiaryVersion(
-                day=day,
-                version=number,
-                kind=kind,
-                values=values,
-                recorded_at=now,
-                recorded_by=self.actor.name,
-                late=late,
-                reason=reason.strip(),
-            )
-            s.add(
-                DiaryVersionRow(
-                    trial_id=trial_id,
-                    day=day,
-                    version=number,
-                    kind=kind.value,
-                    values=json.dumps(values.as_dict()) if values else None,
-                    recorded_at=now,
-                    recorded_by=self.actor.name,
-                    role=self.actor.role.value,
-                    late=late,
-                    reason=reason.strip(),
-                )
-            )
-            previous = existing[-1].values.as_dict() if existing and existing[-1].values else None
-            self._audit(
-                s,
-                f"diary.{kind.value}",
-                "diary",
-                f"{day.isoformat()}#v{number}",
-                trial_id,
-                old=previous,
-                new={"values": values.as_dict() if values else None, "late": late},
-                reason=reason.strip(),
-            )
-        return version
-
-    def versions(self, trial_id: str) -> list[DiaryVersion]:
-        with self.db.reader() as s:
-            self._trial(s, trial_id)
-            return self._versions(s, trial_id)
 
     # -- unblinding and verification --------------------------------------------------------
     def unblind(self, trial_id: str, reason: str = "") -> alloc.Allocation:
@@ -247,7 +168,7 @@ class TrialService:
                 raise Conflict(f"trial {trial_id} is already unblinded")
             protocol = Protocol.from_dict(json.loads(row.protocol))
             end = build_schedule(protocol, row.start_date).end
-            early = now.astimezone(_zone(protocol)).date() <= end
+            early = now.astimezone(zone_of(protocol)).date() <= end
             if early and not reason.strip():
                 raise ValidationError(f"the trial runs until {end.isoformat()}; unblinding early needs a reason")
             sealed = s.get(SealedAllocationRow, trial_id)
@@ -317,7 +238,7 @@ class TrialService:
             if row.status != "active":
                 raise Conflict(f"trial {trial_id} is {row.status}; its protocol is locked")
             old = Protocol.from_dict(json.loads(row.protocol))
-            started = self.clock().astimezone(_zone(old)).date() >= row.start_date
+            started = self.clock().astimezone(zone_of(old)).date() >= row.start_date
             calendar = {"run_in_days", "period_days", "washout_days", "start_date"} & set(changes)
             if started and calendar:
                 raise ValidationError(f"{', '.join(sorted(calendar))} cannot change after the trial has started")
@@ -378,68 +299,3 @@ class TrialService:
                 return
             row.flags = json.dumps([*flags, flag])
             self._audit(s, "trial.flag", "trial", trial_id, trial_id, old=flags, new=[*flags, flag])
-
-    # -- helpers ------------------------------------------------------------------------------
-    def _audit(
-        self,
-        s: Session,
-        action: str,
-        entity: str,
-        entity_id: str,
-        trial_id: str | None,
-        *,
-        old: Any = None,
-        new: Any = None,
-        reason: str = "",
-        reveals_allocation: bool = False,
-    ) -> None:
-        audit.append_event(
-            s,
-            at=self.clock(),
-            actor=self.actor.name,
-            role=self.actor.role.value,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            trial_id=trial_id,
-            old=old,
-            new=new,
-            reason=reason,
-            reveals_allocation=reveals_allocation,
-        )
-
-    @staticmethod
-    def _trial(s: Session, trial_id: str) -> TrialRow:
-        row = s.get(TrialRow, trial_id)
-        if row is None:
-            raise NotFound(f"no trial {trial_id!r}; `magtrial trial list` shows the trials in this database")
-        return row
-
-    @staticmethod
-    def _versions(s: Session, trial_id: str, day: dt.date | None = None) -> list[DiaryVersion]:
-        query = select(DiaryVersionRow).where(DiaryVersionRow.trial_id == trial_id)
-        if day is not None:
-            query = query.where(DiaryVersionRow.day == day)
-        rows = s.execute(query.order_by(DiaryVersionRow.day, DiaryVersionRow.version)).scalars()
-        return [
-            DiaryVersion(
-                day=r.day,
-                version=r.version,
-                kind=VersionKind(r.kind),
-                values=DiaryValues.from_dict(json.loads(r.values)) if r.values else None,
-                recorded_at=_aware(r.recorded_at),
-                recorded_by=r.recorded_by,
-                late=r.late,
-                reason=r.reason,
-            )
-            for r in rows
-        ]
-
-
-def _zone(protocol: Protocol) -> ZoneInfo:
-    return ZoneInfo(protocol.timezone)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
