@@ -93,7 +93,7 @@ def test_gaussian_curves_match_brute_force_posterior():
 
 @pytest.mark.slow
 def test_heavy_tailed_curves_match_brute_force_integration():
-    sim = simulate_pool(8, -1.0, 0.6, np.random.default_rng(11), shape="t", cycles=(3,))
+    sim = simulate_pool(8, -1.0, 0.6, np.random.default_rng(11), shape="sigma-unknown", cycles=(3,))
     res = pool(sim.summaries, persons=False)
     fine = np.linspace(-25, 25, 5001)  # direct integration of the exact t-shaped curve, not the grid
     curves = np.array([np.exp(-1.5 * np.log(((d[None, :] - fine[:, None]) ** 2).sum(axis=1))) for d in sim.diffs])
@@ -229,6 +229,6 @@ def test_result_has_summary_table_text_and_json_ready_dict():
 
 
 def test_pool_data_is_deterministic():
-    data = collect(simulate_pool(40, -0.5, 0.7, np.random.default_rng(6), shape="t").summaries)
+    data = collect(simulate_pool(40, -0.5, 0.7, np.random.default_rng(6), shape="student").summaries)
     a, b = pool_data(data), pool_data(data)
     assert a.mu == b.mu and a.tau == b.tau and a.persons == b.persons
