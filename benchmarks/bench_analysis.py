@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -96,6 +97,7 @@ def main() -> None:
     import pymc as pm
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore", RuntimeWarning)  # NUTS proposals at the rho = +-1 edge are rejected
     t0 = time.perf_counter()
     model = pymc_model(data.y, data.day, data.first)
     with model:
