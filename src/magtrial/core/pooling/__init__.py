@@ -14,6 +14,7 @@ from magtrial.core.pooling.inputs import (
     collect,
     dose_band,
     summary_from_record,
+    summary_from_stored,
 )
 from magtrial.core.pooling.pool import pool, pool_data, pool_subgroups, prior_sensitivity
 from magtrial.core.pooling.results import (
@@ -28,5 +29,5 @@ from magtrial.core.pooling.results import (
 __all__ = [
     "MIN_SUBGROUP_TRIALS", "RESPONDER_THRESHOLD", "Covariates", "Estimate", "PersonEstimate", "PoolResult",
     "PoolingData", "Prior", "SubgroupResult", "TrialSummary", "collect", "dose_band", "pool", "pool_data",
-    "pool_subgroups", "prior_sensitivity", "summary_from_record",
+    "pool_subgroups", "prior_sensitivity", "summary_from_record", "summary_from_stored",
 ]

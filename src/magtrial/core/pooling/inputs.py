@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
@@ -80,6 +81,21 @@ def summary_from_record(record: TrialRecord, likelihood: EffectLikelihood,
     cov = Covariates(condition=record.protocol.condition.value, route=product.route.value, salt=product.salt,
                      elemental_mg_per_day=per_day)
     return TrialSummary(record.trial_id, record.status, likelihood, cov, outcome)
+
+
+def summary_from_stored(stored: Any, status: str | None = None, outcome: str = "average_pain") -> TrialSummary:
+    """Adapt a stored summary (attributes trial_id, condition, route, salt, elemental_mg_per_day,
+    likelihood and, ideally, status) to a ``TrialSummary``.
+
+    The row's own ``status`` wins; ``status`` is only for streams that do not carry one and are
+    already filtered to unblinded trials by their query. With neither, the summary is refused.
+    """
+    row_status = getattr(stored, "status", None) or status
+    if row_status is None:
+        raise Forbidden(f"trial {stored.trial_id}: no trial status with its summary, so it cannot be pooled")
+    cov = Covariates(condition=stored.condition, route=stored.route, salt=stored.salt,
+                     elemental_mg_per_day=stored.elemental_mg_per_day)
+    return TrialSummary(stored.trial_id, row_status, stored.likelihood, cov, getattr(stored, "outcome", outcome))
 
 
 @dataclass
