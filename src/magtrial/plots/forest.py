@@ -34,8 +34,8 @@ def plot_forest(rows: Sequence[Any], *, mcid: float = 1.0, ax: Any = None, xlim:
         y = n - 1 - i
         colour = STYLE.get(row.kind, "#1f4e79")
         if row.value is None:
-            ax.text(xlim[0] + 0.05 * (xlim[1] - xlim[0]), y, row.note, va="center", fontsize=7, color="#606060",
-                    style="italic")
+            ax.text(xlim[0] + 0.03 * (xlim[1] - xlim[0]), y, row.note, va="center", fontsize=7, color="#606060",
+                    style="italic", zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
             continue
         if row.lower is not None and row.upper is not None:
             ax.plot([row.lower, row.upper], [y, y], color=colour, lw=1.6)
@@ -44,8 +44,9 @@ def plot_forest(rows: Sequence[Any], *, mcid: float = 1.0, ax: Any = None, xlim:
         ax.plot([row.value], [y], marker=marker, ms=7, color=colour, mfc="white" if hollow else colour)
         if hollow:
             ax.text(row.value, y + 0.28, "no SE extractable", ha="center", fontsize=6.5, color=colour)
-    ax.axvline(0, color="#404040", lw=1)
-    ax.axvline(-mcid, color="#7f7f7f", lw=1, ls="--")
+    ax.axvline(0, color="#404040", lw=1, zorder=1)
+    ax.axvline(-mcid, color="#7f7f7f", lw=1, ls="--", zorder=1)
+    ax.text(-mcid, n - 0.45, f"-{mcid:g} point", ha="center", va="bottom", fontsize=6.5, color="#606060")
     ax.set_yticks(range(n))
     ax.set_yticklabels([r.label for r in reversed(rows)], fontsize=8)
     for tick, row in zip(ax.get_yticklabels(), reversed(rows), strict=True):
