@@ -2,8 +2,14 @@
 
 The PyMC model (benchmarks/bench_analysis.py::pymc_model) writes the AR(1) likelihood
 conditionally, day by day, instead of magtrial's whitened closed form, and samples every parameter
-instead of integrating. One compiled model is reused through ``pm.set_data``. With 2 chains x 3000
-draws the Monte Carlo error of a 2.5 % quantile is about 0.01 points, well under the 0.05 tolerance.
+instead of integrating. One compiled model is reused through ``pm.set_data``.
+
+Monte Carlo error: with 2 chains x 3000 draws a raw 2.5 % sample quantile still has an error of
+about 0.02 points (posterior SD ~0.5), too close to the 0.05 tolerance. The limits are therefore
+compared through the Rao-Blackwellized posterior CDF: for each NUTS draw of (level, drift, sigma,
+rho), beta given the rest is normal (a one-coefficient Gaussian update written out below, from
+scratch), and the CDF is the average of those normal CDFs. Its error is several times smaller.
+Posterior means are compared raw (error ~0.007), and raw quantiles within a looser 0.1 as a check.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
+from scipy.special import ndtr
 
 from benchmarks.bench_analysis import pymc_model
 from magtrial.core.analysis import fit_effect
@@ -39,6 +47,26 @@ def _data(seed: int):
     return y[keep], day[keep], first[keep]
 
 
+def _rao_blackwell_limits(trace, y, day, first):
+    """2.5 % and 97.5 % points of mean_s N(m_s, v_s), beta | (level, drift, sigma, rho)_s, y."""
+    post = trace.posterior
+    level, drift, sigma, rho = (post[k].values.ravel()[:, None] for k in ("level", "drift", "sigma", "rho"))
+    x = np.where(first, 0.5, -0.5)[None, :]
+    e = y[None, :] - level - drift * ((day - day.mean()) / 7.0)[None, :]
+    phi = np.power(rho, np.diff(day).astype(float)[None, :])
+    s = np.sqrt(1 - phi**2)
+    xw = np.concatenate([x[:, :1].repeat(len(rho), 0), (x[:, 1:] - phi * x[:, :-1]) / s], axis=1)
+    ew = np.concatenate([e[:, :1], (e[:, 1:] - phi * e[:, :-1]) / s], axis=1)
+    prec = (xw**2).sum(1) / sigma[:, 0] ** 2 + 1 / 2.5**2
+    m = (xw * ew).sum(1) / sigma[:, 0] ** 2 / prec
+    sd = 1 / np.sqrt(prec)
+
+    def cdf(b):
+        return ndtr((b - m) / sd).mean()
+
+    return tuple(brentq(lambda b, q=q: cdf(b) - q, -15, 15, xtol=1e-7) for q in (0.025, 0.975))
+
+
 @pytest.mark.slow
 def test_posterior_of_beta_agrees_with_pymc_nuts_on_20_data_sets():
     logging.getLogger("pymc").setLevel(logging.ERROR)
@@ -57,7 +85,11 @@ def test_posterior_of_beta_agrees_with_pymc_nuts_on_20_data_sets():
                               compute_convergence_checks=False)
         draws = trace.posterior["beta"].values.ravel()
         lo, hi = post.interval()
-        diffs.append((post.mean - draws.mean(), lo - np.quantile(draws, 0.025), hi - np.quantile(draws, 0.975)))
+        rb_lo, rb_hi = _rao_blackwell_limits(trace, y, day, first)
+        raw = np.quantile(draws, [0.025, 0.975])
+        diffs.append((post.mean - draws.mean(), lo - rb_lo, hi - rb_hi, lo - raw[0], hi - raw[1]))
     diffs = np.abs(np.array(diffs))
-    print(f"\nmax |diff| mean {diffs[:, 0].max():.4f}, 2.5% {diffs[:, 1].max():.4f}, 97.5% {diffs[:, 2].max():.4f}")
-    assert diffs.max() < 0.05
+    print(f"\nmax |diff| mean {diffs[:, 0].max():.4f}, 2.5% {diffs[:, 1].max():.4f}, 97.5% {diffs[:, 2].max():.4f}"
+          f" (raw sample quantiles {diffs[:, 3].max():.4f}, {diffs[:, 4].max():.4f})")
+    assert diffs[:, :3].max() < 0.05
+    assert diffs[:, 3:].max() < 0.1
