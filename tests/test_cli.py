@@ -154,3 +154,11 @@ def test_diarrhoea_on_two_days_of_a_period_suggests_a_lower_dose(run):
     assert "lower dose" not in first.lower()
     second = run("diary", "add", trial, "--date", days[1], "--avg", "4", "--side-effect", "diarrhoea").output
     assert "caution" in second and "dose" in second.lower() and "STOP" not in second
+
+
+@pytest.mark.postgres
+def test_the_same_cli_runs_on_postgresql(run, postgres_server):
+    url = postgres_server.fresh_database()
+    out = run("--db", url, "demo").output
+    assert "postgresql" in out and "Commitment verifies" in out and "Audit chain intact" in out
+    assert "unblinded" in run("--db", url, "trial", "list").output
