@@ -124,7 +124,7 @@ def main() -> None:
     simulate_design(spec, n_trials=500)  # warm-up
     t_plan = _median_time(lambda: simulate_design(spec, n_trials=10_000), 3)
 
-    print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.argv])}")
+    print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.orig_argv[1:]])}")
     print(f"data: 16-week diary, {data.n} analysis days; machine: {os.cpu_count()} cores")
     print(f"{'task':<58}{'median':>12}{'target':>12}")
     print(f"{'magtrial analyze(record) (main + full-dose fits + test)':<58}{t_analyze * 1e3:>10.1f}ms{'':>12}")
