@@ -55,6 +55,7 @@ def state(ctx: typer.Context) -> CliState:
 def open_database(ctx: typer.Context) -> Database:
     """Open (creating and migrating if needed) the configured database."""
     db = Database(state(ctx).settings().url)
+    ctx.find_root().call_on_close(db.dispose)  # close pooled connections when the command ends
     db.migrate()
     return db
 
