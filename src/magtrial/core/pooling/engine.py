@@ -183,38 +183,61 @@ def _line(lik: np.ndarray, grid: np.ndarray, prior: Prior, lo: float, hi: float,
     return mean, sd
 
 
+def _support(nodes: np.ndarray, mass: np.ndarray, floor: float = 1e-10) -> tuple[float, float]:
+    keep = np.flatnonzero(mass > floor)
+    step = nodes[1] - nodes[0]
+    return float(nodes[keep[0]] - step), float(nodes[keep[-1]] + step)
+
+
 def adaptive_posterior(lik: np.ndarray, grid: np.ndarray, prior: Prior, start: tuple[float, float, float],
-                       n_mu: int = 49, n_tau: int = 41, max_rounds: int = 5) -> GridPosterior:
+                       n_mu: int = 49, n_tau: int = 41, max_rounds: int = 10, max_nodes: int = 241) -> GridPosterior:
     """Fit the grid to the posterior, then integrate on it.
 
     ``start`` = (mu guess, its SD, tau guess), e.g. from DerSimonian-Laird. Two cheap line searches
-    (tau at the mu guess, then mu at that tau) size the 2-D grid to +-7 SD; the 2-D posterior is then
-    recomputed on a moved or widened grid until its edge mass is negligible and each axis has at
-    least 2.5 nodes per posterior SD.
+    (tau at the mu guess, then mu at that tau) give a first grid of +-7 SD. Each round then
+    (1) extends an axis whose end node still holds mass (> 1e-8), (2) trims it to where the marginal
+    mass exceeds 1e-10, and (3) adds nodes until no node holds more than 16 % of a marginal (about
+    2.5 nodes per SD of a normal peak, so several nodes across every mode of a multimodal posterior).
     """
     mu0, sd0, tau0 = start
     t_mean, t_sd = _line(lik, grid, prior, 0.0, max(3.0 * tau0, tau0 + 3.0 * prior.tau_scale, 1.0), mu0, True)
     half = 12 * max(sd0, 0.01)
     m_mean, m_sd = _line(lik, grid, prior, mu0 - half, mu0 + half, t_mean, False)
+    mu_lo, mu_hi = m_mean - 7 * m_sd, m_mean + 7 * m_sd
+    tau_lo, tau_hi = max(0.0, t_mean - 7 * t_sd), t_mean + 7 * t_sd
+    if tau_lo < 2 * t_sd:
+        tau_lo = 0.0
     post = None
     for _ in range(max_rounds):
-        mu_lo, mu_hi = m_mean - 7 * m_sd, m_mean + 7 * m_sd
-        tau_lo, tau_hi = max(0.0, t_mean - 7 * t_sd), t_mean + 7 * t_sd
-        if tau_lo < 2 * t_sd:
-            tau_lo = 0.0
         mu_nodes = np.linspace(mu_lo, mu_hi, n_mu)
         tau_nodes = np.linspace(tau_lo, tau_hi, n_tau)
         post = grid_posterior(lik, grid, prior, mu_nodes, tau_nodes)
-        pm = post.mass.sum(axis=1)
-        pt = post.mass.sum(axis=0)
-        step_mu, step_tau = mu_nodes[1] - mu_nodes[0], tau_nodes[1] - tau_nodes[0]
-        m_mean = float(pm @ mu_nodes)
-        m_sd = float(np.sqrt(max(pm @ (mu_nodes - m_mean) ** 2, 1e-16)))
-        t_mean = float(pt @ tau_nodes)
-        t_sd = float(np.sqrt(max(pt @ (tau_nodes - t_mean) ** 2, 1e-16)))
-        if post.edge_mass < 1e-6 and step_mu <= m_sd / 2.5 and step_tau <= t_sd / 2.5:
+        pm, pt = post.mass.sum(axis=1), post.mass.sum(axis=0)
+        moved = False
+        if pm[0] > 1e-8 or pm[-1] > 1e-8:
+            width = mu_hi - mu_lo
+            mu_lo -= width if pm[0] > 1e-8 else 0.0
+            mu_hi += width if pm[-1] > 1e-8 else 0.0
+            moved = True
+        if pt[-1] > 1e-8 or (tau_lo > 0 and pt[0] > 1e-8):
+            width = tau_hi - tau_lo
+            tau_hi += width if pt[-1] > 1e-8 else 0.0
+            tau_lo = max(0.0, tau_lo - width) if tau_lo > 0 and pt[0] > 1e-8 else tau_lo
+            moved = True
+        if moved:
+            continue
+        new_mu = _support(mu_nodes, pm)
+        new_tau = _support(tau_nodes, pt)
+        new_tau = (0.0 if tau_lo == 0.0 else max(new_tau[0], 0.0), new_tau[1])
+        if new_mu[1] - new_mu[0] < 0.7 * (mu_hi - mu_lo) or new_tau[1] - new_tau[0] < 0.7 * (tau_hi - tau_lo):
+            (mu_lo, mu_hi), (tau_lo, tau_hi) = new_mu, new_tau
+            continue
+        fine_mu, fine_tau = pm.max() <= 0.16, pt.max() <= 0.16
+        if fine_mu and fine_tau:
             return post
-        if post.edge_mass >= 1e-6:  # widen: the SDs seen on a clipped grid are too small
-            m_sd, t_sd = 1.5 * max(m_sd, step_mu), 1.5 * max(t_sd, step_tau)
+        if (n_mu >= max_nodes or fine_mu) and (n_tau >= max_nodes or fine_tau):
+            return post
+        n_mu = n_mu if fine_mu else min(int(n_mu * 1.6), max_nodes)
+        n_tau = n_tau if fine_tau else min(int(n_tau * 1.6), max_nodes)
     assert post is not None
     return post
