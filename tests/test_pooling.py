@@ -232,3 +232,22 @@ def test_pool_data_is_deterministic():
     data = collect(simulate_pool(40, -0.5, 0.7, np.random.default_rng(6), shape="student").summaries)
     a, b = pool_data(data), pool_data(data)
     assert a.mu == b.mu and a.tau == b.tau and a.persons == b.persons
+
+
+def test_bimodal_curves_give_the_bimodal_posterior_of_the_brute_force_reference():
+    grid = np.linspace(-6, 6, 601)
+    s, centres = 0.3, (-2.0, 1.0)
+    curve = EffectLikelihood(grid, np.logaddexp(*(-0.5 * ((grid - c) / s) ** 2 for c in centres)))
+    res = pool([TrialSummary(f"b{i}", "unblinded", curve) for i in range(10)], persons=False)
+
+    def loglik(mu, tau):  # each curve is a two-normal mixture: its convolution is analytic
+        v = s**2 + tau**2
+        m = sum(s / np.sqrt(v) * np.exp(-0.5 * (c - mu) ** 2 / v) for c in centres)
+        return 10 * np.log(m)
+
+    ref_mu, ref_tau, ref_sd = reference_posterior(loglik, 10, Prior(), np.linspace(-4, 3, 701),
+                                                  np.linspace(0, 4, 401))
+    assert res.mu.mean == pytest.approx(ref_mu, abs=0.01)  # about -0.32: mass at both modes, prior tilts to +1
+    assert res.mu.sd == pytest.approx(ref_sd, abs=0.01) and res.mu.sd > 1.0
+    assert res.tau.mean == pytest.approx(ref_tau, abs=0.01)
+    assert res.mu.lower < -1.8 and res.mu.upper > 0.9
