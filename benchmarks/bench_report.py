@@ -2,7 +2,9 @@
 
 Run: ``.venv/bin/python benchmarks/bench_report.py`` (or ``python -m benchmarks report``).
 The record is the test factory's simulated trial (7-day run-in + 4 cycles x 2 x 14-day periods,
-10 % missing days, one correction, one void) with its analysis and safety findings. Timed, each as
+10 % missing days, one correction, one void) with its analysis, safety findings, the
+published-evidence table and a pooled estimate of 10 other
+simulated trials (so all four charts are drawn). Timed, each as
 the median of ``RUNS`` runs after one warm-up: the HTML (context, both SVG charts, template), the
 PDF from that HTML (WeasyPrint), and the whole PDF path (context + HTML + PDF). WeasyPrint subsets
 fonts with HarfBuzz when ``libharfbuzz-subset0`` is installed and with fontTools otherwise (slower).
@@ -20,6 +22,8 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for tests.record_factory
 
 from magtrial.core.analysis import analyze  # noqa: E402
+from magtrial.core.pooling import pool, summary_from_record  # noqa: E402
+from magtrial.data.evidence import load_evidence  # noqa: E402
 from magtrial.report.build import record_safety  # noqa: E402
 from magtrial.report.render import pdf_from_html, render_html  # noqa: E402
 from tests.record_factory import make_record  # noqa: E402
@@ -47,11 +51,14 @@ def fmt(t: tuple[float, float]) -> str:
 
 def main() -> None:
     print(f"command: {' '.join([pathlib.Path(sys.executable).name, *sys.argv])}")
+    others = [make_record(blinded=False, seed=s, trial_id=f"T-{s}") for s in range(100, 110)]
+    pooled = pool(summary_from_record(r, analyze(r).effect_likelihood()) for r in others)
+    evidence = load_evidence()
     for blinded in (True, False):
         record = make_record(blinded=blinded, seed=1)
         analysis = analyze(record)
         safety = record_safety(record)
-        inputs = {"analysis": analysis, "safety": safety, "generated_at": WHEN}
+        inputs = {"analysis": analysis, "safety": safety, "evidence": evidence, "pooled": pooled, "generated_at": WHEN}
         html = render_html(record, **inputs)
         t_html = median_time(lambda record=record, inputs=inputs: render_html(record, **inputs))
         t_pdf = median_time(lambda html=html: pdf_from_html(html))

@@ -140,14 +140,27 @@ def test_user_text_is_escaped():
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
 
 
-def test_evidence_panel_shows_the_pooled_result():
+def test_evidence_panel_shows_published_trials_pooled_result_and_forest_plot():
     from magtrial.core.pooling import pool, summary_from_record
+    from magtrial.data.evidence import load_evidence
 
     trials = [make_record(blinded=False, seed=s, trial_id=f"T-{s}") for s in range(20, 26)]
     pooled = pool(summary_from_record(r, analyze(r).effect_likelihood()) for r in trials)
-    html = render_html(make_record(seed=30), evidence=pooled, generated_at=WHEN)
+    table = load_evidence()
+    html = render_html(make_record(seed=30), evidence=table, pooled=pooled, generated_at=WHEN)
     assert 'id="evidence"' in html and "Pooled 6 unblinded N-of-1 trials" in html
     assert f"{pooled.mu.mean:+.2f} ({pooled.mu.lower:+.2f} to {pooled.mu.upper:+.2f})" in html
+    assert all(s.label in html for s in table.studies)
+    assert 'id="chart-forest"' in html
+
+
+def test_pooled_result_alone_still_gives_an_evidence_panel():
+    from magtrial.core.pooling import pool, summary_from_record
+
+    trials = [make_record(blinded=False, seed=s, trial_id=f"T-{s}") for s in range(40, 44)]
+    pooled = pool(summary_from_record(r, analyze(r).effect_likelihood()) for r in trials)
+    html = render_html(make_record(seed=31), evidence=pooled, generated_at=WHEN)
+    assert "Pooled 4 unblinded N-of-1 trials" in html and "<h3>Published trials</h3>" not in html
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ def test_finished_demo_trial_reports_and_exports_every_format(run, tmp_path):
     run("report", trial, "--format", "html", "-o", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert "Verified:" in html and 'id="chart-posterior"' in html and "Safety check" in html
+    assert 'id="chart-forest"' in html and "Pooled 1 unblinded N-of-1 trials" in html
     run("export", trial, "--format", "fhir", "-o", tmp_path / "b.json")
     bundle = Bundle.model_validate_json((tmp_path / "b.json").read_text())
     assert any(e.resource.get_resource_type() == "ResearchSubject" and e.resource.assignedArm for e in bundle.entry)
@@ -86,6 +87,9 @@ def test_running_trial_gives_a_blinded_report_without_an_estimate(run, tmp_path)
     assert "Report (blinded)" in result.output
     html = (tmp_path / "r.html").read_text()
     assert "not shown (blinded)" in html and "The analysis has not been run" in html
+    assert "<h3>Published trials</h3>" in html and "Pooled N-of-1" not in html  # nothing unblinded to pool
+    run("report", trial, "--no-evidence", "-o", tmp_path / "bare.html")
+    assert 'id="evidence"' not in (tmp_path / "bare.html").read_text()
     run("export", trial, "--format", "fhir", "-o", tmp_path / "b.json")
     subject = next(
         e["resource"]

@@ -41,21 +41,48 @@ def report(
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
     outcome: str = typer.Option("average_pain", help="Outcome analysed: average_pain, worst_pain, ..."),
     mcid: str = typer.Option("1", help="Smallest worthwhile difference in points, or '30%-run-in'."),
+    with_evidence: bool = typer.Option(
+        True, "--evidence/--no-evidence", help="Add published trials and the pooled N-of-1 estimate of this database."
+    ),
 ) -> None:
-    """Write the clinician report (HTML or PDF): protocol, CENT items, charts, analysis, safety."""
+    """Write the clinician report (HTML or PDF): protocol, CENT items, charts, analysis, safety, evidence."""
     from magtrial.core.analysis import analyze
     from magtrial.report.build import record_safety
     from magtrial.report.render import write_report
 
-    record = open_service(ctx).record(trial)
+    service = open_service(ctx)
+    record = service.record(trial)
     try:
         analysis = analyze(record, outcome, mcid=mcid)
     except ValidationError as exc:  # too few diary days yet: the report still renders, without the estimate
         analysis = None
         err_console.print(f"Note: no effect estimate in this report ({exc}).")
-    path = write_report(record, output, fmt.value, analysis=analysis, safety=record_safety(record))
+    evidence = pooled = None
+    if with_evidence:
+        from magtrial.data.evidence import load_evidence
+
+        evidence, pooled = load_evidence(), _pooled(service, outcome)
+    path = write_report(
+        record, output, fmt.value, analysis=analysis, safety=record_safety(record), evidence=evidence, pooled=pooled
+    )
     blinded = " (blinded)" if record.blinded else ""
     console.print(f"Report{blinded} written to [bold]{path}[/] ({path.stat().st_size:,} bytes)")
+
+
+def _pooled(service, outcome: str):
+    """The pooled estimate over this database's unblinded trials, or None when there are none yet."""
+    from magtrial.core.pooling import collect, pool_data, summary_from_stored
+    from magtrial.store import summaries
+
+    with service.db.reader() as session:  # the store's query keeps unblinded trials only
+        data = collect(
+            (
+                summary_from_stored(s, status="unblinded", outcome=outcome)
+                for s in summaries.stream_summaries(session, outcome)
+            ),
+            outcome=outcome,
+        )
+    return pool_data(data, persons=False) if data.n else None
 
 
 def export(

@@ -72,6 +72,7 @@ def plot_pain_timeseries(
             va="bottom",
             fontsize=7,
         )
+    means: tuple[list[float], list[dt.date], list[dt.date]] = ([], [], [])
     for band in period_shading(record):
         ax.axvspan(band["start"], band["end"] + one, color=band["colour"], lw=0)
         if band["analysis_start"] > band["start"]:
@@ -80,7 +81,10 @@ def plot_pain_timeseries(
         ax.text(mid, 10.6, band["label"], ha="center", va="bottom", fontsize=7, linespacing=1.1)
         mean = (period_means or {}).get(band["number"])
         if mean is not None:
-            ax.hlines(mean, band["analysis_start"], band["end"] + one, colors="#1b3a5c", lw=2)
+            for column, value in zip(means, (mean, band["analysis_start"], band["end"] + one), strict=True):
+                column.append(value)  # type: ignore[arg-type]
+    if means[0]:
+        ax.hlines(*means, colors="#1b3a5c", lw=2)  # one call: each hlines call converts dates afresh
     for values, colour, lw, label in ((worst, "#c0504d", 0.8, "worst pain"), (avg, "#1f4e79", 1.3, "average pain")):
         # markers only on days with no neighbour, so a lone entry between missing days still shows; a
         # marker per day makes WeasyPrint draw hundreds of SVG <use> nodes and triples the PDF time

@@ -17,6 +17,7 @@ from magtrial.core.protocol import blinding_limitations
 from magtrial.core.record import TrialRecord
 from magtrial.export.arms import COMPARATOR_LABELS, elemental_mg_per_day
 from magtrial.report import tables
+from magtrial.report.evidence_panel import evidence_section, forest_svg
 
 
 def build_context(
@@ -25,6 +26,7 @@ def build_context(
     analysis: Any = None,
     safety: Any = None,
     evidence: Any = None,
+    pooled: Any = None,
     generated_at: dt.datetime | None = None,
     charts: bool = True,
 ) -> dict[str, Any]:
@@ -35,7 +37,9 @@ def build_context(
     record : the trial; blinded when ``record.allocation is None``.
     analysis : an ``AnalysisResult`` (``magtrial.core.analysis.analyze``) or None.
     safety : a safety report (anything with ``.findings``) or a list of findings, or None.
-    evidence : a pooled-evidence result (anything with ``.text`` and ``.summary``) or None.
+    evidence : the published-evidence table (``magtrial.data.evidence.load_evidence()``) or None.
+    pooled : the pooled N-of-1 estimate (a ``PoolResult``) or None; a ``PoolResult`` passed as
+        ``evidence`` is taken as ``pooled``.
     generated_at : the report's timestamp (now, in UTC, when omitted).
     charts : draw the SVG charts (tests of the numbers can skip matplotlib).
     """
@@ -62,10 +66,14 @@ def build_context(
     context["se_columns"], context["side_effects"], context["side_effect_other"] = tables.side_effect_rows(record)
     context["analysis"] = analysis_section(analysis)
     context["safety"] = safety_section(safety)
-    context["evidence"] = evidence_section(evidence)
+    if pooled is None and hasattr(evidence, "mu"):
+        evidence, pooled = None, evidence
+    context["evidence"] = evidence_section(evidence, pooled)
     context["cent"] = cent_items(record, context)
     context["summary"] = plain_summary(record, analysis, quality)
     context["charts"] = draw_charts(record, analysis) if charts else {}
+    if charts and context["evidence"] is not None:
+        context["charts"]["forest"] = forest_svg(evidence, pooled)
     return context
 
 
@@ -183,30 +191,6 @@ def record_safety(record: TrialRecord) -> dict[str, Any]:
     stored = dict(record.extra.get("safety") or {})  # type: ignore[call-overload]
     diary = review_diary(record.schedule, record.current(), rules=load_safety_rules())
     return {**stored, "findings": [*stored.get("findings", []), *diary]}
-
-
-def _evidence_value(row: dict[str, Any]) -> str:
-    if "display" in row:
-        return str(row["display"])
-    if {"mean", "lower", "upper"} <= row.keys():
-        if row.get("unit") == "share":
-            return f"{100 * row['mean']:.0f}% ({100 * row['lower']:.0f}% to {100 * row['upper']:.0f}%)"
-        unit = f" {row['unit']}" if row.get("unit") else ""
-        return f"{row['mean']:+.2f} ({row['lower']:+.2f} to {row['upper']:+.2f}){unit}"
-    return str(row.get("value", ""))
-
-
-def evidence_section(evidence: Any) -> dict[str, Any] | None:
-    """The pooled evidence panel from the result's own ``.text`` and ``.summary`` rows."""
-    if evidence is None:
-        return None
-    rows = [
-        (str(row.get("quantity", "")), _evidence_value(row))
-        for row in getattr(evidence, "summary", None) or []
-        if isinstance(row, dict)
-    ]
-    lines = [line for line in str(getattr(evidence, "text", "")).splitlines() if line.strip()]
-    return {"label": str(getattr(evidence, "label", "") or ""), "lines": lines, "rows": rows}
 
 
 def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[tuple[str, str, str]]:

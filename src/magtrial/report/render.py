@@ -37,10 +37,13 @@ def render_html(
     analysis: Any = None,
     safety: Any = None,
     evidence: Any = None,
+    pooled: Any = None,
     generated_at: dt.datetime | None = None,
 ) -> str:
     """The report as one self-contained HTML page (charts inline as SVG)."""
-    context = build_context(record, analysis=analysis, safety=safety, evidence=evidence, generated_at=generated_at)
+    context = build_context(
+        record, analysis=analysis, safety=safety, evidence=evidence, pooled=pooled, generated_at=generated_at
+    )
     return html_from_context(context)
 
 
@@ -85,16 +88,19 @@ def render_pdf(
     analysis: Any = None,
     safety: Any = None,
     evidence: Any = None,
+    pooled: Any = None,
     generated_at: dt.datetime | None = None,
 ) -> bytes:
     """The same report laid out as a PDF."""
     return pdf_from_html(
-        render_html(record, analysis=analysis, safety=safety, evidence=evidence, generated_at=generated_at)
+        render_html(
+            record, analysis=analysis, safety=safety, evidence=evidence, pooled=pooled, generated_at=generated_at
+        )
     )
 
 
 def write_report(record: TrialRecord, path: str | Path, fmt: Literal["html", "pdf"] = "html", **inputs: Any) -> Path:
-    """Write the report to ``path`` as HTML or PDF; ``inputs`` are analysis/safety/evidence/generated_at."""
+    """Write the report to ``path`` as HTML or PDF; ``inputs`` are analysis/safety/evidence/pooled/generated_at."""
     path = Path(path)
     if fmt == "pdf":
         path.write_bytes(render_pdf(record, **inputs))
