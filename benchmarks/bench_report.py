@@ -2,12 +2,12 @@
 
 Run: ``.venv/bin/python benchmarks/bench_report.py`` (or ``python -m benchmarks report``).
 The record is the test factory's simulated trial (7-day run-in + 4 cycles x 2 x 14-day periods,
-10 % missing days, one correction, one void) with its analysis, safety findings, the
-published-evidence table and a pooled estimate of 10 other
-simulated trials (so all four charts are drawn). Timed, each as
-the median of ``RUNS`` runs after one warm-up: the HTML (context, both SVG charts, template), the
-PDF from that HTML (WeasyPrint), and the whole PDF path (context + HTML + PDF). WeasyPrint subsets
-fonts with HarfBuzz when ``libharfbuzz-subset0`` is installed and with fontTools otherwise (slower).
+10 % missing days, one correction, one void) with its analysis, safety findings, the published
+evidence table and a pooled estimate of 10 other simulated trials, so all three charts and every
+section are drawn. Timed, each as the median of ``RUNS`` runs after one warm-up: the HTML (context,
+SVG charts, template), the PDF from that HTML (WeasyPrint), and the whole PDF path (context + HTML +
+PDF), in wall-clock and CPU seconds. WeasyPrint subsets fonts with HarfBuzz when
+``libharfbuzz-subset0`` is installed; without it the report embeds whole fonts instead.
 """
 
 from __future__ import annotations
