@@ -41,7 +41,7 @@ def plain_text(r: AnalysisResult) -> str:
     mcid = _pts(r.mcid)
     parts = [
         f"In your diary, {what} was {_direction(e, first, second)} "
-        f"(95% credible interval for the difference: {e.lower:+.1f} to {e.upper:+.1f} points, "
+        f"(95% credible interval for the difference: {e.lower:+.2f} to {e.upper:+.2f} points, "
         f"from {e.n_days} days that count).",
     ]
     if lab.blinded:
@@ -58,7 +58,7 @@ def plain_text(r: AnalysisResult) -> str:
     if r.full_dose is not None:
         f = r.full_dose
         parts.append(f"Counting only days with the full dose ({f.n_days} days), the difference was "
-                     f"{f.mean:+.1f} points ({f.lower:+.1f} to {f.upper:+.1f}).")
+                     f"{f.mean:+.1f} points ({f.lower:+.2f} to {f.upper:+.2f}).")
     t = r.randomization
     parts.append(f"An exact randomization test gave a one-sided p-value of {t.p_lower:.3g}; with this design "
                  f"it cannot go below {t.min_p_lower:.3g}, so on its own it can only ever be weak evidence.")
