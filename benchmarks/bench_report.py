@@ -70,7 +70,7 @@ def main() -> None:
         print(f"    HTML {fmt(t_html)} | PDF from HTML {fmt(t_pdf)} | full PDF {fmt(t_all)}")
         print(f"    budget {BUDGET_S:.1f} s wall for the full PDF: {verdict}")
     harfbuzz = ctypes.util.find_library("harfbuzz-subset")
-    subsetter = f"HarfBuzz ({harfbuzz})" if harfbuzz else "fontTools (slower: install libharfbuzz-subset0)"
+    subsetter = f"HarfBuzz ({harfbuzz})" if harfbuzz else "none, whole fonts embedded (no libharfbuzz-subset0)"
     print(f"font subsetting: {subsetter}")
 
 
