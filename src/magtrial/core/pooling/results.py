@@ -108,12 +108,17 @@ class PoolResult:
     @property
     def text(self) -> str:
         mu = self.mu
-        direction = "less" if mu.mean < 0 else "more"
+        if mu.upper < 0:
+            verdict = "on average less pain than the comparator"
+        elif mu.lower > 0:
+            verdict = "on average more pain than the comparator"
+        else:
+            verdict = "the interval includes no average difference"
         lines = [
             f"Pooled {self.n_trials} unblinded N-of-1 trials ({self.label}).",
             f"On average magnesium changed daily pain by {mu.mean:+.2f} points ({mu.lower:+.2f} to "
-            f"{mu.upper:+.2f}, 95 % interval): {direction} pain than the comparator.",
-            f"People differ: the between-person SD of the effect is {self.tau.fmt()} points.",
+            f"{mu.upper:+.2f}, 95 % interval): {verdict}.",
+            f"How much people differ (between-person SD of the effect): {self.tau.fmt()} points.",
             f"A new person's effect is expected between {self.predictive.lower:+.1f} and "
             f"{self.predictive.upper:+.1f} points; the chance they improve by at least 1 point is "
             f"{100 * self.p_new_responder:.0f} %.",
