@@ -71,8 +71,11 @@ def _start(data: PoolingData) -> tuple[float, float, float]:
 
 
 def pool_data(data: PoolingData, *, prior: Prior | None = None, persons: bool = True,
-              label: str = "all trials") -> PoolResult:
-    """``pool`` on curves already collected (used for subgroups and sensitivity runs)."""
+              label: str = "all trials", enrolled: bool = True) -> PoolResult:
+    """``pool`` on curves already collected (used for subgroups and sensitivity runs).
+
+    ``enrolled=False`` skips the share of responders among the pooled people (two matrix products).
+    """
     prior = prior or Prior()
     if data.n == 0:
         raise ValidationError("no unblinded trials to pool" + (
@@ -81,11 +84,11 @@ def pool_data(data: PoolingData, *, prior: Prior | None = None, persons: bool = 
     lo, hi = max(active[0] - 1, 0), min(active[-1] + 2, data.grid.size)
     grid, lik = data.grid[lo:hi], data.lik[:, lo:hi]
     post = adaptive_posterior(lik, grid, prior, _start(PoolingData(grid, lik, data.trial_ids, [], {})))
-    return _summarise(post, grid, lik, data, prior, persons, label)
+    return _summarise(post, grid, lik, data, prior, persons, label, enrolled or persons)
 
 
 def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: PoolingData, prior: Prior,
-               persons: bool, label: str) -> PoolResult:
+               persons: bool, label: str, enrolled: bool = True) -> PoolResult:
     mu_est = node_estimate(post.mu_nodes, post.mass.sum(axis=1))
     tau_est = node_estimate(post.tau_nodes, post.mass.sum(axis=0), lower_bound=0.0)
     mu, tau, w = post.cells
@@ -107,7 +110,7 @@ def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: Poo
     total_mean = 0.0
     within_var = 0.0
     per_cell = np.zeros(w.size)
-    for start in range(0, lik.shape[0], 2048):
+    for start in range(0, lik.shape[0] if enrolled else 0, 2048):
         block = lik[start:start + 2048]
         m = np.maximum(block @ W, np.finfo(lik.dtype).tiny)
         p_ic = ((block * v) @ W) / m  # P(beta_i <= -1 | mu_c, tau_c, y_i)
@@ -122,9 +125,10 @@ def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: Poo
     between_var = float(w @ (per_cell - per_cell @ w) ** 2)
     share = total_mean / n
     sd = np.sqrt(within_var + between_var) / n
-    enrolled = Estimate(share, float(sd), max(0.0, share - 1.96 * sd), min(1.0, share + 1.96 * sd))
+    share_est = Estimate(share, float(sd), max(0.0, share - 1.96 * sd), min(1.0, share + 1.96 * sd))
     return PoolResult(n_trials=n, mu=mu_est, tau=tau_est, responders_population=responders_pop,
-                      responders_enrolled=enrolled, predictive=predictive, p_new_benefit=p_new_benefit,
+                      responders_enrolled=share_est if enrolled else None, predictive=predictive,
+                      p_new_benefit=p_new_benefit,
                       p_new_responder=p_new_responder, prior=prior, excluded=dict(data.excluded),
                       persons=tuple(person_rows), grid_edge_mass=post.edge_mass, label=label)
 
@@ -166,7 +170,8 @@ def pool_subgroups(data: PoolingData, by: Sequence[str] = SUBGROUP_KEYS, *, prio
             if rows.size < min_trials:
                 out.append(SubgroupResult(key, level, int(rows.size), None, too_small_warning(int(rows.size))))
                 continue
-            res = pool_data(data.subset(rows), prior=prior, persons=False, label=f"{key} = {level}")
+            res = pool_data(data.subset(rows), prior=prior, persons=False, label=f"{key} = {level}",
+                            enrolled=False)
             out.append(SubgroupResult(key, level, int(rows.size), res))
     return out
 
@@ -178,5 +183,5 @@ def default_sensitivity_priors() -> list[Prior]:
 
 def prior_sensitivity(data: PoolingData, priors: Sequence[Prior] | None = None) -> list[PoolResult]:
     """Re-run the pool under other priors (Zucker 2010: variance priors can move the answer)."""
-    return [pool_data(data, prior=p, persons=False, label=p.describe())
+    return [pool_data(data, prior=p, persons=False, label=p.describe(), enrolled=False)
             for p in (priors or default_sensitivity_priors())]

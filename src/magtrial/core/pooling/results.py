@@ -84,7 +84,7 @@ class PoolResult:
     mu: Estimate
     tau: Estimate
     responders_population: Estimate
-    responders_enrolled: Estimate
+    responders_enrolled: Estimate | None  # None when not computed (subgroups)
     predictive: Estimate  # effect in a new person
     p_new_benefit: float  # P(beta_new < 0)
     p_new_responder: float  # P(beta_new <= -1)
@@ -102,6 +102,8 @@ class PoolResult:
                                 ("new person's effect", self.predictive, "NRS points"),
                                 ("responders in population", self.responders_population, "share"),
                                 ("responders among pooled", self.responders_enrolled, "share")):
+            if est is None:
+                continue
             rows.append({"quantity": name, "unit": unit, **est.as_dict()})
         return rows
 
@@ -123,7 +125,8 @@ class PoolResult:
             f"{self.predictive.upper:+.1f} points; the chance they improve by at least 1 point is "
             f"{100 * self.p_new_responder:.0f} %.",
             f"Responders (true effect of 1 point or more): {self.responders_population.fmt(pct=True)} "
-            f"of the population; {self.responders_enrolled.fmt(pct=True)} of the people pooled.",
+            f"of the population" + (f"; {self.responders_enrolled.fmt(pct=True)} of the people pooled."
+                                    if self.responders_enrolled is not None else "."),
             f"Priors: {self.prior.describe()}.",
         ]
         if self.excluded:
@@ -139,7 +142,7 @@ class PoolResult:
             "predictive": self.predictive.as_dict(), "p_new_benefit": self.p_new_benefit,
             "p_new_responder": self.p_new_responder,
             "responders_population": self.responders_population.as_dict(),
-            "responders_enrolled": self.responders_enrolled.as_dict(),
+            "responders_enrolled": None if self.responders_enrolled is None else self.responders_enrolled.as_dict(),
             "responder_threshold": RESPONDER_THRESHOLD, "prior": asdict(self.prior), "excluded": self.excluded,
         }
         if persons:
