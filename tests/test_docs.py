@@ -1,0 +1,34 @@
+"""Docs that cannot drift: every CLI command and setting is named in the README."""
+
+import pathlib
+
+import click
+import typer
+
+from magtrial.cli.main import app
+from magtrial.settings import Settings
+
+README = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+
+
+def command_paths(group: click.Group, prefix: str = "magtrial") -> list[str]:
+    paths = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            paths.extend(command_paths(command, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def test_every_cli_command_is_in_the_readme():
+    paths = command_paths(typer.main.get_command(app))
+    assert len(paths) > 15
+    missing = [p for p in paths if p not in README]
+    assert missing == []
+
+
+def test_every_setting_is_in_the_readme():
+    for name in Settings.model_fields:
+        assert f"MAGTRIAL_{name.upper()}" in README
