@@ -6,6 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from magtrial.core.allocation import draw_allocation
 from magtrial.core.likelihood import EffectLikelihood
@@ -251,3 +253,23 @@ def test_bimodal_curves_give_the_bimodal_posterior_of_the_brute_force_reference(
     assert res.mu.sd == pytest.approx(ref_sd, abs=0.01) and res.mu.sd > 1.0
     assert res.tau.mean == pytest.approx(ref_tau, abs=0.01)
     assert res.mu.lower < -1.8 and res.mu.upper > 0.9
+
+
+@settings(max_examples=60, deadline=None)
+@given(mu=st.floats(-3.0, 3.0), tau=st.floats(0.0, 1.0))  # 7 SD inside the grid ends
+def test_kernel_weights_are_a_distribution_with_the_kernel_mean_and_variance(mu, tau):
+    grid = beta_grid()
+    w = kernel_weights(grid, np.array([mu]), np.array([tau]))[:, 0]
+    h = grid[1] - grid[0]
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0, abs=1e-9)
+    assert grid @ w == pytest.approx(mu, abs=1e-9)
+    var = (grid - mu) ** 2 @ w  # the kernel's variance plus the linear split between neighbouring nodes
+    assert tau**2 - 1e-9 <= var <= tau**2 + h**2 / 4 + 1e-9
+
+
+def test_subgroup_results_leave_out_the_enrolled_share_cleanly():
+    data = collect(simulate_pool(12, -1.0, 0.5, np.random.default_rng(12)).summaries)
+    (group,) = [g for g in pool_subgroups(data, ["route"]) if g.result is not None]
+    assert group.result.responders_enrolled is None
+    assert [r["quantity"] for r in group.result.summary][-1] == "responders in population"
+    assert "of the population." in group.result.text and group.as_dict()["estimate"]["responders_enrolled"] is None

@@ -85,8 +85,8 @@ def kernel_weights(grid: np.ndarray, mu: np.ndarray, tau: np.ndarray) -> np.ndar
     tau = np.asarray(tau, dtype=float)[None, :]
     ext = np.concatenate(([grid[0] - h], grid, [grid[-1] + h]))[:, None]
     hat = np.clip(1.0 - np.abs(grid[:, None] - mu) / h, 0.0, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.abs(mu - ext) / tau
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        z = np.minimum(np.abs(mu - ext) / tau, 40.0)  # psi(40) underflows to 0; avoids overflow
         psi = np.where(tau > 0, _psi(z), 0.0)
     smooth = tau * (psi[:-2] - 2.0 * psi[1:-1] + psi[2:]) / h
     return np.clip(hat + smooth, 0.0, None)

@@ -92,7 +92,7 @@ def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: Poo
     mu_est = node_estimate(post.mu_nodes, post.mass.sum(axis=1))
     tau_est = node_estimate(post.tau_nodes, post.mass.sum(axis=0), lower_bound=0.0)
     mu, tau, w = post.cells
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         frac = np.where(tau > 0, ndtr((RESPONDER_THRESHOLD - mu) / np.where(tau > 0, tau, 1.0)),
                         (mu < RESPONDER_THRESHOLD).astype(float))
     responders_pop = weighted_estimate(frac, w)
