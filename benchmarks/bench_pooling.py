@@ -55,7 +55,7 @@ def pool_from_store(url: str):
 
     db = Database(url)
     with db.reader() as s:
-        stream = (summary_from_stored(x, status="unblinded")  # the query keeps unblinded trials only
+        stream = (summary_from_stored(x)  # each row carries its status
                   for x in summaries.stream_summaries(s, "average_pain", batch=1000))
         res = pool(stream, persons=False)
     db.dispose()

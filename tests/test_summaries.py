@@ -1,10 +1,14 @@
 """Effect summaries cached at unblinding and streamed for pooling: blinded trials never appear."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
+import pytest
 
+from magtrial.core.pooling import pool, summary_from_stored
 from magtrial.core.sim import Participant, simulate_diary
+from magtrial.errors import ValidationError
 from magtrial.service import Actor, Role, TrialService
 from magtrial.store.summaries import count_summaries, stream_summaries
 from tests.helpers import ADULT, sample_protocol
@@ -38,3 +42,14 @@ def test_unblinding_caches_a_likelihood_and_only_unblinded_trials_stream(db, cli
     assert -4.0 < mean < 0.0 and 0.1 < sd < 1.5
     assert streamed[0].elemental_mg_per_day == 200.0 and streamed[0].condition == "crps-1"
     assert still_blinded.trial_id not in {x.trial_id for x in streamed}
+
+
+def test_streamed_rows_carry_status_and_pooling_refuses_a_blinded_row(db, clinician):
+    done = run_trial(db, clinician, -1.0, 3)
+    clinician.unblind(done.trial_id, "trial complete")
+    with db.reader() as s:
+        (row,) = list(stream_summaries(s, "average_pain"))
+    assert row.status == "unblinded" and row.outcome == "average_pain"
+    blinded_copy = dataclasses.replace(row, status="active")
+    with pytest.raises(ValidationError):
+        pool([summary_from_stored(blinded_copy)])

@@ -37,7 +37,7 @@ def _collect(ctx: typer.Context, outcome: str, show_progress: bool):
         with db.reader() as session:
             total = summaries.count_summaries(session, outcome)
             # the store's query keeps unblinded trials only; the core checks the status again
-            stream = (summary_from_stored(s, status="unblinded", outcome=outcome)
+            stream = (summary_from_stored(s, outcome=outcome)
                       for s in summaries.stream_summaries(session, outcome, batch=1000))
             if not show_progress:
                 return collect(stream, outcome=outcome)

@@ -77,7 +77,7 @@ def _pooled(service, outcome: str):
     with service.db.reader() as session:  # the store's query keeps unblinded trials only
         data = collect(
             (
-                summary_from_stored(s, status="unblinded", outcome=outcome)
+                summary_from_stored(s, outcome=outcome)
                 for s in summaries.stream_summaries(session, outcome)
             ),
             outcome=outcome,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -95,8 +95,8 @@ class EffectSummaryRow(Base):
     trial_id: Mapped[str] = mapped_column(ForeignKey("trials.id"), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(40), primary_key=True)
     method: Mapped[str] = mapped_column(String(40))
-    grid: Mapped[str] = mapped_column(Text)  # JSON list of floats
-    log_lik: Mapped[str] = mapped_column(Text)  # JSON list of floats
+    grid: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian, ascending beta values
+    log_lik: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian, same length
     n_days: Mapped[int] = mapped_column(Integer)
     condition: Mapped[str] = mapped_column(String(60))
     route: Mapped[str] = mapped_column(String(40))
