@@ -139,3 +139,26 @@ def running_trial(clinician: TrialService):  # type: ignore[no-untyped-def]
     """A trial that started 10 days ago, so today and recent days can take diary entries."""
     start = dt.date.today() - dt.timedelta(days=10)
     return clinician.create_trial(sample_protocol(), "P-001", ADULT, start_date=start)
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI as a user would, on a fresh SQLite file in a temporary data folder."""
+    from typer.testing import CliRunner
+
+    from magtrial.cli import common
+    from magtrial.cli.main import app
+
+    monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MAGTRIAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MAGTRIAL_ROLE", raising=False)
+    monkeypatch.setattr(common.console, "width", 200)  # a wide terminal, so tables are not abbreviated
+    runner = CliRunner()
+
+    def invoke(*args: object, ok: bool = True):  # type: ignore[no-untyped-def]
+        result = runner.invoke(app, [str(a) for a in args])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return invoke

@@ -7,27 +7,6 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
-
-from magtrial.cli import common
-from magtrial.cli.main import app
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MAGTRIAL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("MAGTRIAL_ROLE", raising=False)
-    monkeypatch.setattr(common.console, "width", 200)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(app, [str(a) for a in args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
 
 
 def test_plan_prints_power_per_number_of_cycles(run):

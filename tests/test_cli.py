@@ -7,29 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from magtrial.cli import common
-from magtrial.cli.main import app
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "trial.toml"
 
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MAGTRIAL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("MAGTRIAL_ROLE", raising=False)
-    monkeypatch.setattr(common.console, "width", 160)  # a wide terminal, so tables are not abbreviated
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(app, [str(a) for a in args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
 
 
 def create(run, *extra):

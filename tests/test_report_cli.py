@@ -5,29 +5,7 @@ import json
 import re
 
 import icalendar
-import pytest
 from fhir.resources.R4B.bundle import Bundle
-from typer.testing import CliRunner
-
-from magtrial.cli import common
-from magtrial.cli.main import app
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MAGTRIAL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("MAGTRIAL_ROLE", raising=False)
-    monkeypatch.setattr(common.console, "width", 160)
-    runner = CliRunner()
-
-    def invoke(*args, ok=True):
-        result = runner.invoke(app, [str(a) for a in args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
 
 
 def test_finished_demo_trial_reports_and_exports_every_format(run, tmp_path):
