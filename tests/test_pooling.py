@@ -273,3 +273,13 @@ def test_subgroup_results_leave_out_the_enrolled_share_cleanly():
     assert group.result.responders_enrolled is None
     assert [r["quantity"] for r in group.result.summary][-1] == "responders in population"
     assert "of the population." in group.result.text and group.as_dict()["estimate"]["responders_enrolled"] is None
+
+
+def test_a_pool_of_very_few_trials_warns_that_it_says_little():
+    from magtrial.core.likelihood import EffectLikelihood
+    from magtrial.core.pooling import TrialSummary, pool
+
+    few = pool([TrialSummary(f"t{i}", "unblinded", EffectLikelihood.from_normal(-1.0, 0.5)) for i in range(2)])
+    many = pool([TrialSummary(f"t{i}", "unblinded", EffectLikelihood.from_normal(-1.0, 0.5)) for i in range(8)])
+    assert "only 2 trial(s)" in few.text
+    assert "Warning: only" not in many.text

@@ -118,6 +118,9 @@ class PoolResult:
             verdict = "the interval includes no average difference"
         lines = [
             f"Pooled {self.n_trials} unblinded N-of-1 trials ({self.label}).",
+            *([f"Warning: only {self.n_trials} trial(s); with fewer than {MIN_SUBGROUP_TRIALS} the population "
+               "estimate rests mostly on the priors and says little about people in general."]
+              if self.n_trials < MIN_SUBGROUP_TRIALS else []),
             f"On average magnesium changed daily pain by {mu.mean:+.2f} points ({mu.lower:+.2f} to "
             f"{mu.upper:+.2f}, 95 % interval): {verdict}.",
             f"How much people differ (between-person SD of the effect): {self.tau.fmt()} points.",
