@@ -142,3 +142,14 @@ def test_the_same_cli_runs_on_postgresql(run, postgres_server):
     out = run("--db", url, "demo").output
     assert "postgresql" in out and "Commitment verifies" in out and "Audit chain intact" in out
     assert "unblinded" in run("--db", url, "trial", "list").output
+
+
+def test_audit_verify_command_names_a_row_edited_with_raw_sql(run, tmp_path):
+    import sqlite3
+
+    trial, _ = create(run)
+    run("diary", "add", trial, "--avg", "4")
+    with sqlite3.connect(tmp_path / "data" / "magtrial.sqlite3") as conn:
+        conn.execute("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = 2")
+    result = run("audit", "verify", ok=False)
+    assert result.exit_code == 2 and "row 2 was edited" in result.output
