@@ -11,6 +11,8 @@ import tomllib
 from importlib import resources
 from typing import Any
 
+from magtrial.core.protocol import Product
+from magtrial.core.safety.dose import product_dose
 from magtrial.core.safety.model import Jurisdiction, Level
 from magtrial.core.safety.rules import (
     Interaction,
@@ -23,6 +25,7 @@ from magtrial.core.safety.rules import (
     Symptom,
     UpperLimit,
 )
+from magtrial.errors import ValidationError
 
 TABLE_FILES = ("safety_salts.toml", "safety_limits.toml", "safety_person.toml", "safety_interactions.toml",
                "safety_monitoring.toml")
@@ -108,3 +111,44 @@ def load_safety_rules() -> SafetyRules:
     if duplicates:
         raise SafetyTableError(f"duplicate safety rule id(s): {', '.join(duplicates)}")
     return rules
+
+
+def elemental_dose(product: Product) -> tuple[float | None, str]:
+    """Elemental magnesium per day and how it was obtained (never a salt mass taken as elemental).
+
+    The label's elemental mg per unit is used when given. A salt mass alone is converted with the
+    safety checker's salt table (for the stated hydrate); a salt it cannot convert leaves the dose
+    out, and the returned note says why.
+    """
+    if product.elemental_mg_per_unit is not None:
+        mg = product.elemental_mg_per_unit * product.units_per_day
+        return (
+            mg,
+            f"{_fmt(product.elemental_mg_per_unit)} mg elemental per unit x {_fmt(product.units_per_day)}/day",
+        )
+    if product.salt_mg_per_unit is not None:
+        converted = _convert_salt(product)
+        if converted is not None:
+            mg = converted * product.units_per_day
+            return (
+                mg,
+                f"converted from {_fmt(product.salt_mg_per_unit)} mg {product.salt} per unit (salt table)",
+            )
+        return None, (
+            f"only the salt mass is known ({_fmt(product.salt_mg_per_unit)} mg {product.salt} per unit); "
+            "elemental dose not stated"
+        )
+    return None, "no magnesium content given (transdermal product)"
+
+
+def _convert_salt(product: Product) -> float | None:
+    """Elemental mg per unit from the safety checker's salt table; None for a salt it cannot convert."""
+    try:
+        dose, _ = product_dose(product, load_safety_rules())
+    except ValidationError:  # unknown salt or hydrate: leave the dose out rather than guess
+        return None
+    return dose.elemental_mg_per_day / product.units_per_day
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"

@@ -20,7 +20,8 @@ from fhir.resources.R4B.bundle import Bundle
 from magtrial.core.allocation import Arm, possible_sequences
 from magtrial.core.diary import DiaryVersion, VersionKind
 from magtrial.core.record import TrialRecord
-from magtrial.export.arms import COMPARATOR_LABELS, arm_of, elemental_mg_per_day
+from magtrial.data.safety import elemental_dose
+from magtrial.export.arms import COMPARATOR_LABELS, arm_of
 
 LOINC = "http://loinc.org"
 PAIN_NRS = "72514-3"
@@ -228,7 +229,7 @@ def _medication_statement(record: TrialRecord, ids: _Ids, number: int, now: dt.d
         notes.append("Blinded period: the pack's content is not part of this export.")
     elif arm is Arm.MAGNESIUM:
         text = f"{p.product.name} ({pack})"
-        mg, how = elemental_mg_per_day(p.product)
+        mg, how = elemental_dose(p.product)
         if mg is not None:
             dosage["doseAndRate"] = [
                 {

@@ -15,7 +15,8 @@ from magtrial import __version__
 from magtrial.core.allocation import possible_sequences, verify_commitment
 from magtrial.core.protocol import blinding_limitations
 from magtrial.core.record import TrialRecord
-from magtrial.export.arms import COMPARATOR_LABELS, elemental_mg_per_day
+from magtrial.data.safety import elemental_dose
+from magtrial.export.arms import COMPARATOR_LABELS
 from magtrial.report import tables
 from magtrial.report.evidence_panel import evidence_section, forest_svg
 
@@ -79,7 +80,7 @@ def build_context(
 
 def protocol_rows(record: TrialRecord) -> list[tuple[str, str]]:
     p, schedule = record.protocol, record.schedule
-    mg, how = elemental_mg_per_day(p.product)
+    mg, how = elemental_dose(p.product)
     dose = f"{mg:g} mg elemental magnesium a day ({how})" if mg is not None else how
     return [
         ("Condition", p.condition.value.replace("-", " ")),

@@ -12,9 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from magtrial.core.protocol import Product, Protocol
+from magtrial.core.protocol import Protocol
 from magtrial.core.safety.checker import check_protocol
-from magtrial.core.safety.dose import product_dose
 from magtrial.core.safety.model import Finding, Level, SafetyReport
 from magtrial.core.safety.monitoring import review_diary
 from magtrial.core.safety.profile import SafetyProfile
@@ -76,15 +75,6 @@ def check_for_trial(protocol: Protocol, safety: dict[str, Any] | None, acknowled
             "re-run with --clinician-ack as the clinician"
         )
     return CheckedSafety(report, profile, acknowledged and report.needs_acknowledgement)
-
-
-def elemental_mg_per_day(product: Product) -> float | None:
-    """Elemental magnesium a product gives per day (label, or salt mass x table fraction); None if unknown."""
-    try:
-        dose, _ = product_dose(product, load_safety_rules())
-    except ValidationError:
-        return None
-    return dose.elemental_mg_per_day
 
 
 def review_entry(svc: Any, trial_id: str, day: dt.date) -> list[Finding]:

@@ -195,7 +195,7 @@ class TrialService(DiaryService):
     def summarize(self, trial_id: str, outcome: str = "average_pain") -> bool:
         """Cache the trial's effect likelihood for pooling (unblinded trials only); False if too little data."""
         from magtrial.core.analysis import analyze
-        from magtrial.service.safety import elemental_mg_per_day
+        from magtrial.data.safety import elemental_dose
 
         rec = self.record(trial_id)
         if rec.status != "unblinded":
@@ -216,7 +216,7 @@ class TrialService(DiaryService):
                 condition=rec.protocol.condition.value,
                 route=product.route.value,
                 salt=product.salt,
-                elemental_mg_per_day=elemental_mg_per_day(product),
+                elemental_mg_per_day=elemental_dose(product)[0],
                 at=self.clock(),
             )
         return True
