@@ -1,6 +1,6 @@
 """Per-person analysis of an N-of-1 trial (issue 5).
 
-    analyze(record, outcome="average_pain", mcid=1.0) -> AnalysisResult
+    analyze(record, outcome=None, mcid=1.0) -> AnalysisResult   (None: the protocol's primary outcome)
     AnalysisResult.effect / .summary / .text / .to_dict() / .effect_likelihood()
 
 Modules: ``data`` (record -> arrays), ``model`` (exact Bayesian AR(1)), ``randomization`` (exact

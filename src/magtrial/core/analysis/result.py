@@ -110,7 +110,7 @@ class AnalysisResult:
         }
 
 
-def analyze(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAIN, *, mcid: float | str = 1.0,
+def analyze(record: TrialRecord, outcome: Outcome | str | None = None, *, mcid: float | str = 1.0,
             drift: bool = True, period_effects: bool = False, priors: Priors = Priors(),
             quadrature: Quadrature = Quadrature()) -> AnalysisResult:
     """Analyse one person's trial: Bayesian AR(1) effect, adherence sensitivity, randomization test.
@@ -119,7 +119,8 @@ def analyze(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAIN, 
     ----------
     record : the trial as the store hands it out; ``record.allocation is None`` means blinded, and
         the comparison is then pack set X minus pack set Y.
-    outcome : ``average_pain`` (primary), ``worst_pain`` or ``sleep_interference``.
+    outcome : ``average_pain``, ``worst_pain`` or ``sleep_interference``; None (the default) is the
+        protocol's ``primary_outcome``.
     mcid : the smallest worthwhile difference in points (default 1), or ``"30%-run-in"`` for 30 % of
         the mean run-in score.
     drift, period_effects, priors, quadrature : model options (see ``model.fit_effect``).
@@ -128,6 +129,8 @@ def analyze(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAIN, 
     -------
     AnalysisResult
     """
+    if outcome is None:
+        outcome = record.protocol.primary_outcome
     labels = Labels.for_record(record)
     data = build_data(record, outcome)
     check_data(data, labels)
