@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from magtrial.service import Actor, Role, TrialService
+from magtrial import crypto
+from magtrial.service import Actor, Context, Role, accounts, keys, trials
 from magtrial.store.db import Database
-from tests.helpers import ADULT, sample_protocol
+from tests.helpers import ADULT, KEY_PASSPHRASE, sample_protocol
 
 
 def _pg_bin(name: str) -> str | None:
@@ -129,29 +130,76 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture
-def clinician(db: Database) -> TrialService:
-    return TrialService(db, Actor("dr-lee", Role.CLINICIAN))
+@pytest.fixture(scope="session")
+def key_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, crypto.UnlockedKey]]:
+    """One pharmacist key (ph-ann) and one clinic emergency key (dr-lee) for the whole session.
+
+    Argon2id key derivation is deliberately slow, so the files are made and unlocked once; each
+    test database registers their public halves.
+    """
+    root = tmp_path_factory.mktemp("keys")
+    out = {}
+    for purpose, owner in (("pharmacist", "ph-ann"), ("emergency", "dr-lee")):
+        path = root / f"{purpose}.key"
+        crypto.generate_key_file(path, purpose, owner, KEY_PASSPHRASE)
+        out[purpose] = (path, crypto.unlock(path, KEY_PASSPHRASE))
+    return out
 
 
 @pytest.fixture
-def running_trial(clinician: TrialService):  # type: ignore[no-untyped-def]
-    """A trial that started 10 days ago, so today and recent days can take diary entries."""
+def clinician(db: Database, key_files) -> Context:  # type: ignore[no-untyped-def]
+    """dr-lee, the database's first account, with a pharmacist ph-ann and both keys registered."""
+    ctx = Context(db, accounts.bootstrap(db, "dr-lee"))
+    accounts.add_account(ctx, "ph-ann", Role.PHARMACIST)
+    for _, key in key_files.values():
+        keys.register_key(ctx, key.info)
+    return ctx
+
+
+@pytest.fixture
+def pharmacist(db: Database, clinician: Context) -> Context:
+    return Context(db, Actor("ph-ann", Role.PHARMACIST))
+
+
+@pytest.fixture
+def pharm_key(key_files) -> crypto.UnlockedKey:  # type: ignore[no-untyped-def]
+    return key_files["pharmacist"][1]
+
+
+@pytest.fixture
+def emergency_key(key_files) -> crypto.UnlockedKey:  # type: ignore[no-untyped-def]
+    return key_files["emergency"][1]
+
+
+@pytest.fixture
+def running_trial(clinician: Context):  # type: ignore[no-untyped-def]
+    """A trial of participant P-001 that started 10 days ago, so today and recent days take diary entries."""
     start = dt.date.today() - dt.timedelta(days=10)
-    return clinician.create_trial(sample_protocol(), "P-001", ADULT, start_date=start)
+    return trials.create_trial(clinician, sample_protocol(), "P-001", ADULT, start_date=start)
+
+
+@pytest.fixture
+def patient(db: Database, running_trial) -> Context:  # type: ignore[no-untyped-def]
+    return Context(db, Actor("P-001", Role.PATIENT))
 
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Invoke the CLI as a user would, on a fresh SQLite file in a temporary data folder."""
+    """Invoke the CLI as a user would, on a fresh SQLite file in a temporary data folder.
+
+    The acting account is dr-lee (``MAGTRIAL_USER``) unless a test passes ``--user``; key
+    passphrases come from ``MAGTRIAL_KEY_PASSPHRASE``. ``setup_clinic`` makes the accounts and keys.
+    """
     from typer.testing import CliRunner
 
     from magtrial.cli import common
     from magtrial.cli.main import app
 
     monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("MAGTRIAL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("MAGTRIAL_ROLE", raising=False)
+    monkeypatch.setenv("MAGTRIAL_USER", "dr-lee")
+    monkeypatch.setenv("MAGTRIAL_KEY_PASSPHRASE", KEY_PASSPHRASE)
+    for name in ("MAGTRIAL_DATABASE_URL", "MAGTRIAL_PASSWORD", "MAGTRIAL_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(common.console, "width", 200)  # a wide terminal, so tables are not abbreviated
     runner = CliRunner()
 

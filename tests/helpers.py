@@ -11,3 +11,29 @@ def sample_protocol(**changes: object) -> Protocol:
 
 
 ADULT = {"person": {"age": 45, "sex": "female", "egfr": 90}, "jurisdiction": "US"}
+
+KEY_PASSPHRASE = "correct horse battery staple"
+
+
+def setup_clinic(run, keys_dir) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Through the CLI: the first account (dr-lee), a pharmacist (ph-ann), both unblinding keys."""
+    run("init")
+    run("user", "add", "ph-ann", "--role", "pharmacist")
+    pharm, emergency = keys_dir / "ph-ann.key", keys_dir / "clinic-emergency.key"
+    run("--user", "ph-ann", "keys", "create", "--purpose", "pharmacist", "-o", pharm)
+    run("keys", "create", "--purpose", "emergency", "-o", emergency)
+    return {"pharmacist": str(pharm), "emergency": str(emergency)}
+
+
+def run_demo(run, tmp_path):  # type: ignore[no-untyped-def]
+    """Run ``magtrial demo`` on a database of its own; return its trial id and a runner acting as its clinician."""
+    import re
+
+    url = f"sqlite:///{tmp_path / 'demo-run.sqlite3'}"
+    out = run("--db", url, "demo").output
+    trial = re.search(r"Trial (mt-[0-9a-f]+)", out).group(1)
+
+    def as_clinician(*args, ok=True):  # type: ignore[no-untyped-def]
+        return run("--db", url, "--user", "demo-clinician", *args, ok=ok)
+
+    return trial, as_clinician, out

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.helpers import run_demo, setup_clinic
+
 
 def test_plan_prints_power_per_number_of_cycles(run):
     out = run("plan", "--trials", "400", "--cycles", "2,4", "--effect", "-2").output
@@ -25,9 +27,8 @@ def test_plan_bad_input_is_one_clear_line(run, args, message):
 
 
 @pytest.mark.slow
-def test_analyze_a_completed_demo_trial(run):
-    demo = run("demo").output
-    trial = re.search(r"magtrial analyze (mt-[0-9a-f]+)", demo).group(1)
+def test_analyze_a_completed_demo_trial(run, tmp_path):
+    trial, run, _ = run_demo(run, tmp_path)
     out = run("analyze", trial).output
     assert "magnesium minus comparator" in out and "Per pack" in out and "not proof" in out
     data = json.loads(run("analyze", trial, "--json", "--outcome", "worst_pain", "--mcid", "30%-run-in").output)
@@ -36,12 +37,16 @@ def test_analyze_a_completed_demo_trial(run):
     assert data["randomization_test"]["min_p_one_sided"] == 1 / 16
 
 
-def test_analyze_refuses_a_trial_without_diary_days(run):
+def test_analyze_refuses_a_blinded_trial_and_one_without_diary_days(run, tmp_path):
+    keys = setup_clinic(run, tmp_path)
     start = (dt.date.today() - dt.timedelta(days=3)).isoformat()
     created = run("trial", "create", "--participant", "P-9", "--condition", "crps-1", "--product", "Mg citrate",
                   "--salt", "citrate", "--elemental-mg", "100", "--units-per-day", "2", "--period-days", "7",
                   "--cycles", "2", "--run-in-days", "2", "--start", start, "--age", "50", "--egfr", "85").output
     trial = re.search(r"Created trial (mt-[0-9a-f]+)", created).group(1)
+    result = run("analyze", trial, ok=False)
+    assert result.exit_code == 1 and "after unblinding" in result.output
+    run("trial", "unblind", trial, "--key", keys["emergency"], "--reason", "participant withdrew")
     result = run("analyze", trial, ok=False)
     assert result.exit_code == 1 and "at least 6 diary days" in result.output
     result = run("analyze", trial, "--outcome", "mood", ok=False)

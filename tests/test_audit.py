@@ -1,20 +1,21 @@
-"""The hash-chained audit trail: raw-SQL tampering is detected and the row is named."""
+"""The audit trail against someone who edits the database: chain, kept head, and replay against the tables."""
 
 import datetime as dt
+import json
 import threading
 
 import pytest
 from sqlalchemy import text
 
 from magtrial.core.diary import DiaryValues
-from magtrial.service import Actor, Role, TrialService
+from magtrial.service import Actor, Context, Role, audit, diary, trials, unblinding
+from magtrial.store.audit import GENESIS, event_hash
 from tests.helpers import ADULT
 
 
-def fill(db, trial, days=4):
-    patient = TrialService(db, Actor("P-001", Role.PATIENT))
+def fill(patient, trial, days=4):
     for back in range(1, days + 1):
-        patient.add_entry(trial.trial_id, dt.date.today() - dt.timedelta(days=back), DiaryValues(5, 6, 2))
+        diary.add_entry(patient, trial.trial_id, dt.date.today() - dt.timedelta(days=back), DiaryValues(5, 6, 2))
 
 
 def raw(db, sql, **params):
@@ -22,76 +23,149 @@ def raw(db, sql, **params):
         conn.execute(text(sql), params)
 
 
-def test_untouched_chain_verifies(db, running_trial, clinician):
-    fill(db, running_trial)
-    check = clinician.verify_audit()
-    assert check.ok and check.events == 5
+def last_seq(db):
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT max(seq) FROM audit_events")).scalar()
 
 
-def test_editing_a_row_breaks_the_chain_and_names_it(db, running_trial, clinician):
-    fill(db, running_trial)
-    raw(db, "UPDATE audit_events SET new = :v WHERE seq = 3", v='{"values":{"average_pain":0}}')
-    check = clinician.verify_audit()
-    assert not check.ok and check.bad_seq == 3 and "row 3 was edited" in check.problem
+def test_untouched_chain_verifies_and_tables_match(clinician, running_trial, patient):
+    fill(patient, running_trial)
+    report = audit.verify(clinician)
+    assert report.ok and report.problem == ""
+    assert report.events == last_seq(clinician.db) and report.head == audit.head(clinician)
 
 
-def test_editing_a_row_and_its_hash_is_still_caught_by_the_next_link(db, running_trial, clinician):
-    fill(db, running_trial)
-    raw(db, "UPDATE audit_events SET reason = 'x', hash = :h WHERE seq = 2", h="f" * 64)
-    check = clinician.verify_audit()
-    assert not check.ok and check.bad_seq in (2, 3)
+def test_editing_a_row_breaks_the_chain_and_names_it(db, clinician, running_trial, patient):
+    fill(patient, running_trial)
+    seq = last_seq(db) - 1
+    raw(db, "UPDATE audit_events SET new = :v WHERE seq = :s", v='{"values":{"average_pain":0}}', s=seq)
+    report = audit.verify(clinician)
+    assert not report.ok and report.bad_seq == seq and f"row {seq} was edited" in report.problem
 
 
-def test_deleting_a_middle_row_is_detected(db, running_trial, clinician):
-    fill(db, running_trial)
+def test_deleting_a_middle_row_is_detected(db, clinician, running_trial, patient):
+    fill(patient, running_trial)
     raw(db, "DELETE FROM audit_events WHERE seq = 2")
-    check = clinician.verify_audit()
-    assert not check.ok and check.bad_seq == 2 and "missing" in check.problem
+    report = audit.verify(clinician)
+    assert not report.ok and report.bad_seq == 2 and "missing" in report.problem
 
 
-def test_deleting_the_newest_row_is_detected_by_the_head(db, running_trial, clinician):
-    fill(db, running_trial)
-    raw(db, "DELETE FROM audit_events WHERE seq = 5")
-    check = clinician.verify_audit()
-    assert not check.ok and check.bad_seq == 5
+def test_deleting_the_newest_row_is_detected_by_the_head(db, clinician, running_trial, patient):
+    fill(patient, running_trial)
+    newest = last_seq(db)
+    raw(db, "DELETE FROM audit_events WHERE seq = :s", s=newest)
+    report = audit.verify(clinician)
+    assert not report.ok and report.bad_seq == newest
 
 
-def test_reordering_rows_is_detected(db, running_trial, clinician):
-    fill(db, running_trial)
-    raw(db, "UPDATE audit_events SET seq = 100 WHERE seq = 2")
-    raw(db, "UPDATE audit_events SET seq = 2 WHERE seq = 3")
-    raw(db, "UPDATE audit_events SET seq = 3 WHERE seq = 100")
-    check = clinician.verify_audit()
-    assert not check.ok and check.bad_seq == 2
+def _rechain(db):
+    """What a determined editor does: recompute every hash and the head so the chain is consistent again."""
+    from magtrial.store.audit import HASHED_FIELDS
+
+    with db.engine.begin() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_events ORDER BY seq")).mappings().all()
+        prev = GENESIS
+        for new_seq, row in enumerate(rows, start=1):
+            fields = {name: row[name] for name in HASHED_FIELDS}
+            fields["seq"], fields["prev_hash"] = new_seq, prev
+            fields["reveals_allocation"] = bool(fields["reveals_allocation"])
+            digest = event_hash(fields)
+            conn.execute(text("UPDATE audit_events SET seq = :n, prev_hash = :p, hash = :h WHERE seq = :o"),
+                         {"n": -new_seq, "p": prev, "h": digest, "o": row["seq"]})
+            prev = digest
+        conn.execute(text("UPDATE audit_events SET seq = -seq"))
+        conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": len(rows), "h": prev})
 
 
-def test_blinded_audit_view_never_shows_the_allocation(db, running_trial, clinician):
-    clinician.unblind(running_trial.trial_id, reason="emergency: suspected hypermagnesaemia")
-    patient = TrialService(db, Actor("P-001", Role.PATIENT))
-    assert patient.audit_trail(running_trial.trial_id)[-1].new["sequence"]  # visible once unblinded
+def test_a_full_consistent_rewrite_passes_the_chain_but_fails_against_a_kept_head(db, clinician, running_trial,
+                                                                                   patient):
+    fill(patient, running_trial, days=3)
+    receipt = diary.add_entry(patient, running_trial.trial_id, dt.date.today(), DiaryValues(7, 8, 3)).receipt
+    assert audit.verify(clinician, expect_head=receipt).ok
+    # Rewrite history: drop the last entry's row and event, change an earlier event's reason, rechain.
+    raw(db, "DELETE FROM diary_versions WHERE day = :d", d=dt.date.today())
+    raw(db, "DELETE FROM audit_events WHERE seq = :s", s=int(receipt.split(":")[0]))
+    raw(db, "UPDATE audit_events SET reason = 'rewritten' WHERE seq = 2")
+    _rechain(db)
+    assert audit.verify(clinician).ok  # self-consistent: nothing inside the file can tell
+    report = audit.verify(clinician, expect_head=receipt)
+    assert not report.ok and "beyond the chain's end" in report.problem
 
-    other = clinician.create_trial(running_trial.protocol, "P-002", ADULT, start_date=running_trial.start_date)
-    secret = TrialService(db, Actor("ph", Role.PHARMACIST)).record(other.trial_id).allocation
-    clinician.unblind(other.trial_id, reason="early look, then re-blinded in a copy")  # event now holds the secret
-    sealed_view = TrialService(db, Actor("P-002", Role.PATIENT))
-    raw(db, "UPDATE trials SET status = 'active' WHERE id = :t", t=other.trial_id)  # pretend still blinded
-    events = sealed_view.audit_trail(other.trial_id)
+
+def test_a_rewrite_that_keeps_the_length_is_caught_by_the_kept_head(db, clinician, running_trial, patient):
+    fill(patient, running_trial, days=2)
+    kept = str(audit.head(clinician))
+    diary.add_entry(patient, running_trial.trial_id, dt.date.today(), DiaryValues(7, 8, 3))
+    raw(db, "UPDATE audit_events SET reason = 'rewritten' WHERE seq = 2")
+    _rechain(db)
+    report = audit.verify(clinician, expect_head=kept)
+    assert not report.ok and "no longer holds the kept head" in report.problem
+
+
+def test_a_malformed_kept_head_is_a_clear_error(clinician):
+    from magtrial.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="SEQ:HASH"):
+        audit.verify(clinician, expect_head="12:nothex")
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        ("UPDATE diary_versions SET \"values\" = replace(\"values\", '\"average_pain\": 5', '\"average_pain\": 2')",
+         "average_pain differ"),
+        ("UPDATE trials SET protocol = replace(protocol, '\"period_days\": 7', '\"period_days\": 8')",
+         "protocol differs"),
+        ("UPDATE trials SET participant = 'P-999'", "participant is 'P-999'"),
+        ("UPDATE accounts SET role = 'pharmacist' WHERE name = 'P-001'", "has role 'pharmacist'"),
+        ("DELETE FROM diary_versions WHERE version = 1 AND day = (SELECT min(day) FROM diary_versions)",
+         "missing (deleted?)"),
+    ],
+)
+def test_a_direct_table_edit_fails_verify_and_is_named(db, clinician, running_trial, patient, edit, named):
+    fill(patient, running_trial, days=2)
+    raw(db, edit)
+    report = audit.verify(clinician)
+    assert not report.ok and named in report.problem
+
+
+def test_setting_an_unblinded_trial_back_to_active_is_named(db, clinician, running_trial, emergency_key):
+    unblinding.unblind(clinician, running_trial.trial_id, emergency_key, reason="adverse event review")
+    raw(db, "UPDATE trials SET status = 'active'")
+    report = audit.verify(clinician)
+    assert not report.ok and "status is 'active' in the table; the audit trail says 'unblinded'" in report.problem
+
+
+def test_swapping_the_sealed_allocation_of_another_trial_is_named(db, clinician, running_trial):
+    other = trials.create_trial(clinician, running_trial.protocol, "P-002", ADULT, start_date=running_trial.start_date)
+    with db.engine.begin() as conn:
+        theirs = conn.execute(text("SELECT sealed FROM sealed_allocations WHERE trial_id = :t"),
+                              {"t": other.trial_id}).scalar()
+        conn.execute(text("UPDATE sealed_allocations SET sealed = :s WHERE trial_id = :t"),
+                     {"s": theirs, "t": running_trial.trial_id})
+    report = audit.verify(clinician)
+    assert not report.ok and "not the one sealed at creation" in report.problem
+
+
+def test_blinded_audit_view_never_shows_the_allocation(db, clinician, running_trial, patient, emergency_key):
+    allocation = unblinding.unblind(clinician, running_trial.trial_id, emergency_key, reason="suspected toxicity")
+    assert audit.trail(patient, running_trial.trial_id)[-1].new["sequence"]  # visible once unblinded
+    raw(db, "UPDATE trials SET status = 'active'")  # pretend still blinded: the view must seal it again
+    events = audit.trail(patient, running_trial.trial_id)
     assert events[-1].action == "trial.unblind" and events[-1].new == "[sealed until unblinding]"
-    text_view = repr(events)
-    assert secret.salt not in text_view
-    assert repr([a.value for a in secret.sequence]) not in text_view
+    assert allocation.salt not in repr(events)
 
 
-def test_concurrent_writers_keep_one_unbroken_chain(db, running_trial, clinician):
+def test_concurrent_writers_keep_one_unbroken_chain(db, clinician, running_trial, patient):
     """Two threads appending at once (separate sessions) still produce a valid chain."""
     days = [dt.date.today() - dt.timedelta(days=d) for d in range(0, 10)]
     errors = []
+    before = last_seq(db)
 
     def write(subset):
-        svc = TrialService(db, Actor("P-001", Role.PATIENT))
         for day in subset:
             try:
-                svc.add_entry(running_trial.trial_id, day, DiaryValues(4, 5, 1))
+                diary.add_entry(patient, running_trial.trial_id, day, DiaryValues(4, 5, 1))
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
@@ -101,30 +175,39 @@ def test_concurrent_writers_keep_one_unbroken_chain(db, running_trial, clinician
     for t in threads:
         t.join()
     assert errors == []
-    check = clinician.verify_audit()
-    assert check.ok and check.events == 11
+    report = audit.verify(clinician)
+    assert report.ok and report.events == before + 10
 
 
-@pytest.mark.parametrize("role", [Role.PATIENT, Role.CLINICIAN])
-def test_blinded_record_has_no_allocation_for_blinded_roles(db, running_trial, role):
-    rec = TrialService(db, Actor("someone", role)).record(running_trial.trial_id)
-    assert rec.allocation is None and set(rec.pack_sets) == {"X", "Y"}
+def test_reports_and_receipts_carry_the_head_that_verify_accepts(clinician, running_trial, patient):
+    result = diary.add_entry(patient, running_trial.trial_id, dt.date.today(), DiaryValues(4, 5, 1))
+    rec = trials.record(clinician, running_trial.trial_id)
+    assert rec.audit_head == result.receipt == str(audit.head(clinician))
+    assert audit.verify(clinician, expect_head=rec.audit_head).ok
+    event = json.loads(json.dumps(audit.trail(clinician, running_trial.trial_id)[-1].new))
+    assert event["values"]["average_pain"] == 4
 
 
-def test_pharmacist_sees_packs_and_the_viewing_is_audited(db, running_trial, clinician):
-    pharmacist = TrialService(db, Actor("ph-ann", Role.PHARMACIST))
-    packs = pharmacist.packs(running_trial.trial_id)
-    assert [n for n, _ in packs] == list(range(1, 7))
-    assert sorted(arm for _, arm in packs) == ["comparator"] * 3 + ["magnesium"] * 3
-    assert clinician.audit_trail(running_trial.trial_id)[-1].action == "allocation.view"
+def test_a_reader_does_not_block_a_writer_on_sqlite(sqlite_db, key_files):
+    """A long read (pooling, a report) holds a read transaction; a diary write must still go through."""
+    from magtrial.service import accounts, keys
+
+    ctx = Context(sqlite_db, accounts.bootstrap(sqlite_db, "dr-lee"))
+    accounts.add_account(ctx, "ph-ann", Role.PHARMACIST)
+    for _, key in key_files.values():
+        keys.register_key(ctx, key.info)
+    trial = trials.create_trial(ctx, running_protocol(), "P-001", ADULT,
+                                start_date=dt.date.today() - dt.timedelta(days=3))
+    patient = Context(sqlite_db, Actor("P-001", Role.PATIENT))
+    sqlite_db.engine.pool.dispose()
+    with sqlite_db.reader() as s:
+        s.execute(text("SELECT count(*) FROM diary_versions")).scalar()  # read transaction now open
+        # a short busy timeout would fail here if readers took the write lock
+        diary.add_entry(patient, trial.trial_id, dt.date.today(), DiaryValues(3, 4, 1))
+        s.execute(text("SELECT count(*) FROM trials")).scalar()
 
 
-def test_unblinding_reveals_a_sequence_matching_the_commitment(db, running_trial, clinician):
-    assert clinician.verify_commitment(running_trial.trial_id).ok is None  # sealed
-    with pytest.raises(Exception, match="needs a reason"):
-        clinician.unblind(running_trial.trial_id)
-    allocation = clinician.unblind(running_trial.trial_id, reason="participant request")
-    check = clinician.verify_commitment(running_trial.trial_id)
-    assert check.ok and check.sequence == allocation.letters
-    raw(db, "UPDATE sealed_allocations SET salt = :s", s="0" * 64)
-    assert clinician.verify_commitment(running_trial.trial_id).ok is False
+def running_protocol():
+    from tests.helpers import sample_protocol
+
+    return sample_protocol()

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from magtrial.cli import common
 from magtrial.cli.main import app
 from magtrial.core.pooling.simulate import simulate_pool
+from magtrial.service import accounts
 from magtrial.store import summaries
 from magtrial.store.db import Database
 from magtrial.store.models import TrialRow
@@ -19,22 +20,27 @@ from magtrial.store.models import TrialRow
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    """A store with 30 unblinded trials and 2 still-blinded ones whose summaries would pull mu to -8."""
+    """30 unblinded trials; 2 still-blinded and 2 simulated (demo) ones whose summaries would pull mu to -8."""
     url = f"sqlite:///{tmp_path / 'magtrial.sqlite3'}"
     monkeypatch.setenv("MAGTRIAL_DATABASE_URL", url)
     monkeypatch.setenv("MAGTRIAL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MAGTRIAL_USER", "dr-lee")
     monkeypatch.setattr(common.console, "width", 200)
     db = Database(url)
     db.migrate()
+    accounts.bootstrap(db, "dr-lee")
     sim = simulate_pool(30, -1.0, 0.5, np.random.default_rng(7))
     blinded = simulate_pool(2, -8.0, 0.1, np.random.default_rng(8))
+    demo = simulate_pool(2, -8.0, 0.1, np.random.default_rng(9))
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     with db.transaction() as s:
-        for k, (item, status) in enumerate([(x, "unblinded") for x in sim.summaries]
-                                           + [(x, "active") for x in blinded.summaries]):
-            tid = f"{status}-{item.trial_id}"
-            s.add(TrialRow(id=tid, participant=f"P-{k}", protocol="{}", start_date=dt.date(2026, 1, 5),
-                           status=status, commitment="0" * 64, created_at=now, created_by="test", flags="[]"))
+        for k, (item, status, simulated) in enumerate([(x, "unblinded", False) for x in sim.summaries]
+                                                      + [(x, "active", False) for x in blinded.summaries]
+                                                      + [(x, "unblinded", True) for x in demo.summaries]):
+            tid = f"{status}-{simulated}-{item.trial_id}"
+            s.add(TrialRow(id=tid, participant=f"P-{k}", clinician="dr-lee", simulated=simulated, protocol="{}",
+                           start_date=dt.date(2026, 1, 5), status=status, commitment="0" * 64, created_at=now,
+                           created_by="test", flags="[]"))
             c = item.covariates
             summaries.save_summary(s, trial_id=tid, outcome="average_pain", method="sim", likelihood=item.likelihood,
                                    n_days=112, condition=c.condition, route=c.route, salt=c.salt,
@@ -56,10 +62,10 @@ def test_pool_prints_population_estimate_subgroups_and_warnings(store):
     assert "only 3 trials" not in out or "nothing can be said" in out
 
 
-def test_pool_json_never_includes_blinded_trials(store):
+def test_pool_json_never_includes_blinded_or_simulated_trials(store):
     data = json.loads(invoke(store, "pool", "--json", "--persons", "--by", "route"))
     assert data["n_trials"] == 30 and -2.0 < data["mu"]["mean"] < 0.0
-    assert all(p["trial_id"].startswith("unblinded-") for p in data["persons"])
+    assert all(p["trial_id"].startswith("unblinded-False-") for p in data["persons"])  # no blinded, no demo
     assert {g["level"] for g in data["subgroups"]} == {"oral", "transdermal"}
     small = [g for g in data["subgroups"] if g["n_trials"] < 5]
     assert all(g["estimate"] is None and g["warning"] for g in small)
@@ -71,7 +77,13 @@ def test_pool_sensitivity_lists_alternative_priors(store):
 
 
 def test_pool_on_an_empty_store_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv("MAGTRIAL_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    monkeypatch.setenv("MAGTRIAL_USER", "dr-lee")
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    monkeypatch.setenv("MAGTRIAL_DATABASE_URL", url)
+    db = Database(url)
+    db.migrate()
+    accounts.bootstrap(db, "dr-lee")
+    db.dispose()
     result = CliRunner().invoke(app, ["pool"])
     assert result.exit_code == 1 and "no unblinded trials to pool" in result.output
 

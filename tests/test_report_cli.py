@@ -7,15 +7,17 @@ import re
 import icalendar
 from fhir.resources.R4B.bundle import Bundle
 
+from tests.helpers import run_demo, setup_clinic
+
 
 def test_finished_demo_trial_reports_and_exports_every_format(run, tmp_path):
-    trial = re.search(r"Trial (mt-[0-9a-f]+)", run("demo").output).group(1)
+    trial, run, _ = run_demo(run, tmp_path)
     run("report", trial, "--format", "pdf", "-o", tmp_path / "r.pdf")
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
     run("report", trial, "--format", "html", "-o", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert "Verified:" in html and 'id="chart-posterior"' in html and "Safety check" in html
-    assert 'id="chart-forest"' in html and "Pooled 1 unblinded N-of-1 trials" in html
+    assert 'id="chart-forest"' in html and "Pooled 1 unblinded N-of-1 trials" not in html  # demo data never pooled
     run("export", trial, "--format", "fhir", "-o", tmp_path / "b.json")
     bundle = Bundle.model_validate_json((tmp_path / "b.json").read_text())
     assert any(e.resource.get_resource_type() == "ResearchSubject" and e.resource.assignedArm for e in bundle.entry)
@@ -29,6 +31,7 @@ def test_finished_demo_trial_reports_and_exports_every_format(run, tmp_path):
 
 
 def test_running_trial_gives_a_blinded_report_without_an_estimate(run, tmp_path):
+    setup_clinic(run, tmp_path)
     start = (dt.date.today() - dt.timedelta(days=9)).isoformat()
     out = run(
         "trial",
@@ -60,7 +63,7 @@ def test_running_trial_gives_a_blinded_report_without_an_estimate(run, tmp_path)
     ).output
     trial = re.search(r"Created trial (mt-[0-9a-f]+)", out).group(1)
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    run("diary", "add", trial, "--date", yesterday, "--avg", "6", "--worst", "8", "--sleep", "3")
+    run("--user", "P-9", "diary", "add", trial, "--date", yesterday, "--avg", "6", "--worst", "8", "--sleep", "3")
     result = run("report", trial, "--format", "html", "-o", tmp_path / "r.html")
     assert "Report (blinded)" in result.output
     html = (tmp_path / "r.html").read_text()

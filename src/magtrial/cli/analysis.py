@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from magtrial.cli.common import console, open_service
+from magtrial.cli.common import console, open_context, unlock_key
 from magtrial.core.analysis import Outcome, analyze
 from magtrial.core.planning import DesignSpec, plan
 from magtrial.core.protocol import Design
@@ -30,12 +31,21 @@ def analyze_command(
     period_effects: bool = typer.Option(False, help="Add period random effects to the model."),
     drift: bool = typer.Option(True, help="Model a linear drift over the trial."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    key: Path | None = typer.Option(
+        None, "--key", help="Pharmacist only, before unblinding: open the allocation with this key (audited)."
+    ),
 ) -> None:
     """Analyse one trial: effect with 95% interval, probabilities, per-pack means, randomization test.
 
-    Before unblinding the comparison is pack set X vs pack set Y, with no arm names.
+    Only after unblinding; before it, only the unblinded pharmacist (with their key, audited) may compare.
     """
-    record = open_service(ctx).record(trial)
+    from magtrial.service import trials, unblinding
+
+    c = open_context(ctx)
+    if key is not None:
+        record = unblinding.pharmacist_record(c, trial, unlock_key(ctx, key), "interim analysis")
+    else:
+        record = trials.record(c, trial)
     result = analyze(record, outcome, mcid=mcid, drift=drift, period_effects=period_effects)
     if as_json:
         console.print_json(json.dumps(result.to_dict()))
@@ -49,7 +59,7 @@ def analyze_command(
         table.add_row(row["quantity"], row["display"])
     console.print(table)
     periods = Table(title="Per pack (analysis days only)")
-    for name in ("Pack", "Cycle", "Pack set" if lab.blinded else "Arm", "Days", "Mean"):
+    for name in ("Pack", "Cycle", "Arm", "Days", "Mean"):
         periods.add_column(name, justify="right" if name in ("Pack", "Cycle", "Days", "Mean") else "left")
     for p in result.periods:
         periods.add_row(str(p.pack), str(p.cycle), p.group, str(p.n_days), "-" if p.mean is None else f"{p.mean:.2f}")

@@ -1,17 +1,17 @@
-"""Shared CLI plumbing: the global options, opening the database, and a console."""
+"""Shared CLI plumbing: the global options, the acting account, unblinding keys, and a console."""
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from magtrial.errors import ValidationError
-from magtrial.service import Actor, Role, TrialService
+from magtrial.service import Context
 from magtrial.settings import Settings
 from magtrial.store.db import Database
 
@@ -23,7 +23,6 @@ err_console = Console(stderr=True)
 class CliState:
     database_url: str | None = None
     user: str | None = None
-    role: str | None = None
 
     def settings(self) -> Settings:
         settings = Settings()
@@ -31,9 +30,8 @@ class CliState:
             settings = settings.model_copy(update={"database_url": self.database_url})
         return settings
 
-    def actor(self) -> Actor:
-        name = self.user or os.environ.get("MAGTRIAL_USER") or getpass.getuser()
-        return Actor(name, Role(self.role) if self.role in {r.value for r in Role} else self.role or Role.CLINICIAN)
+    def user_name(self) -> str:
+        return self.user or self.settings().user or getpass.getuser()
 
 
 def parse_date(value: str | None, what: str = "date") -> dt.date | None:
@@ -52,16 +50,39 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
-def open_database(ctx: typer.Context) -> Database:
+def open_database(ctx: typer.Context, url: str | None = None) -> Database:
     """Open (creating and migrating if needed) the configured database."""
-    db = Database(state(ctx).settings().url)
+    db = Database(url or state(ctx).settings().url)
     ctx.find_root().call_on_close(db.dispose)  # close pooled connections when the command ends
     db.migrate()
     return db
 
 
-def open_service(ctx: typer.Context, role: Role | None = None) -> TrialService:
-    actor = state(ctx).actor()
-    if role is not None and state(ctx).role is None:
-        actor = Actor(actor.name, role)
-    return TrialService(open_database(ctx), actor)
+def secret(value, prompt: str, confirm: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """A password or passphrase from the environment (scripts) or a hidden prompt (people)."""
+    if value is not None:
+        return value.get_secret_value()
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def open_context(ctx: typer.Context) -> Context:
+    """Act as the configured account (``--user``/``MAGTRIAL_USER``, default your login name)."""
+    from magtrial.service import accounts
+
+    db = open_database(ctx)
+    name = state(ctx).user_name()
+    password = None
+    if accounts.has_password(db, name):
+        password = secret(state(ctx).settings().password, f"Password for {name}")
+    return Context(db, accounts.actor_for(db, name, password))
+
+
+def unlock_key(ctx: typer.Context, path: Path):  # type: ignore[no-untyped-def]
+    """Open an unblinding key file with its passphrase (``MAGTRIAL_KEY_PASSPHRASE`` or a prompt)."""
+    from magtrial import crypto
+
+    crypto.read_public(path)  # a clear error for a missing or foreign file before asking anything
+    return crypto.unlock(path, secret(state(ctx).settings().key_passphrase, f"Passphrase for {path}"))
+
+
+KEY_OPTION = typer.Option(..., "--key", help="Unblinding key file (passphrase: prompt or MAGTRIAL_KEY_PASSPHRASE).")

@@ -1,20 +1,25 @@
-"""``magtrial demo``: a whole blinded trial on the embedded database, from creation to verification.
+"""``magtrial demo``: a whole blinded trial, from keys and creation to unblinding and verification.
 
-A simulated participant keeps a diary for 16+ weeks; entries are written through the same
-service as real ones, with the service clock set to the evening of each simulated day, so
-late-entry flags, the audit chain and the commitment behave exactly as in real use.
+It runs on its own database (``demo.sqlite3`` in the data folder, unless ``--db`` names one) and
+marks its trial *simulated*, so demo data are never pooled, used as evidence or exported as a real
+participant. A simulated participant keeps a diary for 16+ weeks through the same services as real
+ones, with the clock set to the evening of each simulated day, so late-entry flags, the audit
+chain, the sealed allocation and the commitment behave exactly as in real use.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from magtrial import crypto
 from magtrial.cli.common import console, open_database, state
 from magtrial.cli.trials import print_safety
 from magtrial.core.analysis import analyze
@@ -22,7 +27,8 @@ from magtrial.core.protocol import Blinding, Comparator, Condition, Design, Prod
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import build_schedule
 from magtrial.core.sim import Participant, simulate_diary
-from magtrial.service import Actor, Role, TrialService
+from magtrial.service import Actor, Context, Role, accounts, audit, diary, keys, trials, unblinding
+from magtrial.store.db import Database
 
 DEMO_SAFETY = {
     "person": {"age": 54, "sex": "female", "egfr": 78},
@@ -71,31 +77,37 @@ def demo(
     effect: float = typer.Option(-1.2, help="True effect of the simulated person."),
     participant: str = typer.Option("DEMO-001", help="Pseudonym for the simulated participant."),
 ) -> None:
-    """Run a complete simulated blinded trial on the embedded database and verify it."""
-    db = open_database(ctx)
-    console.print(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    """Run a complete simulated blinded trial (keys, sealed allocation, diary, unblinding) on the demo database."""
+    settings = state(ctx).settings()
+    db = open_database(ctx, None if state(ctx).database_url else settings.demo_url)
+    console.print(f"Database (demo data, marked simulated): {db.engine.url.render_as_string(hide_password=True)}")
     tz = ZoneInfo("Europe/London")
     today = dt.datetime.now(tz).date()
     probe = demo_protocol(today)
     start = today - dt.timedelta(days=probe.total_days + 2)
     protocol = demo_protocol(start)
     clock = SimClock(dt.datetime.combine(start - dt.timedelta(days=3), dt.time(10), tz))
-    name = state(ctx).user or "demo"
-    clinician = TrialService(db, Actor(f"{name}-clinician", Role.CLINICIAN), clock)
-    patient = TrialService(db, Actor(participant, Role.PATIENT), clock)
+    clinician, pharmacist, patient = _demo_accounts(db, participant, clock)
+    key_dir = settings.resolved_data_dir / "demo-keys"
+    pharm_key, emergency_key = _demo_keys(clinician, pharmacist, key_dir)
 
-    rec = clinician.create_trial(protocol, participant, DEMO_SAFETY, start)
+    rec = trials.create_trial(clinician, protocol, participant, DEMO_SAFETY, start, simulated=True)
     print_safety(rec.extra["safety"])
     console.print(
         f"Trial [bold]{rec.trial_id}[/]: {protocol.cycles} cycles x 2 periods of {protocol.period_days} days, "
-        f"blinded, {start} to {rec.schedule.end}. Commitment {rec.commitment[:16]}..."
+        f"blinded, {start} to {rec.schedule.end}. Commitment {rec.commitment[:16]}... "
+        "Allocation sealed to both keys; the database holds only ciphertext."
     )
+    packs = unblinding.packs(pharmacist, rec.trial_id, pharm_key)
+    console.print("Pharmacist, with the pharmacist key (audited): "
+                  + ", ".join(f"pack {n} = {arm}" for n, arm in packs))
+    sealed = unblinding.pharmacist_record(pharmacist, rec.trial_id, pharm_key, "demo: simulate the diary").allocation
+    assert sealed is not None
 
     rng = np.random.default_rng()
-    sealed = TrialService(db, Actor("demo-pharmacist", Role.PHARMACIST), clock).record(rec.trial_id).allocation
-    assert sealed is not None
     days = simulate_diary(build_schedule(protocol, start), sealed, Participant(effect=effect), rng)
     late = corrections = 0
+    receipt = ""
     with Progress(
         TextColumn("Diary"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False
     ) as progress:
@@ -106,34 +118,60 @@ def demo(
                 continue
             delay = dt.timedelta(days=2, hours=2) if rng.random() < 0.03 else dt.timedelta()
             clock.now = dt.datetime.combine(day.date, dt.time(20, 30), tz) + delay
-            version = patient.add_entry(rec.trial_id, day.date, day.values)
-            late += version.late
+            result = diary.add_entry(patient, rec.trial_id, day.date, day.values)
+            late += result.version.late
+            receipt = result.receipt
             if rng.random() < 0.02:
                 fixed = dataclasses.replace(day.values, note="corrected after checking my notes")
-                patient.correct_entry(rec.trial_id, day.date, fixed, "typed the wrong day's note")
+                diary.correct_entry(patient, rec.trial_id, day.date, fixed, "typed the wrong day's note")
                 corrections += 1
 
     clock.now = dt.datetime.combine(rec.schedule.end + dt.timedelta(days=1), dt.time(11), tz)
-    allocation = clinician.unblind(rec.trial_id, "trial complete")
-    check = clinician.verify_commitment(rec.trial_id)
-    chain = clinician.verify_audit()
-    final = clinician.record(rec.trial_id)
-    recorded = len(final.current())
-    console.print(f"Diary: {recorded} of {len(days)} days recorded, {late} flagged late, {corrections} corrected.")
+    allocation = unblinding.unblind(clinician, rec.trial_id, emergency_key, "trial complete")
+    check = unblinding.verify_commitment(clinician, rec.trial_id)
+    chain = audit.verify(clinician, expect_head=receipt)
+    final = trials.record(clinician, rec.trial_id)
+    console.print(f"Diary: {len(final.current())} of {len(days)} days recorded, {late} flagged late, "
+                  f"{corrections} corrected. Last diary receipt: {receipt[:24]}...")
     console.print(
-        f"Unblinded: sequence {allocation.letters} (A = magnesium, B = placebo). "
+        f"Unblinded with the clinic's emergency key: sequence {allocation.letters} (A = magnesium, B = placebo). "
         f"Commitment {'verifies' if check.ok else 'DOES NOT VERIFY'}."
     )
     console.print(
-        f"Audit chain {'intact' if chain.ok else 'BROKEN: ' + chain.problem} ({chain.events} events in this database)."
+        f"Audit chain {'intact' if chain.ok else 'BROKEN: ' + chain.problem} ({chain.events} events in this "
+        "database), still holding the last diary receipt; tables match the audit trail."
     )
     _print_analysis(final)
-    console.print(
-        f"Next: `magtrial trial show {rec.trial_id}`, `magtrial diary list {rec.trial_id}`, "
-        f"`magtrial analyze {rec.trial_id}`."
-    )
+    console.print(f"Next: `magtrial --db {db.url} --user demo-clinician trial show {rec.trial_id}` "
+                  f"(key files and passphrases of this run: {key_dir}).")
     if not (check.ok and chain.ok):
         raise typer.Exit(2)
+
+
+def _demo_accounts(db: Database, participant: str, clock: SimClock) -> tuple[Context, Context, Context]:
+    """The demo's clinician (first account of the demo database), pharmacist and participant."""
+    if accounts.count_accounts(db) == 0:
+        accounts.bootstrap(db, "demo-clinician", clock=clock)
+    clinician = Context(db, accounts.actor_for(db, "demo-clinician"), clock)
+    existing = {a.name for a in accounts.list_accounts(clinician)}
+    for name, role in (("demo-pharmacist", Role.PHARMACIST), (participant, Role.PATIENT)):
+        if name not in existing:
+            accounts.add_account(clinician, name, role)
+    return (clinician, Context(db, Actor("demo-pharmacist", Role.PHARMACIST), clock),
+            Context(db, Actor(participant, Role.PATIENT), clock))
+
+
+def _demo_keys(clinician: Context, pharmacist: Context, key_dir: Path) -> tuple[crypto.UnlockedKey, ...]:
+    """A fresh pharmacist key and emergency key for this run, with their passphrases saved beside them."""
+    run = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
+    unlocked = []
+    for ctx, purpose in ((pharmacist, "pharmacist"), (clinician, "emergency")):
+        path, passphrase = key_dir / f"{run}-{purpose}.key", secrets.token_urlsafe(12)
+        key = keys.create_key(ctx, purpose, path, passphrase)
+        path.with_suffix(".passphrase").write_text(passphrase + "\n", encoding="utf-8")
+        console.print(f"Demo {purpose} key {key.short} ({key.owner}): {path}")
+        unlocked.append(crypto.unlock(path, passphrase))
+    return tuple(unlocked)
 
 
 def _print_analysis(record: TrialRecord) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from magtrial.cli.common import console, open_service, parse_date
+from magtrial.cli.common import console, open_context, parse_date
 from magtrial.core.diary import SIDE_EFFECTS, DiaryValues, DoseTaken
 from magtrial.errors import ValidationError
-from magtrial.service import Role, TrialService
-from magtrial.service.safety import review_entry
+from magtrial.service import audit, diary, trials
+from magtrial.service.diary import EntryResult
 
 diary_app = typer.Typer(no_args_is_help=True, help="Daily diary: add, correct, void, list (append-only).")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
@@ -58,12 +56,12 @@ def diary_add(
     rescue: str = "",
     note: str = "",
 ) -> None:
-    """Record a day's diary (one current entry per day)."""
-    svc = open_service(ctx, Role.PATIENT)
-    day = parse_date(date) or svc.today(trial).date
-    version = svc.add_entry(trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note))
-    console.print(f"Saved {day}{' (flagged late)' if version.late else ''}.")
-    _print_alerts(svc, trial, day)
+    """Record a day's diary (one current entry per day); prints a receipt (the audit head)."""
+    c = open_context(ctx)
+    day = parse_date(date) or trials.today(c, trial).date
+    result = diary.add_entry(c, trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note))
+    console.print(f"Saved {day}{' (flagged late)' if result.version.late else ''}. Receipt: {result.receipt}")
+    _print_alerts(result)
 
 
 @diary_app.command("correct")
@@ -72,37 +70,40 @@ def diary_correct(
     trial: str,
     date: str = typer.Option(..., help="Day to correct."),
     reason: str = typer.Option(..., help="Why the entry changes."),
-    avg: int = _AVG,
-    worst: int | None = _WORST,
-    sleep: int = _SLEEP,
-    dose: str = _DOSE,
-    side_effect: list[str] = _SIDE,
-    other: str = "",
-    rescue: str = "",
-    note: str = "",
+    avg: int | None = typer.Option(None, "--avg", help="Average pain, 0-10."),
+    worst: int | None = typer.Option(None, "--worst", help="Worst pain, 0-10."),
+    sleep: int | None = typer.Option(None, "--sleep", help="Sleep interference, 0-10."),
+    dose: str | None = typer.Option(None, "--dose", help="full, partial or none."),
+    side_effect: list[str] | None = typer.Option(None, "--side-effect", help="Repeatable; replaces the list."),
+    no_side_effects: bool = typer.Option(False, "--no-side-effects", help="Clear the side effects."),
+    other: str | None = None,
+    rescue: str | None = None,
+    note: str | None = None,
 ) -> None:
-    """Correct a day: a new version with a reason; the old one stays in the history."""
-    svc = open_service(ctx, Role.PATIENT)
-    day = parse_date(date)
-    version = svc.correct_entry(trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note), reason)
-    console.print(f"Corrected {day} (version {version.version}).")
-    _print_alerts(svc, trial, day)
+    """Correct a day: only the values you give change; a new version with a reason, the old one kept."""
+    c = open_context(ctx)
+    changes = {
+        "average_pain": avg, "worst_pain": worst, "sleep_interference": sleep, "dose_taken": dose,
+        "side_effects": [] if no_side_effects else side_effect or None, "side_effect_other": other,
+        "rescue_medication": rescue, "note": note,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    result = diary.correct_entry(c, trial, parse_date(date), changes, reason)
+    console.print(f"Corrected {date} (version {result.version.version}). Receipt: {result.receipt}")
+    _print_alerts(result)
 
 
 @diary_app.command("void")
 def diary_void(ctx: typer.Context, trial: str, date: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
     """Mark a day's entry as entered in error (kept in the history)."""
-    svc = open_service(ctx, Role.PATIENT)
-    day = parse_date(date)
-    version = svc.void_entry(trial, day, reason)
-    console.print(f"Voided {day} (version {version.version}, entered in error).")
+    result = diary.void_entry(open_context(ctx), trial, parse_date(date), reason)
+    console.print(f"Voided {date} (version {result.version.version}, entered in error). Receipt: {result.receipt}")
 
 
 @diary_app.command("list")
 def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(False, help="Show every version.")) -> None:
     """Current entries (or the full version history)."""
-    svc = open_service(ctx, Role.PATIENT)
-    rec = svc.record(trial)
+    rec = trials.record(open_context(ctx), trial)
     rows = rec.versions if history else tuple(rec.current().values())
     table = Table(
         "day",
@@ -135,8 +136,8 @@ def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(Fals
     console.print(table)
 
 
-def _print_alerts(svc: TrialService, trial: str, day: dt.date) -> None:
-    for finding in review_entry(svc, trial, day):
+def _print_alerts(result: EntryResult) -> None:
+    for finding in result.findings:
         if finding.urgent:
             console.print(
                 Panel(
@@ -149,14 +150,28 @@ def _print_alerts(svc: TrialService, trial: str, day: dt.date) -> None:
             console.print(f"[yellow]{finding.level.value}:[/] {finding.message}")
 
 
+@audit_app.command("head")
+def audit_head(ctx: typer.Context) -> None:
+    """Print the current head (SEQ:HASH): keep it, and `audit verify --expect-head` proves nothing was rewritten."""
+    console.print(str(audit.head(open_context(ctx))))
+
+
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Recompute the whole hash chain; name the first row edited, deleted or reordered."""
-    check = open_service(ctx).verify_audit()
-    if check.ok:
-        console.print(f"Audit chain intact: {check.events} events, head {check.head_hash}")
+def audit_verify(
+    ctx: typer.Context,
+    expect_head: str | None = typer.Option(None, help="A head kept earlier (SEQ:HASH from a receipt or report)."),
+) -> None:
+    """Check the hash chain, a kept head, and that the tables still say what the audit events say."""
+    report = audit.verify(open_context(ctx), expect_head)
+    if report.ok:
+        anchored = f"; it holds the kept head {expect_head.split(':')[0]}" if expect_head else ""
+        console.print(f"Audit chain intact: {report.events} events, head {report.head}{anchored}; "
+                      "tables match the audit trail.")
+        if report.legacy_clear_allocations:
+            console.print(f"[yellow]Note:[/] {report.legacy_clear_allocations} blinded trial(s) were created before "
+                          "allocations were encrypted; their allocation is readable by whoever holds this file.")
         return
-    console.print(f"[bold red]Audit chain broken:[/] {check.problem}")
+    console.print(f"[bold red]Audit check failed:[/] {report.problem}")
     raise typer.Exit(2)
 
 
@@ -164,6 +179,6 @@ def audit_verify(ctx: typer.Context) -> None:
 def audit_show(ctx: typer.Context, trial: str) -> None:
     """A trial's audit events (allocation details sealed for blinded viewers)."""
     table = Table("#", "when (UTC)", "who", "role", "action", "what", "why")
-    for e in open_service(ctx).audit_trail(trial):
+    for e in audit.trail(open_context(ctx), trial):
         table.add_row(str(e.seq), e.at[:19], e.actor, e.role, e.action, e.entity_id, e.reason)
     console.print(table)

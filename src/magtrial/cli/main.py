@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 import sqlalchemy.exc
 import typer
@@ -11,6 +9,7 @@ from typer.core import TyperGroup
 
 from magtrial.cli.common import CliState
 from magtrial.errors import MagtrialError
+from magtrial.settings import Settings
 
 
 class MagtrialGroup(TyperGroup):
@@ -28,7 +27,7 @@ class MagtrialGroup(TyperGroup):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug: still one line, unless MAGTRIAL_DEBUG asks for the traceback
-            if os.environ.get("MAGTRIAL_DEBUG"):
+            if Settings().debug:
                 raise
             _fail(f"internal error ({type(exc).__name__}: {exc}); set MAGTRIAL_DEBUG=1 for details and report it")
 
@@ -57,20 +56,18 @@ def _root(
         help="Database URL (default: one SQLite file in your data folder).",
     ),
     user: str | None = typer.Option(
-        None, "--user", envvar="MAGTRIAL_USER", help="Who is acting (for the audit trail)."
-    ),
-    role: str | None = typer.Option(
-        None, "--role", envvar="MAGTRIAL_ROLE", help="patient, clinician (default) or pharmacist (unblinded)."
+        None, "--user", envvar="MAGTRIAL_USER",
+        help="The account you act as (default: your login name); its role comes from the account.",
     ),
 ) -> None:
-    ctx.obj = CliState(database_url=db, user=user, role=role)
+    ctx.obj = CliState(database_url=db, user=user)
 
 
 def _register() -> None:
     # Each module adds its own commands; imported here so `magtrial --help` lists them all.
-    from magtrial.cli import analysis, pooling, reports, safety, trials
+    from magtrial.cli import accounts, analysis, pooling, reports, safety, trials
 
-    for module in (trials, safety, analysis, pooling, reports):
+    for module in (accounts, trials, safety, analysis, pooling, reports):
         module.register(app)
 
 

@@ -9,15 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from magtrial.cli.common import console, open_database
+from magtrial.cli.common import console, open_context
 from magtrial.core.pooling import (
     PoolResult,
     Prior,
-    collect,
     pool_data,
     pool_subgroups,
     prior_sensitivity,
-    summary_from_stored,
 )
 from magtrial.core.pooling.pool import SUBGROUP_KEYS
 from magtrial.errors import ValidationError
@@ -30,23 +28,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _collect(ctx: typer.Context, outcome: str, show_progress: bool):
-    from magtrial.store import summaries
+    from magtrial.service import pooling
 
-    db = open_database(ctx)
-    try:
-        with db.reader() as session:
-            total = summaries.count_summaries(session, outcome)
-            # the store's query keeps unblinded trials only; the core checks the status again
-            stream = (summary_from_stored(s, outcome=outcome)
-                      for s in summaries.stream_summaries(session, outcome, batch=1000))
-            if not show_progress:
-                return collect(stream, outcome=outcome)
-            with Progress(TextColumn("Reading effect summaries"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console, transient=True) as progress:
-                task = progress.add_task("read", total=total)
-                return collect(stream, outcome=outcome, progress=lambda k: progress.advance(task, k))
-    finally:
-        db.dispose()
+    c = open_context(ctx)
+    if not show_progress:
+        return pooling.pool_inputs(c, outcome)
+    with Progress(TextColumn("Reading effect summaries"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("read", total=pooling.count(c, outcome))
+        return pooling.pool_inputs(c, outcome, progress=lambda k: progress.advance(task, k))
 
 
 def _prior(tau_prior: str, tau_scale: float) -> Prior:
@@ -70,7 +60,8 @@ def pool_command(
 ) -> None:
     """Pool every unblinded trial: mean effect, between-person SD, responders, new-person prediction.
 
-    Trials still blinded are never read. Subgroups with fewer than 5 trials get a warning, no estimate.
+    Trials still blinded, and simulated (demo) trials, are never read. Subgroups with fewer than 5
+    trials get a warning, no estimate.
     """
     prior = _prior(tau_prior, tau_scale)
     data = _collect(ctx, outcome, show_progress=not as_json)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from magtrial.cli.common import console, err_console, open_service
+from magtrial.cli.common import console, err_console, open_context
 from magtrial.errors import ValidationError
 
 
@@ -49,40 +49,26 @@ def report(
     from magtrial.core.analysis import analyze
     from magtrial.report.build import record_safety
     from magtrial.report.render import write_report
+    from magtrial.service import pooling, trials
 
-    service = open_service(ctx)
-    record = service.record(trial)
-    try:
-        analysis = analyze(record, outcome, mcid=mcid)
-    except ValidationError as exc:  # too few diary days yet: the report still renders, without the estimate
-        analysis = None
-        err_console.print(f"Note: no effect estimate in this report ({exc}).")
+    c = open_context(ctx)
+    record = trials.record(c, trial)
+    analysis = None
+    if not record.blinded:  # before unblinding a report compares nothing (completeness, adherence, safety)
+        try:
+            analysis = analyze(record, outcome, mcid=mcid)
+        except ValidationError as exc:  # too few diary days: the report still renders, without the estimate
+            err_console.print(f"Note: no effect estimate in this report ({exc}).")
     evidence = pooled = None
     if with_evidence:
         from magtrial.data.evidence import load_evidence
 
-        evidence, pooled = load_evidence(), _pooled(service, outcome)
+        evidence, pooled = load_evidence(), pooling.pooled_estimate(c, outcome)
     path = write_report(
         record, output, fmt.value, analysis=analysis, safety=record_safety(record), evidence=evidence, pooled=pooled
     )
     blinded = " (blinded)" if record.blinded else ""
     console.print(f"Report{blinded} written to [bold]{path}[/] ({path.stat().st_size:,} bytes)")
-
-
-def _pooled(service, outcome: str):
-    """The pooled estimate over this database's unblinded trials, or None when there are none yet."""
-    from magtrial.core.pooling import collect, pool_data, summary_from_stored
-    from magtrial.store import summaries
-
-    with service.db.reader() as session:  # the store's query keeps unblinded trials only
-        data = collect(
-            (
-                summary_from_stored(s, outcome=outcome)
-                for s in summaries.stream_summaries(session, outcome)
-            ),
-            outcome=outcome,
-        )
-    return pool_data(data, persons=False) if data.n else None
 
 
 def export(
@@ -95,8 +81,9 @@ def export(
     from magtrial.export.csv_long import write_long_csv
     from magtrial.export.fhir import write_fhir
     from magtrial.export.redcap import write_redcap
+    from magtrial.service import trials
 
-    record = open_service(ctx).record(trial)
+    record = trials.record(open_context(ctx), trial)
     if fmt is ExportFormat.FHIR:
         paths = [write_fhir(record, output)]
     elif fmt is ExportFormat.CSV:
@@ -105,6 +92,7 @@ def export(
         paths = list(write_redcap(record, output))
     for path in paths:
         console.print(f"Wrote [bold]{path}[/]")
+    console.print(f"Audit head at export: {record.audit_head}")
 
 
 def _time(value: str, what: str) -> dt.time:
@@ -125,8 +113,9 @@ def reminders(
 ) -> None:
     """Write an iCalendar file with daily diary and dose reminders in the participant's time zone."""
     from magtrial.export.reminders import write_reminders
+    from magtrial.service import trials
 
-    record = open_service(ctx).record(trial)
+    record = trials.record(open_context(ctx), trial)
     doses = [_time(t, "--dose-time") for t in dose_time] if dose_time else None
     path = write_reminders(record, output, diary_time=_time(diary_time, "--diary-time"), dose_times=doses)
     console.print(f"Reminders written to [bold]{path}[/] (time zone {record.protocol.timezone})")

@@ -10,12 +10,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from magtrial.cli.common import console, open_database, open_service, parse_date
+from magtrial.cli.common import KEY_OPTION, console, open_context, parse_date, unlock_key
 from magtrial.core import allocation as alloc
 from magtrial.core.protocol import Protocol, blinding_limitations
 from magtrial.core.safety.profile import parse_med_spec
 from magtrial.errors import ValidationError
-from magtrial.service import Role
+from magtrial.service import trials, unblinding
 
 trial_app = typer.Typer(no_args_is_help=True, help="Create, inspect, unblind and verify trials.")
 SAFETY_KEYS = ("person", "medication", "medications", "jurisdiction")
@@ -25,17 +25,10 @@ def register(app: typer.Typer) -> None:
     from magtrial.cli.demo import demo
     from magtrial.cli.diary import audit_app, diary_app
 
-    app.command("init")(init)
     app.command("demo")(demo)
     app.add_typer(trial_app, name="trial")
     app.add_typer(diary_app, name="diary")
     app.add_typer(audit_app, name="audit")
-
-
-def init(ctx: typer.Context) -> None:
-    """Create (or upgrade) the database and show where it is."""
-    db = open_database(ctx)
-    console.print(f"Database ready: [bold]{db.engine.url.render_as_string(hide_password=True)}[/]")
 
 
 def load_trial_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -86,6 +79,9 @@ def create(
     acknowledge: bool = typer.Option(
         False, "--clinician-ack", help="Clinician acknowledges 'needs clinician' findings."
     ),
+    pharmacist: str | None = typer.Option(
+        None, help="Pharmacist account whose key seals the allocation (default: the only one with a key)."
+    ),
 ) -> None:
     """Create a trial: validate, safety-check, draw and seal the allocation, publish its commitment."""
     data, safety = load_trial_file(file) if file else ({}, {})
@@ -128,30 +124,33 @@ def create(
         ]
     if jurisdiction:
         safety["jurisdiction"] = jurisdiction
-    rec = open_service(ctx).create_trial(protocol, who, safety, clinician_ack=acknowledge)
+    rec = trials.create_trial(open_context(ctx), protocol, who, safety, clinician_ack=acknowledge,
+                              pharmacist=pharmacist)
     print_safety(rec.extra["safety"])
     console.print(
         f"Created trial [bold]{rec.trial_id}[/] for {rec.participant}: {protocol.cycles} cycles of "
         f"{protocol.period_days}-day periods from {rec.start_date} to {rec.schedule.end}."
     )
-    console.print(f"Allocation sealed. Published commitment (SHA-256): [bold]{rec.commitment}[/]")
+    console.print(f"Allocation sealed to the pharmacist's and the clinic's emergency key. "
+                  f"Published commitment (SHA-256): [bold]{rec.commitment}[/]")
     for note in blinding_limitations(protocol):
         console.print(f"[yellow]Note:[/] {note}")
 
 
 @trial_app.command("list")
 def list_trials(ctx: typer.Context) -> None:
-    """Trials in this database."""
+    """Your trials (a participant's own, a clinician's participants', a pharmacist's)."""
     table = Table("trial", "participant", "status", "start", "flags")
-    for t in open_service(ctx).list_trials():
-        table.add_row(t["id"], t["participant"], t["status"], str(t["start"]), str(t["flags"]))
+    for t in trials.list_trials(open_context(ctx)):
+        status = t["status"] + (" (simulated)" if t["simulated"] else "")
+        table.add_row(t["id"], t["participant"], status, str(t["start"]), str(t["flags"]))
     console.print(table)
 
 
 @trial_app.command("show")
 def show(ctx: typer.Context, trial: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Protocol, calendar (periods and packs; arms only once unblinded) and commitment."""
-    rec = open_service(ctx).record(trial)
+    rec = trials.record(open_context(ctx), trial)
     if as_json:
         periods = [
             {
@@ -172,6 +171,7 @@ def show(ctx: typer.Context, trial: str, as_json: bool = typer.Option(False, "--
                     "protocol": rec.protocol.to_dict(),
                     "periods": periods,
                     "flags": list(rec.flags),
+                    "audit_head": rec.audit_head,
                 },
                 indent=2,
             )
@@ -200,16 +200,21 @@ def today(
     ctx: typer.Context, trial: str, date: str | None = typer.Option(None, help="Another day (YYYY-MM-DD).")
 ) -> None:
     """What to take today (pack number, never the arm)."""
-    plan = open_service(ctx, Role.PATIENT).today(trial, parse_date(date))
+    plan = trials.today(open_context(ctx), trial, parse_date(date))
     console.print(f"{plan.date}: {plan.instruction()}")
 
 
 @trial_app.command("unblind")
-def unblind(ctx: typer.Context, trial: str, reason: str = typer.Option("", help="Required before the end.")) -> None:
-    """Reveal the allocation (audited) and check it against the published commitment."""
-    svc = open_service(ctx)
-    allocation = svc.unblind(trial, reason)
-    check = svc.verify_commitment(trial)
+def unblind(
+    ctx: typer.Context,
+    trial: str,
+    key: Path = KEY_OPTION,
+    reason: str = typer.Option("", help="Required before the end (e.g. a medical emergency)."),
+) -> None:
+    """Open the allocation with an unblinding key, reveal it (audited), check it against the commitment."""
+    c = open_context(ctx)
+    allocation = unblinding.unblind(c, trial, unlock_key(ctx, key), reason)
+    check = unblinding.verify_commitment(c, trial)
     console.print(f"Unblinded {trial}: sequence {allocation.letters} (A = magnesium, B = comparator)")
     console.print(f"Commitment {'verifies' if check.ok else 'DOES NOT VERIFY'}: {check.commitment}")
 
@@ -229,7 +234,7 @@ def verify(
             raise ValidationError("offline verification needs --commitment, --sequence and --salt")
         ok = alloc.verify_commitment(commitment, trial, design, alloc.parse_sequence(sequence), salt)
     else:
-        check = open_service(ctx).verify_commitment(trial)
+        check = unblinding.verify_commitment(open_context(ctx), trial)
         if check.ok is None:
             console.print(
                 f"{trial} is still blinded. Published commitment: {check.commitment}. "
@@ -262,16 +267,15 @@ def amend(
             changes[key.strip()] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError:
             changes[key.strip()] = value
-    new = open_service(ctx).amend_protocol(trial, changes, reason)
+    new = trials.amend_protocol(open_context(ctx), trial, changes, reason)
     console.print(f"Amended {trial}: " + ", ".join(f"{k} = {new.to_dict().get(k)}" for k in changes))
 
 
 @trial_app.command("packs")
-def packs(ctx: typer.Context, trial: str) -> None:
-    """Pharmacist only: which arm goes in each numbered pack."""
-    svc = open_service(ctx, Role.PHARMACIST)
+def packs(ctx: typer.Context, trial: str, key: Path = KEY_OPTION) -> None:
+    """Pharmacist only, with the pharmacist key: which arm goes in each numbered pack (audited)."""
     table = Table("pack", "contents")
-    for number, arm in svc.packs(trial):
+    for number, arm in unblinding.packs(open_context(ctx), trial, unlock_key(ctx, key)):
         table.add_row(str(number), arm)
     console.print(table)
 

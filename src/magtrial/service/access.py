@@ -1,8 +1,13 @@
-"""Who may do and see what. Blinding is enforced here, once, for every interface.
+"""Who may do and see what, decided once here for every interface.
 
-- patient: own diary; never arms until unblinding.
-- clinician: creates trials, acknowledges safety findings, reads diaries, unblinds at the end.
-- pharmacist (unblinded): sees the pack-to-arm list to prepare packs; never enters outcomes.
+- patient: their own trials' diary; never the allocation before unblinding.
+- clinician: creates and follows their own participants' trials, acknowledges safety findings,
+  unblinds at the end (with an unblinding key).
+- pharmacist (unblinded): prepares packs for the trials sealed to their key; sees the allocation
+  only by opening it with that key, and every such view is audited; never enters outcomes.
+
+The actor is an account stored in the database (``service.accounts``); no flag can pick a role.
+Another person's trial is answered with "not found", so its existence is not revealed either.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from magtrial.errors import Forbidden, ValidationError
+from sqlalchemy.orm import Session
+
+from magtrial.errors import Forbidden, NotFound, ValidationError
+from magtrial.store.models import TrialRow
 
 
 class Role(StrEnum):
@@ -42,5 +50,25 @@ def require(actor: Actor, *roles: Role, to: str) -> None:
         raise Forbidden(f"a {actor.role.value} may not {to} (needs {allowed})")
 
 
-def may_see_allocation(actor: Actor, status: str) -> bool:
-    return actor.role is Role.PHARMACIST or status == "unblinded"
+def owns(actor: Actor, row: TrialRow) -> bool:
+    """The trial is this actor's: their own diary, their participant, or sealed to their pharmacist key."""
+    if actor.role is Role.PATIENT:
+        return row.participant == actor.name
+    if actor.role is Role.CLINICIAN:
+        return row.clinician == actor.name
+    return row.pharmacist == actor.name
+
+
+def visible_trials(actor: Actor):  # type: ignore[no-untyped-def]
+    """A SQL condition selecting the trials ``owns`` allows, for list queries."""
+    columns = {Role.PATIENT: TrialRow.participant, Role.CLINICIAN: TrialRow.clinician}
+    column = columns.get(actor.role, TrialRow.pharmacist)
+    return column == actor.name
+
+
+def trial_for(s: Session, actor: Actor, trial_id: str, *, lock: bool = False) -> TrialRow:
+    """The trial row if this actor may see it; ``lock`` takes a row lock (PostgreSQL) for a dependent write."""
+    row = s.get(TrialRow, trial_id, with_for_update=lock or None)
+    if row is None or not owns(actor, row):
+        raise NotFound(f"no trial {trial_id!r} among your trials; `magtrial trial list` shows them")
+    return row

@@ -1,82 +1,170 @@
-"""Diary versions: add, correct, void; each a new row and an audit event, never an update."""
+"""Diary versions: add, correct, void; each a new row and an audit event, never an update.
+
+Each write is one transaction that locks the trial row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serializes writers), checks the trial is still
+open, appends the version and its audit event, and runs the post-entry safety review, flagging
+the trial for the clinician in the same transaction. So no entry lands after unblinding, and no
+interface can save an entry without its review.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind, check_day, is_late, next_version
+import sqlalchemy.exc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from magtrial.core.diary import (
+    DiaryValues,
+    DiaryVersion,
+    VersionKind,
+    check_day,
+    current_entries,
+    is_late,
+    next_version,
+)
 from magtrial.core.protocol import Protocol
+from magtrial.core.safety.model import Finding
 from magtrial.core.schedule import build_schedule
-from magtrial.errors import Conflict
-from magtrial.service.access import Role, require
-from magtrial.service.base import ServiceBase
-from magtrial.store.models import DiaryVersionRow
+from magtrial.errors import Conflict, DiaryError, NotFound
+from magtrial.service.access import Role, require, trial_for
+from magtrial.service.context import Context, aware
+from magtrial.service.safety import review_entry
+from magtrial.store import audit
+from magtrial.store.models import DiaryVersionRow, TrialRow
 
 
-class DiaryService(ServiceBase):
-    def add_entry(self, trial_id: str, day: dt.date, values: DiaryValues) -> DiaryVersion:
-        return self._write_version(trial_id, day, VersionKind.ORIGINAL, values, "")
+@dataclass(frozen=True)
+class EntryResult:
+    """What a diary write returns: the stored version, safety findings, and the receipt (audit head)."""
 
-    def correct_entry(self, trial_id: str, day: dt.date, values: DiaryValues, reason: str) -> DiaryVersion:
-        return self._write_version(trial_id, day, VersionKind.CORRECTION, values, reason)
+    version: DiaryVersion
+    findings: tuple[Finding, ...]
+    receipt: str  # "SEQ:HASH" of the audit head after this write
 
-    def void_entry(self, trial_id: str, day: dt.date, reason: str) -> DiaryVersion:
-        return self._write_version(trial_id, day, VersionKind.VOID, None, reason)
+    @property
+    def urgent(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.urgent)
 
-    def _write_version(
-        self, trial_id: str, day: dt.date, kind: VersionKind, values: DiaryValues | None, reason: str
-    ) -> DiaryVersion:
-        require(self.actor, Role.PATIENT, Role.CLINICIAN, to="write diary entries")
-        now = self.clock()
-        with self.db.transaction() as s:
-            row = self._trial(s, trial_id)
-            if row.status != "active":
-                raise Conflict(f"trial {trial_id} is {row.status}; its diary is locked")
-            protocol = Protocol.from_dict(json.loads(row.protocol))
-            schedule = build_schedule(protocol, row.start_date)
-            check_day(day, now, protocol.timezone, schedule.start, schedule.end)
-            existing = self._versions(s, trial_id, day)
-            number = next_version(existing, day, kind, reason)
-            late = is_late(day, now, protocol.timezone, protocol.late_after_hours)
-            version = DiaryVersion(
+
+def add_entry(ctx: Context, trial_id: str, day: dt.date, values: DiaryValues) -> EntryResult:
+    return _write(ctx, trial_id, day, VersionKind.ORIGINAL, lambda _current: values, "")
+
+
+def correct_entry(
+    ctx: Context, trial_id: str, day: dt.date, changes: DiaryValues | Mapping[str, Any], reason: str
+) -> EntryResult:
+    """A new version with a reason. ``changes`` may name only the fields that change; the rest are kept."""
+
+    def merged(current: DiaryValues | None) -> DiaryValues:
+        if isinstance(changes, DiaryValues):
+            return changes
+        if current is None:
+            raise NotFound(f"there is no current entry for {day.isoformat()} to correct")
+        unknown = set(changes) - set(current.as_dict())
+        if unknown:
+            raise DiaryError(f"unknown diary field(s): {', '.join(sorted(unknown))}")
+        if not changes:
+            raise DiaryError("a correction must change at least one value")
+        return DiaryValues.from_dict({**current.as_dict(), **changes})
+
+    return _write(ctx, trial_id, day, VersionKind.CORRECTION, merged, reason)
+
+
+def void_entry(ctx: Context, trial_id: str, day: dt.date, reason: str) -> EntryResult:
+    return _write(ctx, trial_id, day, VersionKind.VOID, lambda _current: None, reason)
+
+
+def versions(ctx: Context, trial_id: str) -> list[DiaryVersion]:
+    with ctx.db.reader() as s:
+        trial_for(s, ctx.actor, trial_id)
+        return stored_versions(s, trial_id)
+
+
+def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_for, reason: str) -> EntryResult:  # type: ignore[no-untyped-def]
+    require(ctx.actor, Role.PATIENT, Role.CLINICIAN, to="write diary entries")
+    now = ctx.clock()
+    reason = reason.strip()
+    with ctx.db.transaction() as s:
+        row = trial_for(s, ctx.actor, trial_id, lock=True)  # held until commit: unblinding waits for us
+        if row.status != "active":
+            raise Conflict(f"trial {trial_id} is {row.status}; its diary is locked")
+        protocol = Protocol.from_dict(json.loads(row.protocol))
+        schedule = build_schedule(protocol, row.start_date)
+        check_day(day, now, protocol.timezone, schedule.start, schedule.end)
+        existing = stored_versions(s, trial_id)
+        number = next_version(existing, day, kind, reason)
+        before = current_entries(existing).get(day)
+        previous = before.values if before else None
+        values = values_for(previous)
+        late = is_late(day, now, protocol.timezone, protocol.late_after_hours)
+        version = DiaryVersion(day, number, kind, values, now, ctx.actor.name, late, reason)
+        s.add(
+            DiaryVersionRow(
+                trial_id=trial_id,
                 day=day,
                 version=number,
-                kind=kind,
-                values=values,
+                kind=kind.value,
+                values=json.dumps(values.as_dict()) if values else None,
                 recorded_at=now,
-                recorded_by=self.actor.name,
+                recorded_by=ctx.actor.name,
+                role=ctx.actor.role.value,
                 late=late,
-                reason=reason.strip(),
+                reason=reason,
             )
-            s.add(
-                DiaryVersionRow(
-                    trial_id=trial_id,
-                    day=day,
-                    version=number,
-                    kind=kind.value,
-                    values=json.dumps(values.as_dict()) if values else None,
-                    recorded_at=now,
-                    recorded_by=self.actor.name,
-                    role=self.actor.role.value,
-                    late=late,
-                    reason=reason.strip(),
-                )
-            )
-            previous = existing[-1].values.as_dict() if existing and existing[-1].values else None
-            self._audit(
-                s,
-                f"diary.{kind.value}",
-                "diary",
-                f"{day.isoformat()}#v{number}",
-                trial_id,
-                old=previous,
-                new={"values": values.as_dict() if values else None, "late": late},
-                reason=reason.strip(),
-            )
-        return version
+        )
+        try:
+            s.flush()
+        except sqlalchemy.exc.IntegrityError:
+            raise Conflict(
+                f"an entry for {day.isoformat()} was just recorded from another device; "
+                "reload the diary and correct it (with a reason) if needed"
+            ) from None
+        ctx.audit(
+            s,
+            f"diary.{kind.value}",
+            "diary",
+            f"{day.isoformat()}#v{number}",
+            trial_id,
+            old=previous.as_dict() if previous else None,
+            new={"values": values.as_dict() if values else None, "late": late, "by": ctx.actor.name},
+            reason=reason,
+        )
+        findings = review_entry(schedule, current_entries([*existing, version]), day) if values else []
+        _flag(ctx, s, row, [f"{day.isoformat()} {f.rule_id}: {f.message}" for f in findings
+                            if f.flag_clinician or f.urgent])
+        receipt = str(audit.current_head(s))
+    return EntryResult(version, tuple(findings), receipt)
 
-    def versions(self, trial_id: str) -> list[DiaryVersion]:
-        with self.db.reader() as s:
-            self._trial(s, trial_id)
-            return self._versions(s, trial_id)
+
+def _flag(ctx: Context, s: Session, row: TrialRow, new_flags: list[str]) -> None:
+    """Raise flags for the clinician (e.g. a stop-and-seek-care symptom), kept until reviewed; audited."""
+    flags = json.loads(row.flags)
+    added = [f for f in new_flags if f not in flags]
+    if not added:
+        return
+    row.flags = json.dumps([*flags, *added])
+    ctx.audit(s, "trial.flag", "trial", row.id, row.id, old=flags, new=[*flags, *added])
+
+
+def stored_versions(s: Session, trial_id: str) -> list[DiaryVersion]:
+    query = select(DiaryVersionRow).where(DiaryVersionRow.trial_id == trial_id)
+    rows = s.execute(query.order_by(DiaryVersionRow.day, DiaryVersionRow.version)).scalars()
+    return [
+        DiaryVersion(
+            day=r.day,
+            version=r.version,
+            kind=VersionKind(r.kind),
+            values=DiaryValues.from_dict(json.loads(r.values)) if r.values else None,
+            recorded_at=aware(r.recorded_at),
+            recorded_by=r.recorded_by,
+            late=r.late,
+            reason=r.reason,
+        )
+        for r in rows
+    ]

@@ -2,21 +2,25 @@
 
 - ``check_for_trial``: a blocked regimen cannot start; "needs clinician" needs the clinician's
   acknowledgement, which the trial service records as its own audit event.
-- ``review_entry``: after a diary entry, stop-and-seek-care symptoms raise an urgent finding and
-  flag the trial for the clinician; repeated diarrhoea in a period suggests a lower dose.
+- ``review_entry``: after a diary entry (inside its transaction, see ``service.diary``),
+  stop-and-seek-care symptoms raise an urgent finding that flags the trial for the clinician;
+  repeated diarrhoea in a period suggests a lower dose.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from magtrial.core.diary import DiaryVersion
 from magtrial.core.protocol import Protocol
 from magtrial.core.safety.checker import check_protocol
 from magtrial.core.safety.model import Finding, Level, SafetyReport
 from magtrial.core.safety.monitoring import review_diary
 from magtrial.core.safety.profile import SafetyProfile
+from magtrial.core.schedule import Schedule
 from magtrial.data.safety import load_safety_rules
 from magtrial.errors import SafetyBlocked, ValidationError
 
@@ -77,19 +81,18 @@ def check_for_trial(protocol: Protocol, safety: dict[str, Any] | None, acknowled
     return CheckedSafety(report, profile, acknowledged and report.needs_acknowledgement)
 
 
-def review_entry(svc: Any, trial_id: str, day: dt.date) -> list[Finding]:
-    """Findings a new or corrected entry for ``day`` triggers; urgent ones flag the trial."""
-    record = svc.record(trial_id)
-    entry = record.current().get(day)
+def review_entry(schedule: Schedule, current: Mapping[dt.date, DiaryVersion], day: dt.date) -> list[Finding]:
+    """Findings a new or corrected entry for ``day`` triggers, most serious first.
+
+    Urgent findings of this day, and a dose suggestion for this day's period when this entry
+    adds a day of diarrhoea to it.
+    """
+    entry = current.get(day)
     had_diarrhoea = entry is not None and entry.values is not None and "diarrhoea" in entry.values.side_effects
-    period = record.schedule.day(day).period
-    # Urgent findings of this day; a dose suggestion for this day's period when this entry adds to it.
+    period = schedule.day(day).period
     findings = [
         f
-        for f in review_diary(record.schedule, record.current(), rules=load_safety_rules())
+        for f in review_diary(schedule, current, rules=load_safety_rules())
         if f.day == day or (had_diarrhoea and not f.urgent and f.period == period and period)
     ]
-    for finding in findings:
-        if finding.flag_clinician or finding.urgent:
-            svc.add_flag(trial_id, f"{day.isoformat()} {finding.rule_id}: {finding.message}")
     return sorted(findings, key=lambda f: -f.level.rank)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from magtrial.errors import ValidationError
 from magtrial.store.models import AuditEventRow, AuditHeadRow
 
 GENESIS = "0" * 64
@@ -85,6 +86,33 @@ def append_event(
     head.seq, head.hash = row.seq, row.hash
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain's newest link; kept outside the file (a receipt, a report), it anchors the whole chain."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        seq, sep, digest = text.strip().partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValidationError(f"an audit head is SEQ:HASH (a number, a colon, 64 hex digits); got {text[:80]!r}")
+        return cls(int(seq), digest)
+
+
+def current_head(session: Session) -> Head:
+    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one()
+    return Head(head.seq, head.hash)
+
+
+def event_at(session: Session, seq: int) -> AuditEventRow | None:
+    return session.get(AuditEventRow, seq)
 
 
 @dataclass(frozen=True)
@@ -194,3 +222,8 @@ def view_events(session: Session, trial_id: str, may_see_allocation: bool) -> li
             )
         )
     return out
+
+
+def sha256_text(text: str) -> str:
+    """Digest of stored text recorded in an event, so replay can tell the row was not swapped."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,8 +1,10 @@
 """Engine, sessions and migrations for SQLite (embedded default) and PostgreSQL (hosted).
 
-SQLite: WAL, foreign keys on every connection, a busy timeout, and ``BEGIN IMMEDIATE`` for every
-transaction so writes are serialized and the audit chain has one order. PostgreSQL: the audit
-head row is locked with ``SELECT ... FOR UPDATE`` (see ``audit.py``) for the same effect.
+SQLite: WAL, foreign keys on every connection, a busy timeout; write transactions begin with
+``BEGIN IMMEDIATE`` so writes are serialized and the audit chain has one order, while readers
+begin a plain deferred transaction and never block a writer. PostgreSQL: the audit head row is
+locked with ``SELECT ... FOR UPDATE`` (see ``audit.py``) for the same effect, and writes that
+depend on a trial's state lock its row first (``service.access.trial_for(lock=True)``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "magtrial_write"
 
 
 def normalise_url(url: str) -> str:
@@ -49,7 +52,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -68,6 +72,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,18 +80,19 @@ class Database:
 
     def migrate(self) -> None:
         config = alembic_config(self.engine)
-        with self.engine.begin() as connection:
+        with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any error, so nothing half-written is kept."""
-        with self._sessions() as session, session.begin():
+        with self._writers() as session, session.begin():
             yield session
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
+        """A read-only session: on SQLite a deferred transaction, so a long read never blocks diary writes."""
         with self._sessions() as session:
             yield session
 

@@ -1,4 +1,9 @@
-"""Tables. Diary rows and audit rows are insert-only; the sealed allocation sits in its own table."""
+"""Tables. Diary rows and audit rows are insert-only; the allocation is stored only as ciphertext.
+
+Nothing here holds a secret before unblinding: ``sealed_allocations.sealed`` is the allocation
+encrypted to the trial's unblinding keys (libsodium sealed boxes), and the private keys live in
+key files outside the database. Sequence and salt are written in clear only at unblinding.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,40 @@ class Base(DeclarativeBase):
     pass
 
 
+class AccountRow(Base):
+    """A person who acts: the role comes from here, never from a command-line flag."""
+
+    __tablename__ = "accounts"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)  # argon2id; None: no login yet
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class UnblindingKeyRow(Base):
+    """A registered public key; its private half is in a passphrase-protected file, never here."""
+
+    __tablename__ = "unblinding_keys"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "pharmacist" or "emergency"
+    owner: Mapped[str] = mapped_column(ForeignKey("accounts.name"))
+    public_key: Mapped[str] = mapped_column(String(64))  # hex of the 32-byte Curve25519 key
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TrialRow(Base):
     __tablename__ = "trials"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    participant: Mapped[str] = mapped_column(String(100))
+    participant: Mapped[str] = mapped_column(String(100), index=True)  # the patient account
+    clinician: Mapped[str] = mapped_column(String(100), index=True)  # the owning clinician account
+    pharmacist: Mapped[str | None] = mapped_column(String(100), nullable=True)  # holds the pharmacist key
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)  # demo data: never pooled or exported as real
     protocol: Mapped[str] = mapped_column(Text)  # canonical JSON of Protocol.to_dict()
     start_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="active")
@@ -29,14 +63,18 @@ class TrialRow(Base):
 
 
 class SealedAllocationRow(Base):
-    """The secret: read only to unblind, to verify, or by the unblinded pharmacist role."""
+    """The allocation as ciphertext for each unblinding key; sequence and salt in clear once revealed."""
 
     __tablename__ = "sealed_allocations"
 
     trial_id: Mapped[str] = mapped_column(ForeignKey("trials.id"), primary_key=True)
     design: Mapped[str] = mapped_column(String(20))
-    sequence: Mapped[str] = mapped_column(Text)  # comma-separated arm names
-    salt: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: one sealed box per key fingerprint
+    revealed_sequence: Mapped[str | None] = mapped_column(Text, nullable=True)  # comma-separated, at unblinding
+    revealed_salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Trials created before encryption (schema 0001) kept sequence and salt in clear; read only to unblind.
+    legacy_sequence: Mapped[str | None] = mapped_column(Text, nullable=True)
+    legacy_salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class DiaryVersionRow(Base):

@@ -3,8 +3,8 @@
 Curves are stored as float32 little-endian blobs (401 points: 1.6 kB each, decoded with one
 ``np.frombuffer``), and the stream selects plain columns in keyset-paginated batches, so 10,000
 trials stream in about a second without holding them all as ORM objects. Every streamed row
-carries its trial's status; the query also keeps unblinded trials only, so a blinded trial can
-never be pooled, and pooling checks the status again.
+carries its trial's status; the query also keeps unblinded, non-simulated trials only, so a blinded
+or demo trial can never be pooled, and pooling checks the status again.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def save_summary(
 
 
 def _unblinded(outcome: str):  # type: ignore[no-untyped-def]
-    return (EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded")
+    """Real unblinded trials only: a blinded or simulated (demo) trial is never pooled."""
+    return (EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded", TrialRow.simulated.is_(False))
 
 
 def count_summaries(session: Session, outcome: str) -> int:
