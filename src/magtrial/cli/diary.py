@@ -68,7 +68,7 @@ def diary_add(
 def diary_correct(
     ctx: typer.Context,
     trial: str,
-    date: str = typer.Option(..., help="Day to correct."),
+    date: str | None = typer.Option(None, help="Day to correct (default today)."),
     reason: str = typer.Option(..., help="Why the entry changes."),
     avg: int | None = typer.Option(None, "--avg", help="Average pain, 0-10."),
     worst: int | None = typer.Option(None, "--worst", help="Worst pain, 0-10."),
@@ -88,16 +88,24 @@ def diary_correct(
         "rescue_medication": rescue, "note": note,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
-    result = diary.correct_entry(c, trial, parse_date(date), changes, reason)
-    console.print(f"Corrected {date} (version {result.version.version}). Receipt: {result.receipt}")
+    day = parse_date(date) or trials.today(c, trial).date
+    result = diary.correct_entry(c, trial, day, changes, reason)
+    console.print(f"Corrected {day} (version {result.version.version}). Receipt: {result.receipt}")
     _print_alerts(result)
 
 
 @diary_app.command("void")
-def diary_void(ctx: typer.Context, trial: str, date: str = typer.Option(...), reason: str = typer.Option(...)) -> None:
+def diary_void(
+    ctx: typer.Context,
+    trial: str,
+    date: str | None = typer.Option(None, help="Day to void (default today)."),
+    reason: str = typer.Option(...),
+) -> None:
     """Mark a day's entry as entered in error (kept in the history)."""
-    result = diary.void_entry(open_context(ctx), trial, parse_date(date), reason)
-    console.print(f"Voided {date} (version {result.version.version}, entered in error). Receipt: {result.receipt}")
+    c = open_context(ctx)
+    day = parse_date(date) or trials.today(c, trial).date
+    result = diary.void_entry(c, trial, day, reason)
+    console.print(f"Voided {day} (version {result.version.version}, entered in error). Receipt: {result.receipt}")
 
 
 @diary_app.command("list")

@@ -10,6 +10,7 @@ interface can save an entry without its review.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,10 +95,13 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
         row = trial_for(s, ctx.actor, trial_id, lock=True)  # held until commit: unblinding waits for us
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; its diary is locked")
-        protocol = Protocol.from_dict(json.loads(row.protocol))
+        protocol = stored_protocol(row.protocol)
         schedule = build_schedule(protocol, row.start_date)
         check_day(day, now, protocol.timezone, schedule.start, schedule.end)
-        existing = stored_versions(s, trial_id)
+        # The review looks at this day and its period only, so only those versions are read.
+        plan = schedule.day(day)
+        period = schedule.periods[plan.period - 1] if plan.period else None
+        existing = stored_versions(s, trial_id, period.start if period else day, period.end if period else day)
         number = next_version(existing, day, kind, reason)
         before = current_entries(existing).get(day)
         previous = before.values if before else None
@@ -152,8 +156,21 @@ def _flag(ctx: Context, s: Session, row: TrialRow, new_flags: list[str]) -> None
     ctx.audit(s, "trial.flag", "trial", row.id, row.id, old=flags, new=[*flags, *added])
 
 
-def stored_versions(s: Session, trial_id: str) -> list[DiaryVersion]:
+@functools.lru_cache(maxsize=512)
+def stored_protocol(text: str) -> Protocol:
+    """The protocol stored as canonical JSON, parsed once per distinct text (a ``Protocol`` is frozen)."""
+    return Protocol.from_dict(json.loads(text))
+
+
+def stored_versions(
+    s: Session, trial_id: str, first: dt.date | None = None, last: dt.date | None = None
+) -> list[DiaryVersion]:
+    """A trial's diary versions in day and version order, optionally only days ``first``..``last``."""
     query = select(DiaryVersionRow).where(DiaryVersionRow.trial_id == trial_id)
+    if first is not None:
+        query = query.where(DiaryVersionRow.day >= first)
+    if last is not None:
+        query = query.where(DiaryVersionRow.day <= last)
     rows = s.execute(query.order_by(DiaryVersionRow.day, DiaryVersionRow.version)).scalars()
     return [
         DiaryVersion(

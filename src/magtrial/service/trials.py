@@ -24,7 +24,7 @@ from magtrial.errors import Conflict, ValidationError
 from magtrial.service import accounts, keys
 from magtrial.service.access import Role, require, trial_for, visible_trials
 from magtrial.service.context import Context, aware
-from magtrial.service.diary import stored_versions
+from magtrial.service.diary import stored_protocol, stored_versions
 from magtrial.service.safety import check_for_trial
 from magtrial.store import audit
 from magtrial.store.models import SealedAllocationRow, TrialRow
@@ -147,7 +147,7 @@ def build_record(s: Session, row: TrialRow, allocation: alloc.Allocation | None)
     return TrialRecord(
         trial_id=row.id,
         participant=row.participant,
-        protocol=Protocol.from_dict(json.loads(row.protocol)),
+        protocol=stored_protocol(row.protocol),
         start_date=row.start_date,
         commitment=row.commitment,
         created_at=aware(row.created_at),
