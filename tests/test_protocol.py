@@ -70,11 +70,11 @@ units_per_day = 2
         ({"condition": "migraine", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1}},
          "condition must be one of"),
         ({"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1}, "colour": 1},
-         "unknown protocol key"),
+         "unknown key colour; allowed keys: condition, product, comparator"),
         ({"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": -5}},
          "must be positive"),
         ({"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1},
-          "cycles": "four"}, "whole number"),
+          "cycles": "four"}, "cycles must be a whole number, got 'four'"),
         ({"condition": "crps-1"}, r"\[product\] table"),
     ],
 )

@@ -51,16 +51,20 @@ def test_profile_defaults_to_us_and_no_medicines():
 
 @pytest.mark.parametrize(("data", "message"), [
     ({}, r"needs a \[person\] table"),
-    ({"person": {"sex": "female"}}, "needs an age"),
-    ({"person": {"age": 30, "weight": 70}}, "unknown person key.*weight"),
-    ({"person": {"age": 30}, "jurisdiction": "UK"}, "jurisdiction must be one of US, EU"),
-    ({"person": {"age": 30}, "medications": []}, "unknown safety profile key.*medications"),
-    ({"person": {"age": 30}, "medication": [{"name": "x", "times": ["25:00"]}]}, "HH:MM"),
-    ({"person": {"age": 30}, "medication": [{"times": ["08:00"]}]}, "needs a name"),
-    ({"person": {"age": 30}, "medication": [{"name": "x", "dose": 3}]}, "unknown medication 1 key"),
-    ({"person": {"age": "thirty"}}, "age must be a number"),
+    ({"person": {"sex": "female"}}, "person.age is missing; the person's age in years"),
+    ({"person": {"age": 30, "weight": 70}}, "unknown key person.weight; allowed keys: age, sex"),
+    ({"person": {"age": 30}, "jurisdiction": "UK"}, "jurisdiction must be one of US or EU"),
+    ({"person": {"age": 30}, "medications": []},
+     "unknown key medications; allowed keys: person, medication, jurisdiction"),
+    ({"person": {"age": 30}, "medication": [{"name": "x", "times": ["25:00"]}]},
+     r"medication\[1\].times\[1\] must be a 24-hour time HH:MM"),
+    ({"person": {"age": 30}, "medication": [{"times": ["08:00"]}]},
+     r"medication\[1\].name is missing; each \[\[medication\]\] needs a name"),
+    ({"person": {"age": 30}, "medication": [{"name": "x", "dose": 3}]},
+     r"unknown key medication\[1\].dose; allowed keys: name, times"),
+    ({"person": {"age": "thirty"}}, "person.age must be a number, got 'thirty' \\(a string\\)"),
     ({"person": {"age": 30, "egfr": 900}}, "eGFR must be 0-200"),
-    ({"person": {"age": 30, "pregnant": "yes"}}, "pregnant must be true or false"),
+    ({"person": {"age": 30, "pregnant": "yes"}}, "person.pregnant must be true or false"),
 ])
 def test_bad_profile_keys_name_the_problem(data, message):
     with pytest.raises(SafetyInputError, match=message):
@@ -103,8 +107,10 @@ def test_product_from_dict_parses_route_and_units():
 @pytest.mark.parametrize(("data", "message"), [
     ({"name": "x", "salt": "oxide", "route": "nasal", "salt_mg_per_unit": 1}, "route must be one of"),
     ({"name": "x", "salt": "oxide"}, "needs its elemental mg"),
-    ({"name": "x", "salt": "oxide", "salt_mg_per_unit": 400, "colour": "red"}, "unknown product key"),
-    ({"name": "x", "salt": "oxide", "salt_mg_per_unit": 400, "doses_per_day": "two"}, "must be a number"),
+    ({"name": "x", "salt": "oxide", "salt_mg_per_unit": 400, "colour": "red"},
+     "unknown key product.colour; allowed keys: name, salt, route"),
+    ({"name": "x", "salt": "oxide", "salt_mg_per_unit": 400, "doses_per_day": "two"},
+     "product.doses_per_day must be a whole number"),
     ({"name": "x", "salt": "oxide", "salt_mg_per_unit": 400, "units_per_day": -1}, "must be positive"),
 ])
 def test_bad_product_keys_are_refused(data, message):

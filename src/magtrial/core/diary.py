@@ -8,11 +8,16 @@ current entry for a day is simply its latest version, unless that version is a v
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import pydantic
+from pydantic import Field
+
+from magtrial.core.inputs import INPUT_CONFIG, Count, Name, Text, kind, shown, validate, validated
 from magtrial.errors import Conflict, DiaryError, NotFound
 
 
@@ -30,44 +35,37 @@ class VersionKind(StrEnum):
 
 SIDE_EFFECTS = ("diarrhoea", "nausea", "abdominal-cramps", "flushing", "drowsiness", "muscle-weakness")
 SCORE_FIELDS = ("average_pain", "worst_pain", "sleep_interference")
-MAX_TEXT = 2000
 
 
-@dataclass(frozen=True)
+@validated(DiaryError)
+@pydantic.dataclasses.dataclass(frozen=True, config=INPUT_CONFIG)
 class DiaryValues:
-    average_pain: int
-    worst_pain: int
-    sleep_interference: int
+    """One day's answers. Types, unknown keys and text length are checked by pydantic (one line naming
+    the field); ``__post_init__`` checks the 0-10 ranges, worst >= average and the side-effect names."""
+
+    average_pain: Count
+    worst_pain: Count
+    sleep_interference: Count
     dose_taken: DoseTaken = DoseTaken.FULL
-    side_effects: frozenset[str] = field(default_factory=frozenset)
-    side_effect_other: str = ""
-    rescue_medication: str = ""
-    note: str = ""
+    side_effects: Annotated[frozenset[Name], Field(max_length=len(SIDE_EFFECTS))] = field(
+        default_factory=frozenset)
+    side_effect_other: Text = ""
+    rescue_medication: Text = ""
+    note: Text = ""
 
     def __post_init__(self) -> None:
         for name in SCORE_FIELDS:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise DiaryError(f"{name.replace('_', ' ')} must be a whole number 0-10, got {value!r}")
             if not 0 <= value <= 10:
                 raise DiaryError(f"{name.replace('_', ' ')} must be 0-10, got {value}")
         if self.worst_pain < self.average_pain:
             raise DiaryError(f"worst pain ({self.worst_pain}) cannot be lower than average pain ({self.average_pain})")
-        if not isinstance(self.dose_taken, DoseTaken):
-            try:
-                object.__setattr__(self, "dose_taken", DoseTaken(self.dose_taken))
-            except ValueError:
-                raise DiaryError(f"dose taken must be full, partial or none; got {self.dose_taken!r}") from None
         unknown = set(self.side_effects) - set(SIDE_EFFECTS)
         if unknown:
             raise DiaryError(
                 f"unknown side effect(s) {', '.join(sorted(unknown))}; known: {', '.join(SIDE_EFFECTS)} "
                 "(describe anything else in 'other')"
             )
-        object.__setattr__(self, "side_effects", frozenset(self.side_effects))
-        for name in ("side_effect_other", "rescue_medication", "note"):
-            if len(getattr(self, name)) > MAX_TEXT:
-                raise DiaryError(f"{name.replace('_', ' ')} is longer than {MAX_TEXT} characters")
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -82,10 +80,11 @@ class DiaryValues:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> DiaryValues:
-        data = dict(data)
-        data["side_effects"] = frozenset(data.get("side_effects") or ())  # type: ignore[arg-type]
-        return cls(**data)  # type: ignore[arg-type]
+    def from_dict(cls, data: Mapping[str, object]) -> DiaryValues:
+        """From plain keys (a stored JSON row, a form); an error is one line naming the key."""
+        if not isinstance(data, Mapping):
+            raise DiaryError(f"diary values must be a table of keys, got {shown(data)} ({kind(data)})")
+        return validate(cls, dict(data), DiaryError)
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,46 @@
 
 A protocol is a frozen value; everything else (schedule, allocation, analysis) is derived from it.
 ``Protocol.from_dict`` accepts the same keys a TOML protocol file uses, so a file, CLI flags and
-the web form all pass through one validator.
+the web form all pass through one validator: the pydantic dataclasses below, whose field types
+(``magtrial.core.inputs``) refuse wrong types, NaN, unknown keys and oversized text in one line
+naming the field, before ``__post_init__`` applies the domain rules.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import field
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from magtrial.errors import ProtocolError
+import pydantic
+from pydantic import PlainValidator
+
+from magtrial.core.diary import SCORE_FIELDS
+from magtrial.core.inputs import (
+    INPUT_CONFIG,
+    PLACE,
+    SHORT_MAX,
+    Count,
+    Date,
+    Name,
+    Number,
+    Short,
+    Text,
+    kind,
+    number,
+    one_of,
+    shown,
+    validated,
+)
+from magtrial.core.inputs import validate as validate_input
+from magtrial.errors import ProtocolError, SafetyInputError
+
+OUTCOMES = SCORE_FIELDS
+"""The outcomes the analysis supports (``analysis.Outcome``): the diary's three 0-10 scores."""
 
 
 class Condition(StrEnum):
@@ -67,23 +94,53 @@ class Design(StrEnum):
     COUNTERBALANCED = "counterbalanced"
 
 
-@dataclass(frozen=True)
+def _mass(elemental: bool) -> Callable[[object], float]:
+    """A mass in mg: a number, or text with a unit parsed by the safety checker's one mass parser."""
+
+    def parse(value: object) -> float:
+        if isinstance(value, str):
+            from magtrial.core.safety.dose import parse_mass_mg  # here, not on top: safety imports protocol
+
+            try:
+                return parse_mass_mg(value, PLACE, elemental=elemental)
+            except SafetyInputError as exc:
+                raise ValueError(str(exc)) from None
+        return number(value)
+
+    return parse
+
+
+ElementalMass = Annotated[float, PlainValidator(_mass(elemental=True))]  # '100', '100 mg', '0.1 g', '4 mmol'
+SaltMass = Annotated[float, PlainValidator(_mass(elemental=False))]  # '500', '500 mg', '0.5 g'
+
+
+def _outcome(value: object) -> str:
+    if not isinstance(value, str) or value not in OUTCOMES:
+        raise ValueError(f"must be one of {one_of(OUTCOMES)}; got {shown(value)}")
+    return str(value)
+
+
+OutcomeName = Annotated[str, PlainValidator(_outcome)]  # one of OUTCOMES
+
+
+@validated(ProtocolError)
+@pydantic.dataclasses.dataclass(frozen=True, config=INPUT_CONFIG)
 class Product:
     """A magnesium product as the participant holds it.
 
     ``elemental_mg_per_unit`` is what a label's Supplement Facts state. When only the salt mass is
     known, give ``salt_mg_per_unit`` and the safety checker converts it with the salt table; the
-    two are never confused.
+    two are never confused. Masses may carry a unit ('100 mg', '0.4 g'; '4 mmol' for elemental).
     """
 
-    name: str
-    salt: str
+    name: Name
+    salt: Name
     route: Route = Route.ORAL
-    units_per_day: float = 1.0
-    elemental_mg_per_unit: float | None = None
-    salt_mg_per_unit: float | None = None
-    hydrate: str | None = None
-    doses_per_day: int = 1
+    units_per_day: Number = 1.0
+    elemental_mg_per_unit: ElementalMass | None = None
+    salt_mg_per_unit: SaltMass | None = None
+    hydrate: Short | None = None
+    doses_per_day: Count = 1
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -101,23 +158,24 @@ class Product:
             )
 
 
-@dataclass(frozen=True)
+@validated(ProtocolError)
+@pydantic.dataclasses.dataclass(frozen=True, config=INPUT_CONFIG)
 class Protocol:
     condition: Condition
     product: Product
     comparator: Comparator = Comparator.PLACEBO
     blinding: Blinding = Blinding.BLINDED
     design: Design = Design.PAIRED
-    run_in_days: int = 7
-    period_days: int = 14
-    washout_days: int = 0
-    cycles: int = 4
-    carryover_days: int = 3
-    late_after_hours: int = 36
-    start_date: dt.date | None = None
-    timezone: str = "UTC"
-    primary_outcome: str = "average_pain"
-    notes: str = ""
+    run_in_days: Count = 7
+    period_days: Count = 14
+    washout_days: Count = 0
+    cycles: Count = 4
+    carryover_days: Count = 3
+    late_after_hours: Count = 36
+    start_date: Date | None = None
+    timezone: Short = "UTC"
+    primary_outcome: OutcomeName = "average_pain"
+    notes: Text = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -135,43 +193,11 @@ class Protocol:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Protocol:
-        """Build from plain keys (a TOML file's tables or a JSON body); errors name the bad key."""
-        data = dict(data)
-        product_data = data.pop("product", None)
-        if not isinstance(product_data, dict):
-            raise ProtocolError("protocol needs a [product] table with at least name and salt")
-        known_product = {f.name for f in dataclasses.fields(Product)}
-        unknown = set(product_data) - known_product
-        if unknown:
-            raise ProtocolError(f"unknown product key(s): {', '.join(sorted(unknown))}")
-        product_kwargs = dict(product_data)
-        if "route" in product_kwargs:
-            product_kwargs["route"] = _enum(Route, product_kwargs["route"], "product.route")
-        product = Product(**product_kwargs)
-        known = {f.name for f in dataclasses.fields(cls)} - {"product"}
-        unknown = set(data) - known
-        if unknown:
-            raise ProtocolError(f"unknown protocol key(s): {', '.join(sorted(unknown))}")
-        for key, enum in (
-            ("condition", Condition),
-            ("comparator", Comparator),
-            ("blinding", Blinding),
-            ("design", Design),
-        ):
-            if key in data:
-                data[key] = _enum(enum, data[key], key)
-        if "condition" not in data:
-            raise ProtocolError(f"protocol needs a condition: one of {', '.join(c.value for c in Condition)}")
-        if isinstance(data.get("start_date"), str):
-            try:
-                data["start_date"] = dt.date.fromisoformat(data["start_date"])
-            except ValueError as exc:
-                raise ProtocolError(f"start_date must be YYYY-MM-DD, got {data['start_date']!r}") from exc
-        for key in ("run_in_days", "period_days", "washout_days", "cycles", "carryover_days", "late_after_hours"):
-            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
-                raise ProtocolError(f"{key} must be a whole number, got {data[key]!r}")
-        return cls(product=product, **data)
+    def from_dict(cls, data: Mapping[str, Any]) -> Protocol:
+        """Build from plain keys (a TOML file's tables or a JSON body); an error is one line naming the key."""
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"a protocol must be a table of keys, got {shown(data)} ({kind(data)})")
+        return validate_input(cls, dict(data), ProtocolError, hints=_HINTS)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON- and TOML-friendly keys; ``from_dict(to_dict())`` round-trips."""
@@ -194,11 +220,26 @@ class Protocol:
         return out
 
 
-def _enum(enum: type[StrEnum], value: Any, key: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        raise ProtocolError(f"{key} must be one of {', '.join(e.value for e in enum)}; got {value!r}") from None
+_HINTS = {
+    "condition": f"give one of {one_of(Condition)}",
+    "product": "a protocol needs a [product] table with at least name and salt",
+    "product.name": "give the product's name as on the label",
+    "product.salt": "give the magnesium salt, e.g. citrate or oxide",
+}
+
+
+def participant_pseudonym(value: object) -> str:
+    """A participant's pseudonym (never a real name), stripped: 1-100 printable characters."""
+    if not isinstance(value, str):
+        raise ProtocolError(f"participant must be a pseudonym such as P-017, got {shown(value)} ({kind(value)})")
+    name = value.strip()
+    if not name:
+        raise ProtocolError("participant is empty; give a pseudonym such as P-017")
+    if len(name) > SHORT_MAX:
+        raise ProtocolError(f"participant is too long ({len(name):,} characters; at most {SHORT_MAX})")
+    if not name.isprintable():
+        raise ProtocolError(f"participant must be printable characters on one line, got {shown(name)}")
+    return name
 
 
 def validate(p: Protocol) -> None:

@@ -1,7 +1,9 @@
 """The values the safety checker reasons about: who takes magnesium, with what, and what it found.
 
 Everything here is a frozen value validated on construction, so a bad age or eGFR is refused
-with a message a person can act on before any rule runs.
+with a message a person can act on before any rule runs. ``Person`` and ``Medication`` are
+pydantic dataclasses (see ``magtrial.core.inputs``): wrong types, NaN, unknown keys and
+oversized text are refused in one line naming the field, then ``__post_init__`` checks ranges.
 """
 
 from __future__ import annotations
@@ -9,7 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
+import pydantic
+from pydantic import BeforeValidator, Field
+
+from magtrial.core.inputs import INPUT_CONFIG, ClockTime, Flag, Name, Number, one_of, single_as_list, validated
 from magtrial.errors import SafetyInputError
 
 
@@ -66,8 +73,7 @@ def as_jurisdiction(value: Jurisdiction | str) -> Jurisdiction:
     try:
         return Jurisdiction(str(value).upper())
     except ValueError:
-        raise SafetyInputError(f"jurisdiction must be one of {', '.join(j.value for j in Jurisdiction)}; "
-                               f"got {value!r}") from None
+        raise SafetyInputError(f"jurisdiction must be one of {one_of(Jurisdiction)}; got {value!r}") from None
 
 
 class Sex(StrEnum):
@@ -78,9 +84,16 @@ class Sex(StrEnum):
 
 MAX_AGE = 120
 MAX_EGFR = 200  # mL/min/1.73 m²; measured values above this are almost certainly typos
+MAX_CONDITIONS = 50
+MAX_TIMES = 24  # clock times of one medicine a day
 
 
-@dataclass(frozen=True)
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+@validated(SafetyInputError)
+@pydantic.dataclasses.dataclass(frozen=True, config=INPUT_CONFIG)
 class Person:
     """The facts about a person that change which magnesium rules apply.
 
@@ -88,51 +101,37 @@ class Person:
     table (unknown ones become a finding, not an error, since people describe illness freely).
     """
 
-    age: float
-    sex: Sex = Sex.UNSPECIFIED
-    pregnant: bool = False
-    lactating: bool = False
-    egfr: float | None = None
-    dialysis: bool = False
-    conditions: tuple[str, ...] = ()
+    age: Number
+    sex: Annotated[Sex, BeforeValidator(_lower)] = Sex.UNSPECIFIED
+    pregnant: Flag = False
+    lactating: Flag = False
+    egfr: Number | None = None
+    dialysis: Flag = False
+    conditions: Annotated[tuple[Name, ...], BeforeValidator(single_as_list), Field(max_length=MAX_CONDITIONS)] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.age, bool) or not isinstance(self.age, int | float):
-            raise SafetyInputError(f"age must be a number of years, got {self.age!r}")
         if not 0 <= self.age <= MAX_AGE:
             raise SafetyInputError(f"age must be 0-{MAX_AGE} years, got {self.age}")
-        if not isinstance(self.sex, Sex):
-            try:
-                object.__setattr__(self, "sex", Sex(str(self.sex).lower()))
-            except ValueError:
-                raise SafetyInputError(f"sex must be one of {', '.join(s.value for s in Sex)}; "
-                                       f"got {self.sex!r}") from None
-        if self.egfr is not None:
-            if isinstance(self.egfr, bool) or not isinstance(self.egfr, int | float):
-                raise SafetyInputError(f"eGFR must be a number in mL/min/1.73 m², got {self.egfr!r}")
-            if not 0 <= self.egfr <= MAX_EGFR:
-                raise SafetyInputError(f"eGFR must be 0-{MAX_EGFR} mL/min/1.73 m², got {self.egfr}; "
-                                       "check the lab report's value and unit")
-        for name in ("pregnant", "lactating", "dialysis"):
-            if not isinstance(getattr(self, name), bool):
-                raise SafetyInputError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.egfr is not None and not 0 <= self.egfr <= MAX_EGFR:
+            raise SafetyInputError(f"eGFR must be 0-{MAX_EGFR} mL/min/1.73 m², got {self.egfr}; "
+                                   "check the lab report's value and unit")
         if (self.pregnant or self.lactating) and self.sex is Sex.MALE:
             raise SafetyInputError("pregnant or lactating was set for sex = male; check the person's details")
-        if isinstance(self.conditions, str):
-            object.__setattr__(self, "conditions", (self.conditions,))
         object.__setattr__(self, "conditions", tuple(c.strip() for c in self.conditions if c.strip()))
 
 
-@dataclass(frozen=True)
+@validated(SafetyInputError)
+@pydantic.dataclasses.dataclass(frozen=True, config=INPUT_CONFIG)
 class Medication:
     """A medicine the person takes, and at which clock times (empty when taken as needed)."""
 
-    name: str
-    times: tuple[dt.time, ...] = ()
+    name: Name
+    times: Annotated[tuple[ClockTime, ...], BeforeValidator(single_as_list), Field(max_length=MAX_TIMES)] = ()
 
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise SafetyInputError("a medication needs a name")
+        object.__setattr__(self, "name", self.name.strip())
         object.__setattr__(self, "times", tuple(sorted(set(self.times))))
 
 

@@ -18,47 +18,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from magtrial.core.protocol import Product, Route
-from magtrial.core.safety.dose import parse_mass_mg
-from magtrial.core.safety.model import Jurisdiction, Medication, Person, as_jurisdiction
+import pydantic
+from pydantic import BeforeValidator, Field
+
+from magtrial.core.inputs import INPUT_CONFIG, clock_time, kind, shown, single_as_list, validate, validated
+from magtrial.core.protocol import Product
+from magtrial.core.safety.model import Jurisdiction, Medication, Person
 from magtrial.errors import ProtocolError, SafetyInputError
 
-PERSON_KEYS = {"age", "sex", "pregnant", "lactating", "egfr", "dialysis", "conditions"}
-MEDICATION_KEYS = {"name", "times"}
-PROFILE_KEYS = {"person", "medication", "jurisdiction"}
+MAX_MEDICATIONS = 50
 
 
 def parse_time(value: Any, what: str) -> dt.time:
     """'08:00' or a TOML local time; seconds are dropped (reminders work in minutes)."""
-    if isinstance(value, dt.time):
-        return value.replace(second=0, microsecond=0)
-    if isinstance(value, str):
-        try:
-            hours, minutes = value.strip().split(":")
-            return dt.time(int(hours), int(minutes))
-        except ValueError:
-            pass
-    raise SafetyInputError(f"{what} must be a 24-hour time HH:MM such as 08:00, got {value!r}")
-
-
-def medication_from_dict(data: Any, where: str = "medication") -> Medication:
-    if not isinstance(data, dict):
-        raise SafetyInputError(f"{where} must be a table with name and times, got {data!r}")
-    unknown = set(data) - MEDICATION_KEYS
-    if unknown:
-        raise SafetyInputError(f"unknown {where} key(s): {', '.join(sorted(unknown))}; use name and times")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise SafetyInputError(f"{where} needs a name")
-    times = data.get("times", [])
-    if isinstance(times, str | dt.time):
-        times = [times]
-    if not isinstance(times, list):
-        raise SafetyInputError(f"{where}.times must be a list such as [\"08:00\", \"20:00\"], got {times!r}")
-    return Medication(name=name.strip(), times=tuple(parse_time(t, f"{name} time") for t in times))
+    try:
+        return clock_time(value)
+    except ValueError as exc:
+        raise SafetyInputError(f"{what} {exc}") from None
 
 
 def parse_med_spec(spec: str) -> Medication:
@@ -70,81 +50,49 @@ def parse_med_spec(spec: str) -> Medication:
     return Medication(name=name.strip(), times=tuple(parse_time(t, f"{name.strip()} time") for t in parts))
 
 
-def person_from_dict(data: Any) -> Person:
-    if not isinstance(data, dict):
-        raise SafetyInputError("the profile needs a [person] table with at least age")
-    unknown = set(data) - PERSON_KEYS
-    if unknown:
-        raise SafetyInputError(f"unknown person key(s): {', '.join(sorted(unknown))}; "
-                               f"known: {', '.join(sorted(PERSON_KEYS))}")
-    if "age" not in data:
-        raise SafetyInputError("person needs an age in years")
-    kwargs = dict(data)
-    conditions = kwargs.get("conditions", ())
-    if isinstance(conditions, str):
-        conditions = [conditions]
-    if not isinstance(conditions, list | tuple) or not all(isinstance(c, str) for c in conditions):
-        raise SafetyInputError(f"person.conditions must be a list of names, got {conditions!r}")
-    kwargs["conditions"] = tuple(conditions)
-    return Person(**kwargs)
-
-
 def product_from_dict(data: Any, where: str = "product") -> Product:
-    """A magnesium product; masses may carry a unit ('400 mg', '0.4 g', '4 mmol' elemental)."""
-    if not isinstance(data, dict):
-        raise SafetyInputError(f"{where} must be a table with at least name and salt")
-    known = {f.name for f in dataclasses.fields(Product)}
-    unknown = set(data) - known
-    if unknown:
-        raise SafetyInputError(f"unknown {where} key(s): {', '.join(sorted(unknown))}; known: "
-                               f"{', '.join(sorted(known))}")
-    kwargs = dict(data)
-    if "route" in kwargs:
-        try:
-            kwargs["route"] = Route(kwargs["route"])
-        except ValueError:
-            raise SafetyInputError(f"{where}.route must be one of {', '.join(r.value for r in Route)}; "
-                                   f"got {kwargs['route']!r}") from None
-    if kwargs.get("elemental_mg_per_unit") is not None:
-        kwargs["elemental_mg_per_unit"] = parse_mass_mg(kwargs["elemental_mg_per_unit"],
-                                                        f"{where} elemental mg per unit", elemental=True)
-    if kwargs.get("salt_mg_per_unit") is not None:
-        kwargs["salt_mg_per_unit"] = parse_mass_mg(kwargs["salt_mg_per_unit"], f"{where} salt mg per unit")
-    for key, kind in (("units_per_day", (int, float)), ("doses_per_day", (int,))):
-        if key in kwargs and (isinstance(kwargs[key], bool) or not isinstance(kwargs[key], kind)):
-            raise SafetyInputError(f"{where}.{key} must be a number, got {kwargs[key]!r}")
+    """A magnesium product; masses may carry a unit ('400 mg', '0.4 g', '4 mmol' elemental).
+
+    The same validator as a protocol's ``[product]`` table, raising ``SafetyInputError`` whose
+    message names the field under ``where`` (``where="product 2"`` gives "product[2].units_per_day ...").
+    """
+    if not isinstance(data, Mapping):
+        raise SafetyInputError(f"{where} must be a table with at least name and salt, got {shown(data)} "
+                               f"({kind(data)})")
     try:
-        return Product(**kwargs)
-    except ProtocolError as exc:
-        raise SafetyInputError(f"{where}: {exc}") from None
-    except TypeError as exc:
+        path = re.sub(r"^(\w+) (\d+)$", r"\1[\2]", where)
+        return validate(Product, dict(data), SafetyInputError, where=path, hints=_PRODUCT_HINTS)
+    except ProtocolError as exc:  # a domain rule in Product.__post_init__
         raise SafetyInputError(f"{where}: {exc}") from None
 
 
-@dataclass(frozen=True)
+_PRODUCT_HINTS = {"name": "give the product's name as on the label",
+                  "salt": "give the magnesium salt, e.g. citrate or oxide"}
+
+
+def _jurisdiction(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+@validated(SafetyInputError)
+@pydantic.dataclasses.dataclass(frozen=True, config=INPUT_CONFIG)
 class SafetyProfile:
-    """Who is checked and under which rules: what a trial stores beside its protocol."""
+    """Who is checked and under which rules: what a trial stores beside its protocol.
+
+    In a file the medicines are ``[[medication]]`` tables, so the key is ``medication``.
+    """
 
     person: Person
-    medications: tuple[Medication, ...] = ()
-    jurisdiction: Jurisdiction = Jurisdiction.US
+    medications: Annotated[tuple[Medication, ...], Field(alias="medication", max_length=MAX_MEDICATIONS),
+                           BeforeValidator(single_as_list)] = ()
+    jurisdiction: Annotated[Jurisdiction, BeforeValidator(_jurisdiction)] = Jurisdiction.US
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SafetyProfile:
-        if not isinstance(data, dict):
+    def from_dict(cls, data: Mapping[str, Any]) -> SafetyProfile:
+        """From a file's keys (``jurisdiction``, ``[person]``, ``[[medication]]``); errors name the key."""
+        if not isinstance(data, Mapping):
             raise SafetyInputError("a safety profile must be a table with [person] and [[medication]]")
-        unknown = set(data) - PROFILE_KEYS
-        if unknown:
-            raise SafetyInputError(f"unknown safety profile key(s): {', '.join(sorted(unknown))}; "
-                                   f"known: {', '.join(sorted(PROFILE_KEYS))}")
-        meds = data.get("medication", [])
-        if isinstance(meds, dict):
-            meds = [meds]
-        if not isinstance(meds, list):
-            raise SafetyInputError("medication must be a list of [[medication]] tables")
-        medications = tuple(medication_from_dict(m, f"medication {i}") for i, m in enumerate(meds, 1))
-        return cls(person=person_from_dict(data.get("person")), medications=medications,
-                   jurisdiction=as_jurisdiction(data.get("jurisdiction", "US")))
+        return validate(cls, dict(data), SafetyInputError, hints=_PROFILE_HINTS)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain keys; ``from_dict(to_dict())`` round-trips."""
@@ -157,3 +105,8 @@ class SafetyProfile:
             "medication": [{"name": m.name, "times": [f"{t:%H:%M}" for t in m.times]}
                            for m in self.medications],
         }
+
+
+_PROFILE_HINTS = {"person": "the profile needs a [person] table with at least age",
+                  "person.age": "the person's age in years is needed",
+                  "medication.name": "each [[medication]] needs a name"}
