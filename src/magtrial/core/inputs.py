@@ -33,12 +33,12 @@ from magtrial.errors import ValidationError
 T = TypeVar("T")
 
 SHORT_MAX = 100  # codes and identifiers: a time zone, a hydrate, a pseudonym
-NAME_MAX = 200  # product, medicine and condition names, salts, hydrates
+NAME_MAX = 200  # product, medicine and condition names, salts, side-effect names
 TEXT_MAX = 2000  # free text: notes, "other" side effects, rescue medication
 MAX_SHOWN = 40  # characters of a bad value quoted back in a message
 MAX_ERRORS = 3  # errors listed in one message before "and N more"
 
-INPUT_CONFIG = pydantic.ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+INPUT_CONFIG = pydantic.ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)  # pydantic >= 2.11
 """For every input dataclass: unknown keys are an error; constructors take names or aliases."""
 
 PLACE = "\x00field\x00"
