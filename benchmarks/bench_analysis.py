@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from magtrial.core.allocation import Allocation, Arm, pack_sets
+from magtrial.core.allocation import Allocation, Arm
 from magtrial.core.analysis import analyze, build_data, fit_effect
 from magtrial.core.diary import DiaryVersion, VersionKind
 from magtrial.core.protocol import Condition, Product, Protocol
@@ -44,7 +44,7 @@ def simulated_record(seed: int = 1, effect: float = -1.0, rho: float = 0.4) -> T
     days = simulate_diary(build_schedule(protocol, START), allocation, Participant(effect=effect, rho=rho), rng)
     at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     versions = tuple(DiaryVersion(d.date, 1, VersionKind.ORIGINAL, d.values, at, "p") for d in days if d.values)
-    return TrialRecord("BENCH", "P-1", protocol, START, "", at, "unblinded", versions, allocation, pack_sets(seq))
+    return TrialRecord("BENCH", "P-1", protocol, START, "", at, "unblinded", versions, allocation)
 
 
 def pymc_model(y: np.ndarray, day: np.ndarray, first: np.ndarray):

@@ -1,13 +1,14 @@
 """Clinician report render time for a 16-week trial, against the 2 s budget of issue 7.
 
 Run: ``.venv/bin/python benchmarks/bench_report.py`` (or ``python -m benchmarks report``).
-The record is the test factory's simulated trial (7-day run-in + 4 cycles x 2 x 14-day periods,
-10 % missing days, one correction, one void) with its analysis, safety findings, the published
-evidence table and a pooled estimate of 10 other simulated trials, so all three charts and every
-section are drawn. Timed, each as the median of ``RUNS`` runs after one warm-up: the HTML (context,
-SVG charts, template), the PDF from that HTML (WeasyPrint), and the whole PDF path (context + HTML +
-PDF), in wall-clock and CPU seconds. WeasyPrint subsets fonts with HarfBuzz when
-``libharfbuzz-subset0`` is installed; without it the report embeds whole fonts instead.
+The record is the test factory's simulated trial (7-day run-in + 4 cycles x 2 x 14-day periods, 10 %
+missing days, one correction, one void) with its safety findings, the published evidence table, a
+pooled estimate of 10 other simulated trials and, unblinded, its analysis, so all three charts and
+every section are drawn (a blinded report has no analysis: it compares no packs). Timed, each as the
+median of ``RUNS`` runs after one warm-up: the HTML (context, SVG charts, template), the PDF from
+that HTML (WeasyPrint), and the whole PDF path (context + HTML + PDF), in wall-clock and CPU
+seconds. WeasyPrint subsets fonts with HarfBuzz when ``libharfbuzz-subset0`` is installed; without
+it the report embeds whole fonts instead.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main() -> None:
     evidence = load_evidence()
     for blinded in (True, False):
         record = make_record(blinded=blinded, seed=1)
-        analysis = analyze(record)
+        analysis = None if blinded else analyze(record)
         safety = record_safety(record)
         inputs = {"analysis": analysis, "safety": safety, "evidence": evidence, "pooled": pooled, "generated_at": WHEN}
         html = render_html(record, **inputs)

@@ -3,16 +3,19 @@
 Tests of reports, exports and analysis need a record that looks like a real diary (missing days,
 partial doses, corrections, a void) without a database. ``make_record`` simulates one with a fixed
 seed, so the same arguments always give the same record, and the allocation only reaches the
-record when ``blinded=False``: a blinded record carries pack sets, never arms.
+record when ``blinded=False``: a blinded record carries nothing that depends on it but the
+commitment. ``allocate`` attaches any sequence to an existing record's diary, so a test can run the
+same diary through every sequence ``possible_sequences(design, cycles)`` allows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 
-from magtrial.core.allocation import Allocation, Arm, commitment, pack_sets, parse_sequence
+from magtrial.core.allocation import Allocation, Arm, commitment, parse_sequence
 from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind
 from magtrial.core.protocol import Condition, Design, Product, Protocol
 from magtrial.core.record import TrialRecord
@@ -21,6 +24,8 @@ from magtrial.core.sim import Participant, simulate_diary
 
 START = dt.date(2026, 1, 5)
 CREATED = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC)
+DEFAULT_SALT = "5a" * 32
+AUDIT_HEAD = "1234:" + "ab" * 32  # a well-formed "SEQ:HASH" for tests that render the audit head
 
 
 def make_protocol(
@@ -62,10 +67,33 @@ def seeded_sequence(design: Design, cycles: int, rng: np.random.Generator) -> tu
     return tuple(arm for i in range(cycles) for arm in (first if i % 2 == 0 else second))
 
 
-def mirror(sequence: tuple[Arm, ...] | str) -> tuple[Arm, ...]:
-    """The same pack sets with the arms swapped: what a blinded view must not be able to tell apart."""
-    seq = parse_sequence(sequence) if isinstance(sequence, str) else sequence
-    return tuple(Arm.COMPARATOR if a is Arm.MAGNESIUM else Arm.MAGNESIUM for a in seq)
+def _sequence(sequence: tuple[Arm, ...] | str) -> tuple[Arm, ...]:
+    return parse_sequence(sequence) if isinstance(sequence, str) else tuple(sequence)
+
+
+def allocate(
+    record: TrialRecord,
+    sequence: tuple[Arm, ...] | str,
+    *,
+    blinded: bool = True,
+    salt: str = DEFAULT_SALT,
+    commitment_override: str | None = None,
+) -> TrialRecord:
+    """The same diary under the given allocation: its commitment, and the arms only when unblinded.
+
+    Blinded, the record is what a blinded viewer gets (status "active", no allocation); unblinded,
+    it carries the allocation and is stamped unblinded two days after the last period.
+    """
+    p = record.protocol
+    allocation = Allocation(design=p.design, sequence=_sequence(sequence), salt=salt)
+    end = record.schedule.end
+    return dataclasses.replace(
+        record,
+        commitment=commitment_override or commitment(record.trial_id, allocation),
+        status="active" if blinded else "unblinded",
+        allocation=None if blinded else allocation,
+        unblinded_at=None if blinded else dt.datetime.combine(end + dt.timedelta(days=2), dt.time(10), tzinfo=dt.UTC),
+    )
 
 
 def make_record(
@@ -78,7 +106,6 @@ def make_record(
     washout_days: int = 0,
     design: Design = Design.PAIRED,
     sequence: tuple[Arm, ...] | str | None = None,
-    diary_sequence: tuple[Arm, ...] | str | None = None,
     effect: float = -1.0,
     corrections: bool = True,
     timezone: str = "Europe/London",
@@ -86,13 +113,14 @@ def make_record(
     participant: str = "P-7F3K",
     product: Product | None = None,
     commitment_override: str | None = None,
+    audit_head: str = "",
+    simulated: bool = False,
 ) -> TrialRecord:
     """One simulated trial record.
 
-    ``sequence`` is the allocation (drawn from ``seed`` when omitted); ``diary_sequence`` lets a
-    test keep the diary simulated under one allocation while the record claims another (to show a
-    blinded view does not depend on the allocation). ``corrections`` adds a correction with a reason
-    and a void, so exports must carry the version history.
+    ``sequence`` is the allocation the diary is simulated under (drawn from ``seed`` when omitted);
+    to put the same diary under another allocation use ``allocate``. ``corrections`` adds a
+    correction with a reason and a void, so exports must carry the version history.
     """
     protocol = make_protocol(
         cycles=cycles,
@@ -104,40 +132,27 @@ def make_record(
         product=product,
     )
     rng = np.random.default_rng(seed)
-    if sequence is None:
-        seq = seeded_sequence(design, cycles, rng)
-    else:
-        seq = parse_sequence(sequence) if isinstance(sequence, str) else tuple(sequence)
-    diary_seq = (
-        seq
-        if diary_sequence is None
-        else (parse_sequence(diary_sequence) if isinstance(diary_sequence, str) else tuple(diary_sequence))
-    )
-    allocation = Allocation(design=design, sequence=seq, salt=f"{seed:064x}")
-    diary_alloc = Allocation(design=design, sequence=diary_seq, salt=allocation.salt)
+    seq = seeded_sequence(design, cycles, rng) if sequence is None else _sequence(sequence)
+    salt = f"{seed:064x}"
     schedule = build_schedule(protocol, START)
+    diary_alloc = Allocation(design=design, sequence=seq, salt=salt)
     days = simulate_diary(schedule, diary_alloc, Participant(effect=effect), np.random.default_rng(seed + 1))
     versions = list(_versions(days, timezone))
     if corrections:
         versions.extend(_corrections(versions))
-    unblinded_at = (
-        None
-        if blinded
-        else dt.datetime.combine(schedule.end + dt.timedelta(days=2), dt.time(10), tzinfo=dt.UTC)
-    )
-    return TrialRecord(
+    diary_only = TrialRecord(
         trial_id=trial_id,
         participant=participant,
         protocol=protocol,
         start_date=START,
-        commitment=commitment_override or commitment(trial_id, allocation),
+        commitment="",
         created_at=CREATED,
-        status="active" if blinded else "unblinded",
+        status="active",
         versions=tuple(versions),
-        allocation=None if blinded else allocation,
-        pack_sets=pack_sets(seq),
-        unblinded_at=unblinded_at,
+        audit_head=audit_head,
+        simulated=simulated,
     )
+    return allocate(diary_only, seq, blinded=blinded, salt=salt, commitment_override=commitment_override)
 
 
 def _versions(days, timezone: str):
@@ -197,4 +212,4 @@ def _corrections(originals: list[DiaryVersion]) -> list[DiaryVersion]:
     return extra
 
 
-__all__ = ["make_record", "make_protocol", "mirror", "seeded_sequence", "START"]
+__all__ = ["AUDIT_HEAD", "START", "allocate", "make_protocol", "make_record", "seeded_sequence"]

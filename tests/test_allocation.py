@@ -78,13 +78,6 @@ def test_commitment_is_plain_sha256_of_documented_json():
     assert alloc.commitment("mt-x", a) == hashlib.sha256(text.encode()).hexdigest()
 
 
-def test_pack_sets_group_packs_without_naming_arms():
-    seq = alloc.parse_sequence("BAABABBA")
-    assert alloc.pack_sets(seq) == ("X", "Y", "Y", "X", "Y", "X", "X", "Y")
-    # The mirror-image allocation gives the same pack sets: they cannot reveal which is magnesium.
-    assert alloc.pack_sets(alloc.parse_sequence("ABBABAAB")) == alloc.pack_sets(seq)
-
-
 def test_unpredictable_next_period_given_the_past():
     """Knowing cycles 1-3 tells nothing about cycle 4 in a paired design: ~50/50 over many draws."""
     firsts = [alloc.draw_allocation(Design.PAIRED, 4).sequence[6] is Arm.MAGNESIUM for _ in range(4000)]

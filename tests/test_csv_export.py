@@ -3,8 +3,8 @@
 import csv
 import io
 
-from magtrial.export.csv_long import ITEMS, long_csv, write_long_csv
-from tests.record_factory import make_record, mirror
+from magtrial.export.csv_long import ITEMS, long_columns, long_csv, write_long_csv
+from tests.record_factory import AUDIT_HEAD, allocate, make_record
 
 
 def _rows(record):
@@ -42,14 +42,19 @@ def test_void_rows_are_kept_with_reason_and_not_current():
     assert all(r["current"] == "0" for r in rows)
 
 
-def test_blinded_csv_has_no_arm_column_and_does_not_depend_on_allocation():
-    a = make_record(seed=4, sequence="ABABBABA", commitment_override="c" * 64)
-    b = make_record(
-        seed=4, sequence=mirror("ABABBABA"), diary_sequence="ABABBABA", commitment_override="c" * 64
-    )
-    assert "arm" not in _rows(a)[0]
+def test_blinded_csv_has_no_arm_or_pack_grouping_and_does_not_depend_on_allocation():
+    a = make_record(seed=4, sequence="ABABBABA")
+    b = allocate(a, "BAABBAAB")
+    assert not {"arm", "pack_set"} & set(_rows(a)[0])
     assert long_csv(a) == long_csv(b)
-    assert {r["pack_set"] for r in _rows(a)} == {"", "X", "Y"}
+    assert {r["pack"] for r in _rows(a)} == {"", *map(str, range(1, 9))}
+
+
+def test_every_row_carries_the_audit_head_and_the_simulated_flag():
+    record = make_record(seed=6, audit_head=AUDIT_HEAD, simulated=True)
+    assert long_columns(record)[-2:] == ("audit_head", "simulated")
+    assert {(r["audit_head"], r["simulated"]) for r in _rows(record)} == {(AUDIT_HEAD, "1")}
+    assert {(r["audit_head"], r["simulated"]) for r in _rows(make_record(seed=6))} == {("", "0")}
 
 
 def test_unblinded_csv_has_the_arm(tmp_path):
@@ -58,3 +63,4 @@ def test_unblinded_csv_has_the_arm(tmp_path):
     rows = list(csv.DictReader(io.StringIO(path.read_text())))
     arms = {(r["period"], r["arm"]) for r in rows if r["period"]}
     assert ("1", "magnesium") in arms and ("2", "comparator") in arms
+    assert list(rows[0])[6:8] == ["pack", "arm"]

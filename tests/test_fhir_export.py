@@ -7,14 +7,16 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from magtrial.export.fhir import (
+    AUDIT_HEAD_SYSTEM,
     DIARY_SYSTEM,
     LOINC,
     PAIN_NRS,
+    TRIAL_SYSTEM,
     bundle_json,
     bundle_to_values,
     record_to_bundle,
 )
-from tests.record_factory import make_record, mirror
+from tests.record_factory import AUDIT_HEAD, allocate, make_record
 
 WHEN = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
 PAIN_CODES = {"average-pain-24h", "worst-pain-24h"}
@@ -92,16 +94,26 @@ def test_blinded_export_names_no_assigned_arm_and_says_pack():
 
 
 def test_blinded_export_does_not_depend_on_the_allocation():
-    """Same diary, mirrored allocations (same pack sets): the blinded Bundles are byte-identical."""
+    """Same diary, two allocations (same published commitment): the blinded Bundles are byte-identical."""
     a = make_record(blinded=True, seed=8, sequence="ABBABAAB", commitment_override="c" * 64)
-    b = make_record(
-        blinded=True,
-        seed=8,
-        sequence=mirror("ABBABAAB"),
-        diary_sequence="ABBABAAB",
-        commitment_override="c" * 64,
-    )
+    b = allocate(a, "BABAABAB", commitment_override="c" * 64)
     assert bundle_json(record_to_bundle(a, generated_at=WHEN)) == bundle_json(record_to_bundle(b, generated_at=WHEN))
+
+
+@pytest.mark.parametrize("blinded", [True, False])
+def test_bundle_carries_the_audit_head_and_tags_simulated_data(blinded):
+    record = make_record(blinded=blinded, seed=11, audit_head=AUDIT_HEAD, simulated=True)
+    bundle = Bundle.model_validate_json(bundle_json(record_to_bundle(record, generated_at=WHEN)))
+    assert (bundle.identifier.system, bundle.identifier.value) == (AUDIT_HEAD_SYSTEM, AUDIT_HEAD)
+    assert [(t.system, t.code) for t in bundle.meta.tag] == [
+        ("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HTEST")
+    ]
+
+
+def test_bundle_without_an_audit_head_is_identified_by_trial_and_not_tagged():
+    bundle = record_to_bundle(make_record(seed=11), generated_at=WHEN)
+    assert (bundle.identifier.system, bundle.identifier.value) == (TRIAL_SYSTEM, "T-0001")
+    assert bundle.meta is None
 
 
 def test_unblinded_export_assigns_the_sequence_and_elemental_dose():

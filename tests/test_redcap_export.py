@@ -11,7 +11,7 @@ from magtrial.export.redcap import (
     redcap_dictionary_csv,
     write_redcap,
 )
-from tests.record_factory import make_record, mirror
+from tests.record_factory import AUDIT_HEAD, allocate, make_record
 
 
 def _read(text):
@@ -58,10 +58,19 @@ def test_one_repeating_row_per_current_day_with_checkbox_columns(tmp_path):
 
 def test_blinded_redcap_files_have_no_arm_and_do_not_depend_on_allocation():
     a = make_record(seed=4, sequence="BAABABBA", commitment_override="c" * 64)
-    b = make_record(
-        seed=4, sequence=mirror("BAABABBA"), diary_sequence="BAABABBA", commitment_override="c" * 64
-    )
+    b = allocate(a, "ABABABAB", commitment_override="c" * 64)
     assert redcap_data_csv(a) == redcap_data_csv(b)
     assert redcap_dictionary_csv(a) == redcap_dictionary_csv(b)
-    assert "arm" not in data_columns(a) and "allocation_sequence" not in data_columns(a)
+    assert not {"arm", "pack_set", "allocation_sequence"} & set(data_columns(a))
     assert "magnesium, Magnesium" not in redcap_dictionary_csv(a)
+
+
+def test_trial_form_carries_the_audit_head_and_the_simulated_flag():
+    record = make_record(seed=5, audit_head=AUDIT_HEAD, simulated=True)
+    fields = {r["Variable / Field Name"]: r for r in _read(redcap_dictionary_csv(record))}
+    assert fields["audit_head"]["Form Name"] == fields["simulated"]["Form Name"] == "trial"
+    assert fields["simulated"]["Field Type"] == "yesno"
+    assert "--expect-head" in fields["audit_head"]["Field Note"]
+    trial = _read(redcap_data_csv(record))[0]
+    assert (trial["audit_head"], trial["simulated"]) == (AUDIT_HEAD, "1")
+    assert _read(redcap_data_csv(make_record(seed=5)))[0]["simulated"] == "0"

@@ -6,7 +6,7 @@ import re
 import icalendar
 
 from magtrial.export.reminders import reminders_ics, write_reminders
-from tests.record_factory import make_record
+from tests.record_factory import AUDIT_HEAD, make_record
 
 WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -63,6 +63,13 @@ def test_reminder_wording_is_blinded():
     for word in ("magnesium", "placebo", "comparator", "arm"):
         assert not re.search(rf"\b{word}\b", text), word
     assert "pack 3" in text
+
+
+def test_calendar_carries_the_audit_head_when_there_is_one():
+    cal = icalendar.Calendar.from_ical(reminders_ics(make_record(seed=7, audit_head=AUDIT_HEAD), generated_at=WHEN))
+    assert cal["X-MAGTRIAL-AUDIT-HEAD"] == AUDIT_HEAD
+    assert "X-MAGTRIAL-AUDIT-HEAD" not in icalendar.Calendar.from_ical(reminders_ics(make_record(seed=7),
+                                                                                       generated_at=WHEN))
 
 
 def test_dose_times_come_from_the_stored_safety_timetable():

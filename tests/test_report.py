@@ -6,9 +6,10 @@ import re
 import pytest
 
 from magtrial.core.analysis import analyze
+from magtrial.errors import Forbidden
 from magtrial.report.build import build_context
 from magtrial.report.render import render_html
-from tests.record_factory import make_record, mirror
+from tests.record_factory import AUDIT_HEAD, allocate, make_record
 
 WHEN = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
 ARM_WORDS = re.compile(r"\b(magnesium|placebo|comparator)\b", re.IGNORECASE)
@@ -22,22 +23,14 @@ def svg_texts(html: str) -> list[str]:
     return texts
 
 
-def mirrored_pair(seed: int, sequence: str):
-    """Two blinded records of one diary whose allocations are mirror images (same pack sets)."""
-    a = make_record(blinded=True, seed=seed, sequence=sequence, commitment_override="c" * 64)
-    b = make_record(
-        blinded=True, seed=seed, sequence=mirror(sequence), diary_sequence=sequence, commitment_override="c" * 64
-    )
-    return a, b
-
-
 def test_report_renders_without_analysis_safety_or_evidence():
-    html = render_html(make_record(seed=1), generated_at=WHEN)
-    for section in ("summary", "protocol", "pain", "periods", "effect", "secondary", "harms", "cent"):
-        assert f'id="{section}"' in html
-    assert "The analysis has not been run" in html
-    assert 'id="evidence"' not in html
-    assert len(svg_texts(html)) > 10  # the time-series chart is there, with its labels as text
+    for blinded, note in ((True, "No effect estimate while blinded"), (False, "The analysis has not been run")):
+        html = render_html(make_record(blinded=blinded, seed=1), generated_at=WHEN)
+        for section in ("summary", "protocol", "pain", "periods", "effect", "secondary", "harms", "cent"):
+            assert f'id="{section}"' in html
+        assert note in html
+        assert 'id="evidence"' not in html and 'id="record"' not in html
+        assert len(svg_texts(html)) > 10  # the time-series chart is there, with its labels as text
 
 
 def test_report_shows_the_analysis_numbers_and_its_plain_text():
@@ -52,7 +45,7 @@ def test_report_shows_the_analysis_numbers_and_its_plain_text():
 
 
 def test_per_period_means_match_the_diary():
-    record = make_record(seed=3)
+    record = make_record(blinded=False, seed=3)
     ctx = build_context(record, generated_at=WHEN, charts=False)
     current = record.current()
     p = record.schedule.period(2)
@@ -61,27 +54,71 @@ def test_per_period_means_match_the_diary():
     assert ctx["periods"][1]["diary"] == f"{sum(1 for d in current if p.start <= d <= p.end)}/{p.days}"
 
 
-@pytest.mark.parametrize("sequence", ["ABBABAAB", "BABAABAB"])
-def test_blinded_report_is_identical_whichever_arm_the_packs_hold(sequence):
+@pytest.mark.parametrize("other", ["ABABABAB", "BABAABAB"])
+def test_blinded_report_is_identical_whichever_order_was_drawn(other):
     from magtrial.report.build import record_safety
 
-    a, b = mirrored_pair(4, sequence)
-    html_a = render_html(a, analysis=analyze(a), safety=record_safety(a), generated_at=WHEN)
-    html_b = render_html(b, analysis=analyze(b), safety=record_safety(b), generated_at=WHEN)
-    assert html_a == html_b
+    a = make_record(blinded=True, seed=4, sequence="ABBABAAB", commitment_override="c" * 64)
+    b = allocate(a, other, commitment_override="c" * 64)
+    assert render_html(a, safety=record_safety(a), generated_at=WHEN) == render_html(
+        b, safety=record_safety(b), generated_at=WHEN
+    )
 
 
 def test_blinded_report_names_no_arm_for_any_period_or_chart_label():
     record = make_record(blinded=True, seed=5, sequence="ABBAABBA")
-    html = render_html(record, analysis=analyze(record), generated_at=WHEN)
+    html = render_html(record, generated_at=WHEN)
     assert not [t for t in svg_texts(html) if ARM_WORDS.search(t)]
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", "", html, flags=re.S))
     assert not re.search(r"(period|pack)\s*\d+\W{0,3}(magnesium|placebo|comparator|arm [AB])\b", text, re.I)
     assert not re.search(r"\b[AB]{8}\b", text)  # no sequence of arm letters
     assert "not shown (blinded)" in text
     assert "magnesium packs" not in text.lower()
-    periods = build_context(record, generated_at=WHEN, charts=False)["periods"]
-    assert {p["group"] for p in periods} == {"X", "Y"}
+
+
+def test_blinded_report_neither_groups_nor_compares_packs():
+    record = make_record(blinded=True, seed=5)
+    ctx = build_context(record, generated_at=WHEN)
+    assert all(set(p) == {"period", "pack", "dates", "diary", "analysed", "adherence", "partial_missed",
+                          "side_effect_days"} for p in ctx["periods"])  # no group, no outcome mean per pack
+    assert ctx["groups"] == [] and ctx["analysis"] is None
+    assert ctx["se_columns"] == ["run-in", *(f"pack {n}" for n in range(1, 9))]
+    labels = [t for t in svg_texts(ctx["charts"]["timeseries"]) if t.startswith("pack")]
+    assert labels == [f"pack {n}" for n in range(1, 9)]  # no set, no arm, under each band
+    assert "period mean" not in " ".join(svg_texts(ctx["charts"]["timeseries"]))
+    html = render_html(record, generated_at=WHEN)
+    assert "No effect estimate while blinded" in html and "pack set" not in html.lower()
+
+
+def test_blinded_chart_draws_every_pack_alike_and_the_unblinded_one_by_arm():
+    from magtrial.plots.timeseries import period_shading
+
+    blinded = make_record(blinded=True, seed=5, sequence="ABBAABBA")
+    assert len({b["colour"] for b in period_shading(blinded)}) == 1
+    assert [b["label"] for b in period_shading(blinded)] == [f"pack {n}" for n in range(1, 9)]
+    assert len({b["colour"] for b in period_shading(allocate(blinded, "ABBAABBA", blinded=False))}) == 2
+
+
+def test_an_analysis_is_refused_beside_a_blinded_record():
+    record = make_record(blinded=True, seed=5)
+    analysis = analyze(allocate(record, "ABBAABBA", blinded=False))
+    with pytest.raises(Forbidden, match="only after unblinding"):
+        build_context(record, analysis=analysis, generated_at=WHEN, charts=False)
+
+
+def test_report_names_its_audit_head_and_how_to_check_it():
+    html = render_html(make_record(seed=19, audit_head=AUDIT_HEAD), generated_at=WHEN)
+    assert f"Check this record later with <code>magtrial audit verify --expect-head {AUDIT_HEAD}</code>" in html
+    assert f'<meta name="magtrial-audit-head" content="{AUDIT_HEAD}">' in html
+    assert "SIMULATED DATA" not in html
+    assert "--expect-head" not in render_html(make_record(seed=19), generated_at=WHEN)
+
+
+def test_simulated_report_says_so_prominently():
+    html = render_html(make_record(blinded=False, seed=19, simulated=True), generated_at=WHEN)
+    header = html[html.index("<header>"): html.index("</header>")]
+    assert '<p class="banner simulated" id="simulated">SIMULATED DATA — not a real participant</p>' in header
+    assert "<title>SIMULATED: " in html and "@top-center" in html
 
 
 def test_unblinded_report_labels_arms_and_verifies_the_commitment():
@@ -175,9 +212,10 @@ def test_report_renders_other_designs(changes):
 
     if "design" in changes:
         changes = {**changes, "design": Design(changes["design"])}
-    record = make_record(blinded=True, seed=16, **changes)
-    html = render_html(record, analysis=analyze(record), generated_at=WHEN)
-    assert f"pack {record.protocol.n_periods}" in " ".join(svg_texts(html))
+    for blinded in (True, False):
+        record = make_record(blinded=blinded, seed=16, **changes)
+        html = render_html(record, analysis=None if blinded else analyze(record), generated_at=WHEN)
+        assert f"pack {record.protocol.n_periods}" in " ".join(svg_texts(html))
 
 
 def test_charts_draw_on_a_given_axes():

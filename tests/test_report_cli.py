@@ -17,9 +17,13 @@ def test_finished_demo_trial_reports_and_exports_every_format(run, tmp_path):
     run("report", trial, "--format", "html", "-o", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert "Verified:" in html and 'id="chart-posterior"' in html and "Safety check" in html
+    assert "SIMULATED DATA — not a real participant" in html  # the demo is simulated, and says so
+    assert re.search(r"Check this record later with <code>magtrial audit verify --expect-head \d+:[0-9a-f]{64}</code>",
+                     html)
     assert 'id="chart-forest"' in html and "Pooled 1 unblinded N-of-1 trials" not in html  # demo data never pooled
     run("export", trial, "--format", "fhir", "-o", tmp_path / "b.json")
     bundle = Bundle.model_validate_json((tmp_path / "b.json").read_text())
+    assert bundle.identifier.system == "urn:magtrial:audit-head" and [t.code for t in bundle.meta.tag] == ["HTEST"]
     assert any(e.resource.get_resource_type() == "ResearchSubject" and e.resource.assignedArm for e in bundle.entry)
     run("export", trial, "--format", "csv", "-o", tmp_path / "long.csv")
     assert (tmp_path / "long.csv").read_text().startswith("trial_id,participant,date")
@@ -67,7 +71,8 @@ def test_running_trial_gives_a_blinded_report_without_an_estimate(run, tmp_path)
     result = run("report", trial, "--format", "html", "-o", tmp_path / "r.html")
     assert "Report (blinded)" in result.output
     html = (tmp_path / "r.html").read_text()
-    assert "not shown (blinded)" in html and "The analysis has not been run" in html
+    assert "not shown (blinded)" in html and "No effect estimate while blinded" in html
+    assert "--expect-head" in html and "SIMULATED" not in html
     assert "<h3>Published trials</h3>" in html and "Pooled N-of-1" not in html  # nothing unblinded to pool
     run("report", trial, "--no-evidence", "-o", tmp_path / "bare.html")
     assert 'id="evidence"' not in (tmp_path / "bare.html").read_text()

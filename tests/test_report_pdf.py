@@ -13,7 +13,7 @@ import pytest
 
 from magtrial.core.analysis import analyze
 from magtrial.report.render import render_pdf
-from tests.record_factory import make_record, mirror
+from tests.record_factory import AUDIT_HEAD, allocate, make_record
 
 WHEN = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
 
@@ -47,13 +47,19 @@ def page_count(pdf: bytes) -> int:
 
 
 @pytest.fixture(scope="module")
-def blinded_pdf():
-    record = make_record(blinded=True, seed=11)
+def unblinded_pdf():
+    record = make_record(blinded=False, seed=11, audit_head=AUDIT_HEAD)
     return record, render_pdf(record, analysis=analyze(record), generated_at=WHEN)
 
 
-def test_pdf_is_a_multi_page_pdf_with_the_key_numbers(blinded_pdf):
-    record, pdf = blinded_pdf
+@pytest.fixture(scope="module")
+def blinded_pdf():
+    record = make_record(blinded=True, seed=11)
+    return record, render_pdf(record, generated_at=WHEN)
+
+
+def test_pdf_is_a_multi_page_pdf_with_the_key_numbers(unblinded_pdf):
+    record, pdf = unblinded_pdf
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf)
     result = analyze(record)
@@ -69,6 +75,7 @@ def test_pdf_chart_page_has_the_chart_drawn(blinded_pdf, tmp_path):
     page = next(n for n in range(1, page_count(pdf) + 1) if "Daily pain" in pdf_text(pdf, n))
     text = pdf_text(pdf, page)
     assert "pain (0-10)" in text and "pack 8" in text  # the chart's axis and period labels, as vector text
+    assert "set X" not in text and "magnesium" not in text.split("Daily pain")[1]
     rgb = page_png(pdf, page, tmp_path)[..., :3]
     coloured = (rgb.max(axis=2) - rgb.min(axis=2)) > 0.06  # shading and lines; body text is grey
     assert coloured.mean() > 0.05
@@ -76,15 +83,23 @@ def test_pdf_chart_page_has_the_chart_drawn(blinded_pdf, tmp_path):
     assert rows.size > 0.1 * rgb.shape[0]
 
 
-def test_blinded_pdf_text_is_identical_whichever_arm_the_packs_hold(blinded_pdf):
+def test_blinded_pdf_text_is_identical_whichever_order_was_drawn():
     a = make_record(blinded=True, seed=12, sequence="ABABBAAB", commitment_override="c" * 64)
-    b = make_record(
-        blinded=True, seed=12, sequence=mirror("ABABBAAB"), diary_sequence="ABABBAAB", commitment_override="c" * 64
-    )
-    text_a = pdf_text(render_pdf(a, analysis=analyze(a), generated_at=WHEN))
-    text_b = pdf_text(render_pdf(b, analysis=analyze(b), generated_at=WHEN))
+    b = allocate(a, "BABAABBA", commitment_override="c" * 64)
+    text_a = pdf_text(render_pdf(a, generated_at=WHEN))
+    text_b = pdf_text(render_pdf(b, generated_at=WHEN))
     assert text_a == text_b
-    assert "set X" in text_a and "pack 3" in text_a
+    assert "pack 3" in text_a and "No effect estimate while blinded" in text_a
+    assert "pack set" not in text_a.lower() and "set X" not in text_a
+
+
+def test_pdf_shows_the_audit_head_sentence_and_the_simulated_banner_on_every_page():
+    pdf = render_pdf(make_record(seed=14, audit_head=AUDIT_HEAD, simulated=True), generated_at=WHEN)
+    text = pdf_text(pdf)
+    flat = "".join(text.split())
+    assert "Checkthisrecordlaterwithmagtrialauditverify--expect-head" + AUDIT_HEAD in flat
+    pages = text.split("\f")[:-1]
+    assert pages and all("SIMULATED DATA — not a real participant" in page for page in pages)
 
 
 def test_unblinded_pdf_shows_the_arms():

@@ -99,16 +99,6 @@ def verify_commitment(
     return hmac.compare_digest(expected, published.lower())
 
 
-def pack_sets(sequence: tuple[Arm, ...]) -> tuple[str, ...]:
-    """Blinded grouping of packs: "X" for packs holding the same arm as pack 1, "Y" for the others.
-
-    It tells which packs match without telling which holds magnesium, so a blinded analysis can
-    compare "pack set X vs Y" before unblinding.
-    """
-    first = sequence[0]
-    return tuple("X" if arm is first else "Y" for arm in sequence)
-
-
 def parse_sequence(values: list[str] | str) -> tuple[Arm, ...]:
     """Accept 'ABBA' letters or a list of arm names, as revealed in a report or export."""
     try:

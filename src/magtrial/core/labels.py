@@ -1,7 +1,8 @@
-"""Words for periods and arms that every report and export shares, so blinding is decided once.
+"""Words for periods and arms that every report, chart and export shares, so blinding is decided once.
 
-While ``record.allocation`` is ``None`` a period is only ever "period 3, pack 3" (and its pack set
-X/Y); once unblinded it also gets its arm. Nothing here guesses an arm from anything else.
+While ``record.allocation`` is ``None`` a period is only ever "period 3, pack 3": no arm, and no
+grouping of packs either (which packs match is itself allocation: one clue would reveal them all).
+Once unblinded a period also gets its arm. Nothing here guesses an arm from anything else.
 """
 
 from __future__ import annotations
@@ -27,10 +28,6 @@ def arm_label(record: TrialRecord, arm: Arm) -> str:
     if arm is Arm.MAGNESIUM:
         return "magnesium"
     return COMPARATOR_LABELS[record.protocol.comparator]
-
-
-def pack_set(record: TrialRecord, period: int) -> str:
-    return record.pack_sets[period - 1] if len(record.pack_sets) >= period else ""
 
 
 def period_label(record: TrialRecord, period: int) -> str:

@@ -1,14 +1,21 @@
 """A read model of one trial, as adapters (reports, exports, analysis) consume it.
 
 The store builds a ``TrialRecord``; nothing downstream touches the database. ``allocation`` is
-``None`` unless the trial has been unblinded *and* the viewer may see arms, so a blinded report
-or export cannot leak arm identity by accident: the data simply are not there.
+``None`` unless the trial has been unblinded *and* the viewer may see arms (or the unblinded
+pharmacist opened it, audited), so a blinded report or export cannot leak arm identity by accident:
+the data simply are not there. Nothing else in a blinded record depends on the allocation either,
+not even which packs match, so every blinded output is the same whichever of the design's orders
+was drawn (only the commitment, a salted hash, differs).
+
+``audit_head`` is the audit chain head ("SEQ:HASH") when the record was read, for receipts and
+reports (``magtrial audit verify --expect-head SEQ:HASH`` checks it later); ``simulated`` marks a
+demo trial, never a real participant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from magtrial.core.allocation import Allocation
 from magtrial.core.diary import DiaryVersion, current_entries
@@ -27,10 +34,12 @@ class TrialRecord:
     status: str  # "active", "unblinded", "stopped"
     versions: tuple[DiaryVersion, ...] = ()
     allocation: Allocation | None = None
-    pack_sets: tuple[str, ...] = ()  # "X"/"Y" per period: which packs match, never which is magnesium
+    _: KW_ONLY  # everything below by name only
     unblinded_at: dt.datetime | None = None
     flags: tuple[str, ...] = ()  # e.g. safety flags raised for the clinician
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+    audit_head: str = ""  # "SEQ:HASH" of the audit chain when this record was read ("" outside a database)
+    simulated: bool = False  # demo data: never pooled, and marked in every report and export
 
     @property
     def schedule(self) -> Schedule:

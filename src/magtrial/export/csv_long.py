@@ -2,7 +2,8 @@
 
 Statisticians want every value ever recorded, not only the current one: corrections and voids stay
 as their own rows with kind and reason, and ``current`` marks the version analysis uses. The arm
-column exists only in unblinded exports; blinded ones carry period, pack and pack set.
+column exists only in unblinded exports; blinded ones carry period and pack only, nothing that
+groups packs. Every row repeats the audit head the record was read at and whether it is simulated.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from magtrial.core.diary import DiaryVersion
+from magtrial.core.labels import arm_of
 from magtrial.core.record import TrialRecord
-from magtrial.export.arms import arm_of, pack_set
 
 ITEMS = (
     "average_pain",
@@ -35,7 +36,6 @@ BASE_COLUMNS = (
     "phase",
     "period",
     "pack",
-    "pack_set",
     "counts_for_analysis",
     "item",
     "value",
@@ -46,13 +46,15 @@ BASE_COLUMNS = (
     "late",
     "recorded_at",
     "recorded_by",
+    "audit_head",
+    "simulated",
 )
 
 
 def long_columns(record: TrialRecord) -> tuple[str, ...]:
     if record.allocation is None:
         return BASE_COLUMNS
-    i = BASE_COLUMNS.index("pack_set") + 1
+    i = BASE_COLUMNS.index("pack") + 1
     return (*BASE_COLUMNS[:i], "arm", *BASE_COLUMNS[i:])
 
 
@@ -70,7 +72,6 @@ def long_rows(record: TrialRecord) -> Iterator[dict[str, Any]]:
             "phase": plan.kind.value,
             "period": plan.period or "",
             "pack": plan.pack or "",
-            "pack_set": pack_set(record, plan.period) if plan.period else "",
             "counts_for_analysis": int(plan.counts_for_analysis),
             "version": version.version,
             "kind": version.kind.value,
@@ -79,6 +80,8 @@ def long_rows(record: TrialRecord) -> Iterator[dict[str, Any]]:
             "late": int(version.late),
             "recorded_at": version.recorded_at.isoformat(),
             "recorded_by": version.recorded_by,
+            "audit_head": record.audit_head,
+            "simulated": int(record.simulated),
         }
         if record.allocation is not None:
             arm = arm_of(record, plan.period) if plan.period else None

@@ -4,7 +4,10 @@ Built with ``fhir.resources.R4B`` (never the top-level R5 package, whose Medicat
 ``medicationCodeableConcept``), so every resource is checked structurally as it is made. The 0-10
 pain items carry LOINC 72514-3 plus a coding from the app's own diary CodeSystem that says which
 item it is; everything else uses that CodeSystem only. Ids are UUIDv5 of the trial id, so exporting
-twice gives the same Bundle. Blinded exports say "pack N" and never which sequence was assigned.
+twice gives the same Bundle. Blinded exports say "pack N" and never which sequence was assigned
+nor which packs match. ``Bundle.identifier`` is the audit head the record was read at (system
+``urn:magtrial:audit-head``, value "SEQ:HASH"; the trial id when there is none), and a simulated
+trial's Bundle is tagged HTEST (test health data).
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from magtrial.core.allocation import Arm, possible_sequences
 from magtrial.core.diary import DiaryVersion, VersionKind
+from magtrial.core.labels import COMPARATOR_LABELS, arm_of
 from magtrial.core.record import TrialRecord
 from magtrial.data.safety import elemental_dose
-from magtrial.export.arms import COMPARATOR_LABELS, arm_of
 
 LOINC = "http://loinc.org"
 PAIN_NRS = "72514-3"
@@ -31,6 +34,9 @@ SIDE_EFFECT_SYSTEM = "https://magtrial.org/fhir/CodeSystem/side-effect"
 DOSE_TAKEN_SYSTEM = "https://magtrial.org/fhir/CodeSystem/dose-taken"
 PSEUDONYM_SYSTEM = "https://magtrial.org/fhir/sid/pseudonym"
 TRIAL_SYSTEM = "https://magtrial.org/fhir/sid/trial"
+AUDIT_HEAD_SYSTEM = "urn:magtrial:audit-head"
+ACT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+TEST_DATA = {"system": ACT_REASON_SYSTEM, "code": "HTEST", "display": "test health data"}
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 UCUM = "http://unitsofmeasure.org"
 MAX_LISTED_SEQUENCES = 16  # beyond this the study lists one generic arm instead of every sequence
@@ -64,16 +70,21 @@ def record_to_bundle(record: TrialRecord, *, generated_at: dt.datetime | None = 
         resources.extend(_observations(version, ids))
     resources.append(_provenance(resources, ids, generated_at))
     entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
-    return Bundle.model_validate(
-        {
-            "resourceType": "Bundle",
-            "id": ids("bundle"),
-            "type": "collection",
-            "identifier": {"system": TRIAL_SYSTEM, "value": record.trial_id},
-            "timestamp": generated_at.isoformat(),
-            "entry": entries,
-        }
-    )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "id": ids("bundle"),
+        "type": "collection",
+        "identifier": (
+            {"system": AUDIT_HEAD_SYSTEM, "value": record.audit_head}
+            if record.audit_head
+            else {"system": TRIAL_SYSTEM, "value": record.trial_id}
+        ),
+        "timestamp": generated_at.isoformat(),
+        "entry": entries,
+    }
+    if record.simulated:
+        bundle["meta"] = {"tag": [TEST_DATA]}
+    return Bundle.model_validate(bundle)
 
 
 def bundle_json(bundle: Bundle) -> str:

@@ -4,7 +4,8 @@ REDCap cannot be embedded (its licence forbids redistribution), only fed: a proj
 the data dictionary (the 18 standard columns) and the records imported as CSV. The trial sits on a
 non-repeating ``trial`` form and each current diary day is one instance of the repeating
 ``daily_diary`` form; the full version history stays in the long CSV. Arm fields are only part of
-the dictionary and data once the trial is unblinded.
+the dictionary and data once the trial is unblinded; before that nothing groups the packs. The
+trial form carries the audit head the record was read at and whether the trial is simulated.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from magtrial.core.diary import SIDE_EFFECTS
+from magtrial.core.labels import arm_of
 from magtrial.core.record import TrialRecord
-from magtrial.export.arms import arm_of, pack_set
 
 DICTIONARY_COLUMNS = (
     "Variable / Field Name",
@@ -95,6 +96,14 @@ def data_dictionary(record: TrialRecord) -> list[dict[str, str]]:
         _field("run_in_days", TRIAL_FORM, "text", "Run-in days", validation="integer"),
         _field("washout_days", TRIAL_FORM, "text", "Washout days", validation="integer"),
         _field("commitment", TRIAL_FORM, "text", "Allocation commitment (SHA-256)"),
+        _field(
+            "audit_head",
+            TRIAL_FORM,
+            "text",
+            "Audit chain head at export (SEQ:HASH)",
+            note="check later with: magtrial audit verify --expect-head SEQ:HASH",
+        ),
+        _field("simulated", TRIAL_FORM, "yesno", "Simulated data (not a real participant)"),
     ]
     if unblinded:
         fields.append(
@@ -119,7 +128,6 @@ def data_dictionary(record: TrialRecord) -> list[dict[str, str]]:
         _field("study_day", DIARY_FORM, "text", "Study day", validation="integer"),
         _field("phase", DIARY_FORM, "dropdown", "Phase", "run_in, Run-in | period, Period | washout, Washout"),
         _field("period", DIARY_FORM, "text", "Period (= pack number)", validation="integer"),
-        _field("pack_set", DIARY_FORM, "dropdown", "Pack set (packs that match)", "X, X | Y, Y"),
     ]
     if unblinded:
         fields.append(_field("arm", DIARY_FORM, "radio", "Arm", "magnesium, Magnesium | comparator, Comparator"))
@@ -181,6 +189,8 @@ def data_rows(record: TrialRecord) -> list[dict[str, Any]]:
         "run_in_days": p.run_in_days,
         "washout_days": p.washout_days,
         "commitment": record.commitment,
+        "audit_head": record.audit_head,
+        "simulated": int(record.simulated),
         f"{TRIAL_FORM}_complete": 2,
     }
     if record.allocation is not None:
@@ -198,7 +208,6 @@ def data_rows(record: TrialRecord) -> list[dict[str, Any]]:
             "study_day": (day - schedule.start).days + 1,
             "phase": plan.kind.value.replace("-", "_"),
             "period": plan.period or "",
-            "pack_set": pack_set(record, plan.period) if plan.period else "",
             "average_pain": values.average_pain,
             "worst_pain": values.worst_pain,
             "sleep_interference": values.sleep_interference,

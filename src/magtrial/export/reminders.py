@@ -5,7 +5,8 @@ washout days excluded), each with an alarm, in the participant's own time zone s
 stays at 20:00 local across daylight-saving changes. Wording is blinded by construction: it says
 "take your trial pack", never what the pack holds. Dose times come from the safety checker's
 timetable when it is available (it spaces magnesium away from interacting medicines); a caller may
-pass them explicitly.
+pass them explicitly. The calendar carries the audit head the record was read at as
+``X-MAGTRIAL-AUDIT-HEAD`` when there is one.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def reminders_calendar(
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"Trial {record.trial_id} reminders")
     cal.add("x-wr-timezone", record.protocol.timezone)
+    if record.audit_head:
+        cal.add("x-magtrial-audit-head", record.audit_head)
 
     def series(
         uid: str,

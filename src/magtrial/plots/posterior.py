@@ -1,7 +1,7 @@
 """The posterior of the treatment effect with zero and the smallest worthwhile difference marked.
 
-Takes a density on a grid (so it draws any engine's posterior) and the labels of the comparison,
-which are "pack set X minus pack set Y" while blinded.
+Takes a density on a grid (so it draws any engine's posterior) and the labels of the comparison
+(magnesium minus comparator; there is no blinded posterior to draw).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The daily pain chart: diary values over the trial with each period shaded and labelled.
 
-While blinded a period is labelled only by its pack number and shaded by its pack set (X/Y, which
-packs match); arm names appear only when the record is unblinded. The labels come from the record,
-so a blinded chart has nothing to leak.
+While blinded every period is drawn alike, labelled only by its pack number, with no per-period
+means: nothing groups or compares packs. Arm names, arm colours and period means appear only when
+the record is unblinded. The labels come from the record, so a blinded chart has nothing to leak.
 """
 
 from __future__ import annotations
@@ -11,23 +11,23 @@ import datetime as dt
 from typing import Any
 
 from magtrial.core.record import TrialRecord
+from magtrial.errors import Forbidden
 
-SET_COLOURS = {"X": "#dfe7f2", "Y": "#f4ead8"}
+BLINDED_COLOUR = "#dfe7f2"  # every pack alike while blinded
 ARM_COLOURS = {"magnesium": "#cfe8d5", "comparator": "#eadcf2"}
 RUN_IN_COLOUR = "#f2f2f2"
 
 
 def period_shading(record: TrialRecord) -> list[dict[str, Any]]:
-    """One band per period: dates, the label above it and its colour, blinded or not."""
-    from magtrial.export.arms import arm_label, arm_of, pack_set
+    """One band per period: dates, the label above it and its colour (the same colour for every pack
+    while blinded)."""
+    from magtrial.core.labels import arm_label, arm_of
 
     bands = []
     for p in record.schedule.periods:
         arm = arm_of(record, p.number)
-        group = pack_set(record, p.number)
         if arm is None:
-            label = f"pack {p.pack}" + (f"\nset {group}" if group else "")
-            colour = SET_COLOURS.get(group, "#eeeeee")
+            label, colour = f"pack {p.pack}", BLINDED_COLOUR
         else:
             label, colour = f"pack {p.pack}\n{arm_label(record, arm)}", ARM_COLOURS[arm.value]
         bands.append(
@@ -49,10 +49,14 @@ def plot_pain_timeseries(
     """Average and worst pain per day, periods shaded, carry-over days hatched, period means drawn.
 
     Returns the matplotlib Axes. ``period_means`` (period -> mean average pain on analysis days) draws a
-    horizontal segment over each period's analysis days.
+    horizontal segment over each period's analysis days; only for an unblinded record (``Forbidden``
+    otherwise: per-pack means compare packs).
     """
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
+
+    if record.blinded and period_means:
+        raise Forbidden(f"trial {record.trial_id} is blinded: per-pack means are shown only after unblinding")
 
     if ax is None:
         _, ax = plt.subplots(figsize=(9.5, 3.4))
@@ -101,7 +105,7 @@ def plot_pain_timeseries(
         fontsize=7,
         frameon=False,
         ncols=4,
-        handles=[*ax.get_lines(), _hatch_handle(), _mean_handle()],
+        handles=[*ax.get_lines(), _hatch_handle(), *([] if record.blinded else [_mean_handle()])],
     )
     ax.spines[["top", "right"]].set_visible(False)
     return ax

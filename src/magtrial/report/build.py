@@ -3,7 +3,10 @@
 ``build_context`` is the one place that decides what a report says; the template only lays it out.
 The analysis, safety and evidence results are optional inputs (the report renders without them)
 and are shown as their own objects describe themselves (``.summary``, ``.text``), never recomputed.
-Blinding is inherited from the record: with ``allocation is None`` there is no arm to print.
+Blinding is inherited from the record: with ``allocation is None`` there is no arm to print, and the
+report shows pack numbers, dates, completeness, adherence and side effects only, with no grouping
+of packs, no outcome per pack and no effect estimate (an analysis passed with a blinded record is
+refused). Every report names the audit head its record was read at and says when it is simulated.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from typing import Any
 
 from magtrial import __version__
 from magtrial.core.allocation import possible_sequences, verify_commitment
+from magtrial.core.analysis import SEALED
+from magtrial.core.labels import COMPARATOR_LABELS
 from magtrial.core.protocol import blinding_limitations
 from magtrial.core.record import TrialRecord
 from magtrial.data.safety import elemental_dose
-from magtrial.export.arms import COMPARATOR_LABELS
+from magtrial.errors import Forbidden
 from magtrial.report import tables
 from magtrial.report.evidence_panel import evidence_section, forest_svg
 
@@ -36,7 +41,8 @@ def build_context(
     Parameters
     ----------
     record : the trial; blinded when ``record.allocation is None``.
-    analysis : an ``AnalysisResult`` (``magtrial.core.analysis.analyze``) or None.
+    analysis : an ``AnalysisResult`` (``magtrial.core.analysis.analyze``) or None; always None for a
+        blinded record (``Forbidden`` otherwise).
     safety : a safety report (anything with ``.findings``) or a list of findings, or None.
     evidence : the published-evidence table (``magtrial.data.evidence.load_evidence()``) or None.
     pooled : the pooled N-of-1 estimate (a ``PoolResult``) or None; a ``PoolResult`` passed as
@@ -44,6 +50,8 @@ def build_context(
     generated_at : the report's timestamp (now, in UTC, when omitted).
     charts : draw the SVG charts (tests of the numbers can skip matplotlib).
     """
+    if record.blinded and analysis is not None:
+        raise Forbidden(f"trial {record.trial_id} is blinded: {SEALED}")
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     p = record.protocol
     quality = tables.data_quality(record)
@@ -62,6 +70,9 @@ def build_context(
         "quality": quality,
         "periods": tables.period_rows(record),
         "flags": list(record.flags),
+        "simulated": record.simulated,
+        "audit_head": record.audit_head,
+        "sealed": f"No effect estimate while blinded: {SEALED}.",
     }
     context["groups_columns"], context["groups"] = tables.group_rows(record)
     context["se_columns"], context["side_effects"], context["side_effect_other"] = tables.side_effect_rows(record)
@@ -199,18 +210,26 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[tuple[str, str,
     p, q = record.protocol, ctx["quality"]
     blinding = (
         "Participant and clinician blinded: packs look alike and are numbered; the report shows "
-        "packs and pack sets only."
+        "pack numbers only and neither groups nor compares packs until unblinding."
         if record.blinded
         else "Unblinded after the last period; arms are shown in this report."
     )
     if p.blinding.value == "open":
         blinding = "Open (not blinded). " + " ".join(ctx["limitations"])
     analysis = ctx["analysis"]
-    methods = (
-        f"{analysis['model']} of {analysis['outcome']} ({analysis['comparison']}); threshold "
-        f"{analysis['mcid']} point(s); exact randomization test."
-        if analysis
-        else "Analysis not run yet."
+    if analysis:
+        methods = (
+            f"{analysis['model']} of {analysis['outcome']} ({analysis['comparison']}); threshold "
+            f"{analysis['mcid']} point(s); exact randomization test."
+        )
+    elif record.blinded:
+        methods = "Bayesian AR(1) model and exact randomization test, run only after unblinding."
+    else:
+        methods = "Analysis not run yet."
+    results = (
+        "Per-pack completeness, adherence and side effects below; packs are compared only after unblinding"
+        if record.blinded
+        else "Per-period means, effect posterior and randomization test below"
     )
     harms = f"{len(ctx['side_effects'])} kind(s) of side effect reported on the diary"
     if ctx["safety"] is not None:
@@ -256,7 +275,7 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[tuple[str, str,
             f"{q['corrections']} correction(s), {q['voids']} void(s), {q['late']} late entr(ies)"
             + (f"; trial status {record.status}" if record.status == "stopped" else ""),
         ),
-        ("17", "Results", "Per-period means, effect posterior and randomization test below"),
+        ("17", "Results", results),
         ("19", "Harms", harms),
     ]
 

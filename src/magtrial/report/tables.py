@@ -1,7 +1,9 @@
-"""Descriptive numbers of one trial record: per-period rows, per-group outcomes, harms, data quality.
+"""Descriptive numbers of one trial record: per-period rows, per-arm outcomes, harms, data quality.
 
 These are counts and means straight from the diary, worked out in Python so the template only lays
-them out. Groups are arms once unblinded and pack sets X/Y before, never anything in between.
+them out. Packs are grouped by arm once unblinded and never before: a blinded record gets pack
+numbers, dates, completeness, adherence and side effects per pack, and no outcome means per pack
+or per group, so nothing compares packs before unblinding.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from dataclasses import dataclass, field
 from statistics import mean
 
 from magtrial.core.diary import SIDE_EFFECTS, DiaryValues, DoseTaken, VersionKind
+from magtrial.core.labels import arm_label, arm_of
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import DayKind
-from magtrial.export.arms import arm_label, arm_of, pack_set
 
 OUTCOMES = (
     ("average_pain", "Average pain (0-10)"),
@@ -23,13 +25,10 @@ OUTCOMES = (
 )
 
 
-def group_of(record: TrialRecord, period: int) -> str:
-    """'magnesium'/'matched placebo' after unblinding, 'pack set X'/'pack set Y' before."""
+def group_of(record: TrialRecord, period: int) -> str | None:
+    """'magnesium'/'matched placebo' after unblinding; ``None`` while blinded (packs are not grouped)."""
     arm = arm_of(record, period)
-    if arm is not None:
-        return arm_label(record, arm)
-    group = pack_set(record, period)
-    return f"pack set {group}" if group else "—"
+    return None if arm is None else arm_label(record, arm)
 
 
 def fmt(x: float | None, digits: int = 1) -> str:
@@ -67,7 +66,10 @@ def _tally(record: TrialRecord) -> tuple[dict[int, _Acc], dict[str, _Acc], _Acc]
         if plan.kind is DayKind.RUN_IN:
             acc_list = [run_in]
         elif plan.kind is DayKind.PERIOD and plan.period:
-            acc_list = [periods[plan.period], groups.setdefault(group_of(record, plan.period), _Acc())]
+            acc_list = [periods[plan.period]]
+            group = group_of(record, plan.period)
+            if group is not None:
+                acc_list.append(groups.setdefault(group, _Acc()))
         else:
             continue
         for acc in acc_list:
@@ -81,40 +83,49 @@ def _tally(record: TrialRecord) -> tuple[dict[int, _Acc], dict[str, _Acc], _Acc]
 
 
 def _group_order(name: str) -> tuple[int, str]:
-    return (0 if name in ("magnesium", "pack set X") else 1, name)
+    return (0 if name == "magnesium" else 1, name)
 
 
 def period_rows(record: TrialRecord) -> list[dict[str, str]]:
-    """One row per period: dates, diary completion, adherence and the mean of each outcome."""
+    """One row per period: dates, diary completion, adherence, side-effect days and, once unblinded,
+    the arm and the mean of each outcome (while blinded a row carries no outcome and no group)."""
     periods, _, _ = _tally(record)
     rows = []
     for p in record.schedule.periods:
         acc = periods[p.number]
         doses = acc.doses()
-        rows.append(
-            {
-                "period": str(p.number),
-                "pack": str(p.pack),
-                "group": group_of(record, p.number).removeprefix("pack set "),
-                "dates": f"{p.start:%d %b}–{p.end:%d %b}",
-                "diary": f"{len(acc.entries)}/{acc.days}",
-                "analysed": str(len(acc.analysed)),
-                "adherence": pct(doses[DoseTaken.FULL], len(acc.entries)),
-                "partial_missed": f"{doses[DoseTaken.PARTIAL]}/{doses[DoseTaken.NONE]}",
-                **{item: fmt(acc.mean_of(item)) for item, _ in OUTCOMES},
-                "side_effect_days": str(sum(1 for v in acc.entries if v.side_effects or v.side_effect_other)),
-            }
-        )
+        row = {
+            "period": str(p.number),
+            "pack": str(p.pack),
+            "dates": f"{p.start:%d %b}–{p.end:%d %b}",
+            "diary": f"{len(acc.entries)}/{acc.days}",
+            "analysed": str(len(acc.analysed)),
+            "adherence": pct(doses[DoseTaken.FULL], len(acc.entries)),
+            "partial_missed": f"{doses[DoseTaken.PARTIAL]}/{doses[DoseTaken.NONE]}",
+            "side_effect_days": str(sum(1 for v in acc.entries if v.side_effects or v.side_effect_other)),
+        }
+        group = group_of(record, p.number)
+        if group is not None:
+            row |= {"group": group, **{item: fmt(acc.mean_of(item)) for item, _ in OUTCOMES}}
+        rows.append(row)
     return rows
 
 
 def period_means(record: TrialRecord, item: str = "average_pain") -> dict[int, float | None]:
+    """Mean of ``item`` per period on analysed days; empty while blinded (no comparison between packs)."""
+    if record.blinded:
+        return {}
     periods, _, _ = _tally(record)
     return {n: acc.mean_of(item) for n, acc in periods.items()}
 
 
 def group_rows(record: TrialRecord) -> tuple[list[str], list[dict[str, str]]]:
-    """Secondary outcomes by group (and run-in): means on analysed days, rescue medication days."""
+    """Secondary outcomes by arm (and run-in): means on analysed days, rescue medication days.
+
+    Nothing while blinded: outcomes are compared between arms only after unblinding.
+    """
+    if record.blinded:
+        return [], []
     _, groups, run_in = _tally(record)
     columns = ["run-in", *groups]
     accs = [run_in, *groups.values()]
@@ -138,10 +149,18 @@ def group_rows(record: TrialRecord) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def side_effect_rows(record: TrialRecord) -> tuple[list[str], list[dict[str, str]], list[str]]:
-    """Days each side effect was reported, per group (with the group's diary days), and 'other' texts."""
-    _, groups, run_in = _tally(record)
-    columns = ["run-in", *groups]
-    accs = [run_in, *groups.values()]
+    """Days each side effect was reported (with the diary days), and 'other' texts.
+
+    Columns are run-in and each arm once unblinded; while blinded, run-in and each pack by its number,
+    with no grouping of packs: the counts are what the participant entered, pack by pack.
+    """
+    periods, groups, run_in = _tally(record)
+    if record.blinded:
+        columns = ["run-in", *(f"pack {p.pack}" for p in record.schedule.periods)]
+        accs = [run_in, *(periods[p.number] for p in record.schedule.periods)]
+    else:
+        columns = ["run-in", *groups]
+        accs = [run_in, *groups.values()]
     rows = []
     for effect in SIDE_EFFECTS:
         counts = [sum(1 for v in a.entries if effect in v.side_effects) for a in accs]

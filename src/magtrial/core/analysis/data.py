@@ -5,9 +5,10 @@ One row per *analysis day with a diary entry*: days in a period after its carry-
 days are kept aside for the "30 % of run-in pain" threshold. Missing days are simply absent: the
 model keeps the calendar day of each row, so gaps enter the AR(1) errors as ``rho ** gap``.
 
-Before unblinding the two groups are "pack set X" (the packs matching pack 1) and "pack set Y";
-after unblinding they are magnesium and comparator. The arrays are the same either way, only the
-labels differ, so a blinded analysis cannot leak an arm by construction.
+The two groups are magnesium and comparator, so the arrays exist only for a record that carries
+its allocation: after unblinding, or for the unblinded pharmacist (audited). A blinded record is
+refused with ``Forbidden``: any comparison between packs shown before unblinding (even "these packs
+vs those", unnamed) would halve what the participant has to guess and bias the entries still to come.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ import numpy as np
 from magtrial.core.allocation import Arm
 from magtrial.core.diary import DoseTaken
 from magtrial.core.record import TrialRecord
-from magtrial.errors import ValidationError
+from magtrial.errors import Forbidden, ValidationError
+
+SEALED = ("the comparison between packs is shown only after unblinding (or to the unblinded pharmacist, "
+          "audited); before that magtrial shows completeness, adherence and safety")
 
 
 class Outcome(StrEnum):
@@ -38,15 +42,14 @@ class Outcome(StrEnum):
 class Labels:
     """Names of the two groups; ``first`` is the group whose effect is ``first - second``."""
 
-    first: str
-    second: str
-    blinded: bool
+    first: str = "magnesium"
+    second: str = "comparator"
 
-    @classmethod
-    def for_record(cls, record: TrialRecord) -> Labels:
-        if record.allocation is None:
-            return cls("pack set X", "pack set Y", True)
-        return cls("magnesium", "comparator", False)
+
+def require_allocation(record: TrialRecord) -> None:
+    """Refuse a blinded record: no comparison between packs before unblinding."""
+    if record.allocation is None:
+        raise Forbidden(f"trial {record.trial_id} is blinded: {SEALED}")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class AnalysisData:
     ----------
     y : float array, the outcome (0-10).
     day : int array, calendar day number from the trial start (strictly increasing).
-    first : bool array, True on days of the first group (magnesium, or pack set X when blinded).
+    first : bool array, True on magnesium days.
     period : int array, 1-based period (= pack) number.
     full_dose : bool array, True when the full dose was taken that day.
     group_of_period : per period, True when it belongs to the first group.
@@ -82,20 +85,16 @@ class AnalysisData:
 
 
 def group_of_periods(record: TrialRecord) -> tuple[bool, ...]:
-    """Per period, whether it belongs to the first group (magnesium, or pack set X when blinded)."""
-    if record.allocation is not None:
-        return tuple(arm is Arm.MAGNESIUM for arm in record.allocation.sequence)
-    sets = record.pack_sets
-    if len(sets) != record.protocol.n_periods:
-        raise ValidationError(f"the record has {len(sets)} pack sets for {record.protocol.n_periods} "
-                              "periods; a blinded analysis needs the pack set (X/Y) of every pack")
-    return tuple(s == "X" for s in sets)
+    """Per period, whether it held magnesium; ``Forbidden`` for a blinded record."""
+    require_allocation(record)
+    assert record.allocation is not None
+    return tuple(arm is Arm.MAGNESIUM for arm in record.allocation.sequence)
 
 
 def build_data(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAIN) -> AnalysisData:
-    """Collect analysis days of ``outcome`` from the record's current diary entries."""
-    outcome = _outcome(outcome)
+    """Collect analysis days of ``outcome`` from the record's current diary entries (unblinded only)."""
     groups = group_of_periods(record)
+    outcome = _outcome(outcome)
     entries = record.current()
     start = record.start_date
     y, day, first, period, full, run_in = [], [], [], [], [], []

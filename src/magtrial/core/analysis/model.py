@@ -3,7 +3,7 @@
 Model
 -----
 For analysis day ``i`` (calendar day ``t_i``, group indicator ``x_i`` = +1/2 on the first group,
-i.e. magnesium or pack set X, and -1/2 on the other)::
+i.e. magnesium, and -1/2 on the other)::
 
     y_i = level + beta * x_i + drift * (t_i - mean t) / 7 + u_period(i) + e_i
     e   ~ stationary AR(1) over calendar days: Var e_i = sigma**2, Corr(e_i, e_j) = rho ** |t_i - t_j|
@@ -137,7 +137,7 @@ def fit_effect(y: np.ndarray, day: np.ndarray, first: np.ndarray, period: np.nda
     ----------
     y : outcome per analysis day.
     day : calendar day number per row, strictly increasing (gaps allowed).
-    first : True on days of the first group (magnesium, or pack set X when blinded).
+    first : True on days of the first group (magnesium).
     period : period number per row; needed when ``period_effects``.
     drift, period_effects : include a linear drift / period random effects.
     priors, quadrature : prior settings and node counts.

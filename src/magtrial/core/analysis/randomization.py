@@ -3,7 +3,7 @@
 Hypothesis: the sharp null that each day's score would have been the same whichever arm its pack
 held. Under it, the observed scores are fixed and only the allocation is random, drawn uniformly
 from ``possible_sequences(design, cycles)``. The statistic is the difference of means over analysis
-days, first group minus second (magnesium minus comparator, or pack set X minus Y when blinded);
+days, first group minus second (magnesium minus comparator);
 it is recomputed for every sequence in the set, with the observed scores held fixed.
 
 The p-value is exact and assumption-free (no normality, no autocorrelation model), but it can only

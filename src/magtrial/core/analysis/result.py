@@ -2,7 +2,8 @@
 
 The result carries every number a report, export or page shows (``summary`` rows and ``to_dict()``),
 a plain-language ``text``, and ``effect_likelihood()`` for pooling. Reports render these; they never
-recompute. Before unblinding the groups are "pack set X" and "pack set Y" everywhere.
+recompute. There is no blinded result: ``analyze`` refuses a record without its allocation
+(``Forbidden``), because before unblinding magtrial shows completeness, adherence and safety only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from magtrial.core.analysis.data import AnalysisData, Labels, Outcome, build_data, check_data
+from magtrial.core.analysis.data import AnalysisData, Labels, Outcome, build_data, check_data, require_allocation
 from magtrial.core.analysis.model import EffectPosterior, Priors, Quadrature, fit_effect
 from magtrial.core.analysis.randomization import RandomizationTest, randomization_test
 from magtrial.core.likelihood import EffectLikelihood
@@ -49,7 +50,7 @@ class EffectSummary:
 class PeriodMean:
     pack: int
     cycle: int
-    group: str  # "magnesium"/"comparator" once unblinded, "X"/"Y" while blinded
+    group: str  # "magnesium" or "comparator"
     n_days: int
     mean: float | None
 
@@ -88,14 +89,15 @@ class AnalysisResult:
         return plain_text(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready numbers (no arm names while blinded)."""
+        """JSON-ready numbers."""
 
         def eff(e: EffectSummary | None) -> dict[str, Any] | None:
             return None if e is None else {k: getattr(e, k) for k in e.__dataclass_fields__}
 
         r = self.randomization
         return {
-            "trial_id": self.trial_id, "outcome": self.outcome.value, "blinded": self.labels.blinded,
+            "trial_id": self.trial_id, "outcome": self.outcome.value,
+            "blinded": False,  # kept for JSON readers: a result exists only for a record with its allocation
             "comparison": f"{self.labels.first} minus {self.labels.second}",
             "mcid": self.mcid, "mcid_rule": self.mcid_rule,
             "effect": eff(self.effect), "full_dose_only": eff(self.full_dose),
@@ -117,8 +119,9 @@ def analyze(record: TrialRecord, outcome: Outcome | str | None = None, *, mcid: 
 
     Parameters
     ----------
-    record : the trial as the store hands it out; ``record.allocation is None`` means blinded, and
-        the comparison is then pack set X minus pack set Y.
+    record : the trial as the store hands it out, with its allocation (unblinded, or opened by the
+        unblinded pharmacist). A blinded record (``record.allocation is None``) raises ``Forbidden``
+        before anything is computed: no comparison between packs is shown before unblinding.
     outcome : ``average_pain``, ``worst_pain`` or ``sleep_interference``; None (the default) is the
         protocol's ``primary_outcome``.
     mcid : the smallest worthwhile difference in points (default 1), or ``"30%-run-in"`` for 30 % of
@@ -129,9 +132,10 @@ def analyze(record: TrialRecord, outcome: Outcome | str | None = None, *, mcid: 
     -------
     AnalysisResult
     """
+    require_allocation(record)
     if outcome is None:
         outcome = record.protocol.primary_outcome
-    labels = Labels.for_record(record)
+    labels = Labels()
     data = build_data(record, outcome)
     check_data(data, labels)
     threshold, rule = _mcid(mcid, data)
@@ -198,7 +202,7 @@ def _period_means(record: TrialRecord, data: AnalysisData, labels: Labels) -> tu
     for period in record.schedule.periods:
         mask = data.period == period.number
         first = data.group_of_period[period.number - 1]
-        group = ("X" if first else "Y") if labels.blinded else (labels.first if first else labels.second)
+        group = labels.first if first else labels.second
         out.append(PeriodMean(pack=period.pack, cycle=period.cycle, group=group, n_days=int(mask.sum()),
                               mean=float(data.y[mask].mean()) if mask.any() else None))
     return tuple(out)

@@ -2,7 +2,7 @@
 
 Rules: describe the diary ("in your diary, pain was on average ... lower on ... packs"), give the
 probabilities as probabilities, state the randomization test's floor, and end with what the result
-is not (proof). While blinded, only "pack set X" and "pack set Y" appear: no arm names at all.
+is not (proof). There is no blinded wording: a blinded record is never analysed.
 """
 
 from __future__ import annotations
@@ -34,27 +34,18 @@ def _direction(e: EffectSummary, first: str, second: str) -> str:
 
 
 def plain_text(r: AnalysisResult) -> str:
-    e, lab, what = r.effect, r.labels, r.outcome.label
-    first, second = lab.first, lab.second
-    if not lab.blinded:
-        first, second = "magnesium packs", "comparator packs"
+    e, what = r.effect, r.outcome.label
+    first, second = "magnesium packs", "comparator packs"
     mcid = _pts(r.mcid)
     parts = [
         f"In your diary, {what} was {_direction(e, first, second)} "
         f"(95% credible interval for the difference: {e.lower:+.2f} to {e.upper:+.2f} points, "
         f"from {e.n_days} days that count).",
     ]
-    if lab.blinded:
-        parts.append(
-            f"Given your diary and the model, the probability that {what} is lower on {first} is "
-            f"{_pct(e.p_lower)}; that it is at least {mcid} lower on {first} is {_pct(e.p_mcid)}; that it is "
-            f"at least {mcid} lower on {second} is {_pct(e.p_harm)}. The packs are still blinded: this does "
-            "not say which set held which product.")
-    else:
-        parts.append(
-            f"Given your diary and the model, the probability of any benefit (lower {what} on magnesium) "
-            f"is {_pct(e.p_lower)}; of a benefit of at least {mcid} it is {_pct(e.p_mcid)}; of a worsening "
-            f"of at least {mcid} it is {_pct(e.p_harm)}.")
+    parts.append(
+        f"Given your diary and the model, the probability of any benefit (lower {what} on magnesium) "
+        f"is {_pct(e.p_lower)}; of a benefit of at least {mcid} it is {_pct(e.p_mcid)}; of a worsening "
+        f"of at least {mcid} it is {_pct(e.p_harm)}.")
     if r.full_dose is not None:
         f = r.full_dose
         parts.append(f"Counting only days with the full dose ({f.n_days} days), the difference was "
