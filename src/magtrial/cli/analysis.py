@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from magtrial.cli.common import console, open_context, unlock_key
-from magtrial.core.analysis import Outcome, analyze
+from magtrial.core.analysis import analyze
 from magtrial.core.planning import DesignSpec, plan
 from magtrial.core.protocol import Design
 from magtrial.errors import ValidationError
@@ -25,8 +25,9 @@ def register(app: typer.Typer) -> None:
 def analyze_command(
     ctx: typer.Context,
     trial: str = typer.Argument(..., help="Trial id, e.g. mt-1a2b3c."),
-    outcome: str = typer.Option(Outcome.AVERAGE_PAIN.value,
-                                help="average_pain (primary), worst_pain or sleep_interference."),
+    outcome: str | None = typer.Option(
+        None, help="average_pain, worst_pain or sleep_interference (default: the protocol's primary outcome)."
+    ),
     mcid: str = typer.Option("1", help="Smallest worthwhile difference in points, or '30%-run-in'."),
     period_effects: bool = typer.Option(False, help="Add period random effects to the model."),
     drift: bool = typer.Option(True, help="Model a linear drift over the trial."),

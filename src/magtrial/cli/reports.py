@@ -39,7 +39,7 @@ def report(
     trial: str = typer.Argument(..., help="Trial id."),
     fmt: ReportFormat = typer.Option(ReportFormat.HTML, "--format", "-F", help="html or pdf."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
-    outcome: str = typer.Option("average_pain", help="Outcome analysed: average_pain, worst_pain, ..."),
+    outcome: str | None = typer.Option(None, help="Outcome analysed (default: the protocol's primary outcome)."),
     mcid: str = typer.Option("1", help="Smallest worthwhile difference in points, or '30%-run-in'."),
     with_evidence: bool = typer.Option(
         True, "--evidence/--no-evidence", help="Add published trials and the pooled N-of-1 estimate of this database."
@@ -63,7 +63,7 @@ def report(
     if with_evidence:
         from magtrial.data.evidence import load_evidence
 
-        evidence, pooled = load_evidence(), pooling.pooled_estimate(c, outcome)
+        evidence, pooled = load_evidence(), pooling.pooled_estimate(c, outcome or record.protocol.primary_outcome)
     path = write_report(
         record, output, fmt.value, analysis=analysis, safety=record_safety(record), evidence=evidence, pooled=pooled
     )
