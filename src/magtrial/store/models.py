@@ -141,3 +141,7 @@ class EffectSummaryRow(Base):
     salt: Mapped[str] = mapped_column(String(60))
     elemental_mg_per_day: Mapped[float | None] = mapped_column(Float, nullable=True)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Tables of the web layer live in their own modules; importing them here puts them in Base.metadata.
+from magtrial.store import api_models  # noqa: E402, F401
