@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from magtrial.core.allocation import Allocation, Arm, pack_sets
+from magtrial.core.allocation import Allocation, Arm
 from magtrial.core.analysis import analyze
 from magtrial.core.diary import DiaryVersion, VersionKind
 from magtrial.core.pooling import pool, summary_from_record
@@ -35,7 +35,7 @@ def simulated_record(i: int, effect: float, rng: np.random.Generator, status: st
     at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     versions = tuple(DiaryVersion(d.date, 1, VersionKind.ORIGINAL, d.values, at, "p") for d in days if d.values)
     return TrialRecord(f"T{i:03d}", f"P-{i}", protocol, START, "", at, status, versions,
-                       allocation if status == "unblinded" else None, pack_sets(seq))
+                       allocation if status == "unblinded" else None)
 
 
 @pytest.mark.slow

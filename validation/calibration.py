@@ -27,7 +27,7 @@ from multiprocessing import Pool
 
 import numpy as np
 
-from magtrial.core.allocation import Allocation, Arm, pack_sets
+from magtrial.core.allocation import Allocation, Arm
 from magtrial.core.analysis import analyze
 from magtrial.core.diary import DiaryVersion, VersionKind
 from magtrial.core.protocol import Condition, Product, Protocol
@@ -71,7 +71,7 @@ def one_trial(scenario: Scenario, rng: np.random.Generator) -> tuple[float, floa
     allocation = Allocation(PROTOCOL.design, seq, "0" * 64)
     days = simulate_diary(build_schedule(PROTOCOL, START), allocation, scenario.participant(), rng)
     versions = tuple(DiaryVersion(d.date, 1, VersionKind.ORIGINAL, d.values, AT, "sim") for d in days if d.values)
-    record = TrialRecord("SIM", "P", PROTOCOL, START, "", AT, "unblinded", versions, allocation, pack_sets(seq))
+    record = TrialRecord("SIM", "P", PROTOCOL, START, "", AT, "unblinded", versions, allocation)
     result = analyze(record)
     e = result.effect
     return e.mean, e.lower, e.upper, result.randomization.p_lower
