@@ -123,6 +123,28 @@ def unlock(path: Path, passphrase: str) -> UnlockedKey:
     return UnlockedKey(info, private)
 
 
+def unlock_bytes(data: bytes, passphrase: str, what: str = "the uploaded key file") -> UnlockedKey:
+    """Open a key file's contents (e.g. a web upload) with its passphrase, without writing them anywhere."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationError(f"{what} is not a magtrial key file") from None
+    if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT or doc.get("v") != 1:
+        raise ValidationError(f"{what} is not a magtrial key file")
+    kdf = doc["kdf"]
+    try:
+        secret_key = _KDF.kdf(
+            nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), _unb64(kdf["salt"]), kdf["opslimit"], kdf["memlimit"]
+        )
+        private = PrivateKey(nacl.secret.SecretBox(secret_key).decrypt(_unb64(doc["secret"])))
+    except nacl.exceptions.CryptoError:
+        raise Forbidden(f"wrong passphrase for {what}") from None
+    info = PublicKeyInfo(doc["purpose"], doc["owner"], doc["public_key"], doc["fingerprint"])
+    if bytes(private.public_key).hex() != info.public_key or fingerprint(bytes(private.public_key)) != info.fingerprint:
+        raise ValidationError(f"{what}: the private key does not match the public key in the file (edited?)")
+    return UnlockedKey(info, private)
+
+
 def seal(plaintext: bytes, recipients: list[PublicKeyInfo]) -> str:
     """One sealed box per recipient, as JSON: ``{"v": 1, "boxes": {fingerprint: base64}}``."""
     if not recipients:

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from magtrial.errors import Conflict, Forbidden, NotFound, ValidationError
 from magtrial.service import Actor, Context, Role, accounts
 from magtrial.service.context import aware
+from magtrial.store import audit
 from magtrial.store.db import Database
 from magtrial.store.models import AccountRow
 from magtrial.store.web_models import InvitationRow, LoginFailureRow, WebSessionRow
@@ -96,14 +97,14 @@ def check_throttle(db: Database, account: str, client: str, now: dt.datetime) ->
                               "and try again, or ask your clinician to reset your password")
 
 
-def record_failure(ctx: Context, account: str, client: str, reason: str) -> None:
-    """Count a failed login for throttling and write it to the audit trail (as the name that was typed)."""
-    now = ctx.clock()
-    with ctx.db.transaction() as s:
+def record_failure(db: Database, account: str, client: str, now: dt.datetime, reason: str) -> None:
+    """Count a failed login for throttling and write it to the audit trail, as the name that was typed."""
+    with db.transaction() as s:
         s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < now - FAILURE_WINDOW))
         s.add(LoginFailureRow(account=account[:100], client=client[:64], at=now))
-        ctx.audit(s, "web.login_failed", "account", account[:100], None, new={"client": client[:64]},
-                  reason=reason)
+        audit.append_event(s, at=now, actor=account[:100] or "?", role="unauthenticated", action="web.login_failed",
+                           entity="account", entity_id=account[:100] or "?", new={"client": client[:64]},
+                           reason=reason)
 
 
 def audit_login(ctx: Context, action: str, client: str) -> None:
