@@ -70,3 +70,30 @@ def test_null_p_values_are_exact_for_continuous_data():
     expected = np.arange(1, 17) / 16
     # binomial tolerance: 4 SD
     assert np.all(np.abs(cdf - expected) <= 4 * np.sqrt(expected * (1 - expected) / n) + 1e-12)
+
+
+def test_no_cycle_with_both_periods_divides_by_the_orders_where_the_statistic_exists():
+    """Diary days only in period 1 (cycle 1) and period 4 (cycle 2): the statistic exists for the 8 of 16
+    orders that put those two periods in different groups, and those 8 split into two groupings of 4
+    orders each (cycles 3 and 4, without diary days, do not change the grouping). So the one-sided p is
+    1/2 or 1, never 1/4, and the smallest attainable one-sided p is 1/2."""
+    period = np.repeat([1, 4], 10)
+    observed = (True, False, True, False, True, False, True, False)  # period 1 magnesium, period 4 comparator
+    y = np.where(period == 1, 2.0, 6.0) + 0.01 * np.arange(period.size)
+    test = randomization_test(y, period, observed, Design.PAIRED, 4)
+    assert test.n_sequences == 8 and test.n_possible == 16
+    assert test.p_lower == pytest.approx(0.5) == test.min_p_lower
+    assert test.p_two_sided == pytest.approx(1.0) == test.min_p_two_sided
+    assert "8 of the 16 orders" in test.text
+
+
+def test_cycles_without_diary_days_raise_the_smallest_attainable_p():
+    """Only cycles 1 and 2 have diary days (both periods): 4 distinct groupings, each reached by 4 of the
+    16 orders, so the smallest one-sided p is 4/16 = 1/4 and the observed extreme reaches it."""
+    period = np.repeat([1, 2, 3, 4], 10)
+    observed = (True, False, False, True, True, False, True, False)
+    y = np.where(np.array(observed)[period - 1], 2.0, 6.0) + 0.01 * np.arange(period.size)
+    test = randomization_test(y, period, observed, Design.PAIRED, 4)
+    assert test.n_sequences == 16
+    assert test.p_lower == pytest.approx(0.25) == test.min_p_lower
+    assert test.min_p_two_sided == pytest.approx(0.5)

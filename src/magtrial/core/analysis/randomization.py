@@ -9,6 +9,12 @@ it is recomputed for every sequence in the set, with the observed scores held fi
 The p-value is exact and assumption-free (no normality, no autocorrelation model), but it can only
 take multiples of ``1 / len(set)``: with 4 AB/BA cycles (16 sequences) a one-sided p-value cannot go
 below 1/16 = 0.0625, so it can never reach 0.05 whatever the data show. That limit is reported.
+
+With an incomplete diary two things change, and both are handled. Orders that leave one group with
+no diary day give no statistic at all: the reference set is the orders for which the statistic is
+defined (the p-value divides by their number, not by every order). And orders that differ only in
+cycles without diary days group the observed days identically, so they always tie: the smallest
+attainable p-value is the share of defined orders that group the days as the observed order does.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 
 from magtrial.core.allocation import Arm, possible_sequences
 from magtrial.core.protocol import Design
+from magtrial.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,9 @@ class RandomizationTest:
 
     ``p_lower``: P(T <= observed) over the set, evidence that the first group is lower (benefit).
     ``p_two_sided``: P(|T| >= |observed|). ``min_p_lower`` / ``min_p_two_sided``: the smallest
-    values the design can give at all.
+    values the design can give at all with the periods that have diary days.
+    ``n_sequences``: orders for which the statistic is defined (the denominator), ``n_possible``: all
+    orders the design could have drawn.
     """
 
     statistic: float
@@ -37,10 +46,15 @@ class RandomizationTest:
     min_p_lower: float
     min_p_two_sided: float
     distribution: tuple[float, ...]
+    n_possible: int = 0
 
     @property
     def text(self) -> str:
-        return (f"Exact randomization test over all {self.n_sequences} orders the design could have drawn: "
+        over = (f"all {self.n_sequences} orders the design could have drawn"
+                if self.n_sequences == self.n_possible or not self.n_possible
+                else f"the {self.n_sequences} of the {self.n_possible} orders the design could have drawn that "
+                     "leave diary days in both groups")
+        return (f"Exact randomization test over {over}: "
                 f"one-sided p = {self.p_lower:.3g}, two-sided p = {self.p_two_sided:.3g}. With this design a "
                 f"one-sided p-value cannot be smaller than {self.min_p_lower:.3g} "
                 f"(two-sided {self.min_p_two_sided:.3g}), however large the difference.")
@@ -66,16 +80,26 @@ def randomization_test(y: np.ndarray, period: np.ndarray, observed_first: tuple[
     counts = np.bincount(period - 1, minlength=n_periods)[:n_periods].astype(float)
     stats = _stat(sequences, sums, counts)
     observed = float(_stat(np.array([observed_first]), sums, counts)[0])
+    if not np.isfinite(observed):
+        raise ValidationError("the randomization test needs diary days in both groups")
     tol = 1e-9 * max(1.0, abs(observed))
-    finite = stats[np.isfinite(stats)]
-    m = stats.size
+    defined = np.isfinite(stats)
+    finite = stats[defined]
+    m = int(finite.size)
     p_lower = float(np.sum(finite <= observed + tol) / m)
     p_two = float(np.sum(np.abs(finite) >= abs(observed) - tol) / m)
-    # Attainable minimum: the observed order alone (and, two-sided, its mirror image) at the extreme.
-    mirror = _mirror_in_set(sequences)
+    # Attainable minimum: the orders grouping the observed days as the observed order does (they
+    # differ only in cycles without diary days and always tie) alone at the extreme; two-sided, with
+    # the mirror-image grouping too.
+    seen = counts > 0
+    groupings = sequences[defined][:, seen]
+    obs_key = np.asarray(observed_first, bool)[seen]
+    ties = int(np.sum(np.all(groupings == obs_key, axis=1)))
+    mirror = bool(np.any(np.all(groupings == ~obs_key, axis=1))) and _mirror_in_set(sequences)
     return RandomizationTest(statistic=observed, p_lower=p_lower, p_two_sided=p_two, n_sequences=m,
-                             min_p_lower=1.0 / m, min_p_two_sided=(2.0 if mirror else 1.0) / m,
-                             distribution=tuple(float(s) for s in np.sort(stats)))
+                             min_p_lower=ties / m, min_p_two_sided=min(1.0, (2.0 if mirror else 1.0) * ties / m),
+                             distribution=tuple(float(s) for s in np.sort(finite)),
+                             n_possible=int(sequences.shape[0]))
 
 
 def _stat(first: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:

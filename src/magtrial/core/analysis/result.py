@@ -105,6 +105,7 @@ class AnalysisResult:
             "group_means": {self.labels.first: self.group_means[0], self.labels.second: self.group_means[1]},
             "randomization_test": {"statistic": r.statistic, "p_one_sided": r.p_lower,
                                    "p_two_sided": r.p_two_sided, "n_sequences": r.n_sequences,
+                                   "n_possible": r.n_possible,
                                    "min_p_one_sided": r.min_p_lower, "min_p_two_sided": r.min_p_two_sided},
             "periods": [{"pack": p.pack, "cycle": p.cycle, "group": p.group, "n_days": p.n_days,
                          "mean": p.mean} for p in self.periods],

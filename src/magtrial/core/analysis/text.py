@@ -58,6 +58,12 @@ def plain_text(r: AnalysisResult) -> str:
     return " ".join(parts)
 
 
+def _orders(t: Any) -> str:
+    if not t.n_possible or t.n_sequences == t.n_possible:
+        return f"{t.n_sequences} possible orders"
+    return f"{t.n_sequences} of {t.n_possible} possible orders leave diary days in both groups"
+
+
 def summary_rows(r: AnalysisResult) -> list[dict[str, Any]]:
     e, lab = r.effect, r.labels
     diff = f"{lab.first} minus {lab.second}"
@@ -84,5 +90,5 @@ def summary_rows(r: AnalysisResult) -> list[dict[str, Any]]:
     rows += [("Randomization test, one-sided p", t.p_lower, f"{t.p_lower:.4f}"),
              ("Randomization test, two-sided p", t.p_two_sided, f"{t.p_two_sided:.4f}"),
              ("Smallest attainable one-sided p", t.min_p_lower,
-              f"{t.min_p_lower:.4f} ({t.n_sequences} possible orders)")]
+              f"{t.min_p_lower:.4f} ({_orders(t)})")]
     return [{"quantity": q, "value": v, "display": d} for q, v, d in rows]
