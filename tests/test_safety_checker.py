@@ -49,7 +49,9 @@ PERSON_CASES = [
     (Person(age=0.5, egfr=100), "age-infant", BLOCKED),
     (Person(age=6, egfr=100), "age-under-18", CLIN),
     (Person(age=17.9, egfr=100), "age-under-18", CLIN),
-    (Person(age=50, egfr=80, conditions=("type 2 diabetes",)), "condition-unlisted", CAUTION),
+    (Person(age=50, egfr=80, conditions=("asthma",)), "condition-unlisted", CLIN),
+    (Person(age=50, egfr=80, conditions=("type 2 diabetes",)), "condition-no-magnesium-rule", OK),
+    (Person(age=50, egfr=80, conditions=("acute kidney injury",)), "condition-acute-kidney-injury", BLOCKED),
 ]
 
 

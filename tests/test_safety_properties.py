@@ -40,9 +40,10 @@ def product(elemental: float, route: Route = Route.ORAL, doses: int = 1) -> Prod
 
 
 @settings(max_examples=200, deadline=None)
-@given(persons, medications, st.sampled_from(["US", "EU"]), st.floats(1, 2000), st.floats(0, 2000),
+@given(persons, medications, st.sampled_from(["US", "EU"]), st.floats(10, 2000), st.floats(0, 2000),
        st.sampled_from(list(Route)))
 def test_more_magnesium_never_makes_the_verdict_milder(person, meds, jurisdiction, low, extra, route):
+    # From 10 mg/day up: below it a dose is questioned as a likely unit slip (dose-implausibly-low).
     lower = check_regimen(person, [product(low, route)], meds, jurisdiction, rules=RULES)
     higher = check_regimen(person, [product(low + extra, route)], meds, jurisdiction, rules=RULES)
     assert higher.verdict >= lower.verdict

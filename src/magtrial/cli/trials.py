@@ -50,7 +50,7 @@ def create(
         None,
         "--file",
         "-f",
-        help="Trial TOML: protocol keys, [product], optional [person] and [[medication]] for the safety check.",
+        help=r"Trial TOML: protocol keys, \[product], optional \[person] and [\[medication]] for the safety check.",
     ),
     participant: str | None = typer.Option(None, help="Pseudonym (never a real name)."),
     condition: str | None = typer.Option(None, help="crps-1, painful-diabetic-neuropathy, ..."),

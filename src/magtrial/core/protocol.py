@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
-from pydantic import PlainValidator
+from pydantic import BeforeValidator, PlainValidator
 
 from magtrial.core.diary import SCORE_FIELDS
 from magtrial.core.inputs import (
@@ -110,6 +110,31 @@ def _mass(elemental: bool) -> Callable[[object], float]:
     return parse
 
 
+_ROUTE_SYNONYMS = {"by mouth": "oral", "mouth": "oral", "po": "oral", "orally": "oral", "cream": "transdermal-cream",
+                   "oil": "transdermal-oil", "spray": "transdermal-oil", "lotion": "transdermal-lotion",
+                   "soak": "foot-soak", "footsoak": "foot-soak", "foot bath": "foot-soak"}
+_CLINIC_ROUTES = {"iv", "i v", "intravenous", "intravenously", "infusion", "drip", "im", "intramuscular",
+                  "injection", "subcutaneous", "sc", "nebulised", "nebulized"}
+
+
+def _route(value: object) -> object:
+    """Route names as people type them: any case, spaces or underscores for hyphens, a few synonyms.
+
+    Injected or infused magnesium is refused with why: it is given in clinic and recorded as a
+    co-intervention, not planned as a trial product.
+    """
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.strip().lower().replace("_", " ").replace(".", " ").split())
+    if text in _CLINIC_ROUTES:
+        raise ValueError(
+            f"{PLACE} {value!r}: intravenous (or injected) magnesium is given in clinic, not planned here; record it "
+            "as a co-intervention in the diary (rescue medication or note) on the days it is given. magtrial trials "
+            f"products taken at home: {one_of(Route)}")
+    text = _ROUTE_SYNONYMS.get(text, text).replace(" ", "-")
+    return Route(text) if text in {r.value for r in Route} else value
+
+
 ElementalMass = Annotated[float, PlainValidator(_mass(elemental=True))]  # '100', '100 mg', '0.1 g', '4 mmol'
 SaltMass = Annotated[float, PlainValidator(_mass(elemental=False))]  # '500', '500 mg', '0.5 g'
 
@@ -135,7 +160,7 @@ class Product:
 
     name: Name
     salt: Name
-    route: Route = Route.ORAL
+    route: Annotated[Route, BeforeValidator(_route)] = Route.ORAL
     units_per_day: Number = 1.0
     elemental_mg_per_unit: ElementalMass | None = None
     salt_mg_per_unit: SaltMass | None = None

@@ -12,6 +12,14 @@ from importlib import resources
 from typing import Any
 
 from magtrial.core.protocol import Product
+from magtrial.core.safety.conditions import (
+    ICD10,
+    ICD10_CM,
+    SNOMED,
+    Code,
+    ConditionConcept,
+    ConditionVocabulary,
+)
 from magtrial.core.safety.dose import product_dose
 from magtrial.core.safety.model import Jurisdiction, Level
 from magtrial.core.safety.rules import (
@@ -28,7 +36,8 @@ from magtrial.core.safety.rules import (
 from magtrial.errors import ValidationError
 
 TABLE_FILES = ("safety_salts.toml", "safety_limits.toml", "safety_person.toml", "safety_interactions.toml",
-               "safety_monitoring.toml")
+               "safety_monitoring.toml", "safety_conditions.toml")
+CODE_SYSTEMS = {"snomed": SNOMED, "icd10": ICD10, "icd10cm": ICD10_CM}
 
 
 class SafetyTableError(ValueError):
@@ -72,7 +81,17 @@ def _rda(row: dict[str, Any]) -> Rda:
 
 def _person_rule(row: dict[str, Any]) -> PersonRule:
     return PersonRule(rule_id=row["id"], kind=row["kind"], level=Level(row["level"]), message=row["message"],
-                      source=row["source"], threshold=row.get("threshold"), names=tuple(row.get("names", ())))
+                      source=row["source"], threshold=row.get("threshold"))
+
+
+def _condition(row: dict[str, Any]) -> ConditionConcept:
+    codes = tuple(Code(system=CODE_SYSTEMS[c["system"]], code=c["code"], display=c["display"],
+                       verified=bool(c["verified"]), source=c.get("source", "")) for c in row.get("codes", ()))
+    terms = tuple(row["terms"])
+    if not terms or not all(isinstance(t, str) and t.strip() for t in terms):
+        raise ValueError("a condition needs its terms")
+    return ConditionConcept(id=row["id"], name=row["name"], rule_id=row["rule"], terms=terms, codes=codes,
+                            note=row.get("note", ""))
 
 
 def _interaction(row: dict[str, Any]) -> Interaction:
@@ -95,8 +114,13 @@ def _policy(row: dict[str, Any]) -> Policy:
 @functools.cache
 def load_safety_rules() -> SafetyRules:
     """Every safety table, parsed once per process (the files ship with the package)."""
-    salts_file, limits_file, person_file, drugs_file, monitoring_file = TABLE_FILES
-    salts, limits, person, drugs, monitoring = (_read(name) for name in TABLE_FILES)
+    salts_file, limits_file, person_file, drugs_file, monitoring_file, conditions_file = TABLE_FILES
+    salts, limits, person, drugs, monitoring, conditions = (_read(name) for name in TABLE_FILES)
+    concepts = tuple(_row(conditions_file, r, _condition) for r in conditions["condition"])
+    try:
+        vocabulary = ConditionVocabulary(concepts)
+    except ValueError as exc:
+        raise SafetyTableError(f"{conditions_file}: {exc}") from exc
     rules = SafetyRules(
         salts=tuple(_row(salts_file, r, _salt) for r in salts["salt"]),
         upper_limits=tuple(_row(limits_file, r, _upper_limit) for r in limits["upper_limit"]),
@@ -105,7 +129,12 @@ def load_safety_rules() -> SafetyRules:
         interactions=tuple(_row(drugs_file, r, _interaction) for r in drugs["interaction"]),
         symptoms=tuple(_row(monitoring_file, r, _symptom) for r in monitoring["symptom"]),
         policies=tuple(_row(monitoring_file, r, _policy) for r in monitoring["policy"]),
+        conditions=vocabulary,
     )
+    known = {r.rule_id for r in rules.person_rules}
+    unknown = sorted({c.rule_id for c in concepts} - known)
+    if unknown:
+        raise SafetyTableError(f"{conditions_file}: concepts name unknown person rule(s): {', '.join(unknown)}")
     ids = [rule_id for rule_id, _ in rules.rows()]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

@@ -8,9 +8,10 @@ and records a clinician's acknowledgement for ``needs-clinician`` (the service d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from magtrial.core.protocol import Product
+from magtrial.core.safety.conditions import ConditionConcept, ConditionMatch
 from magtrial.core.safety.dose import product_dose
 from magtrial.core.safety.model import (
     Finding,
@@ -18,6 +19,7 @@ from magtrial.core.safety.model import (
     Level,
     Medication,
     Person,
+    ProductDose,
     SafetyReport,
     as_jurisdiction,
 )
@@ -41,12 +43,49 @@ def person_findings(person: Person, rules: SafetyRules) -> list[Finding]:
     if person.egfr is None and not person.dialysis:
         p = rules.policy("renal-egfr-unknown")
         findings.append(Finding(p.rule_id, p.level, p.message, p.source))
-    condition_rules = [r for r in rules.person_rules if r.kind == "condition"]
-    for condition in person.conditions:
-        if not any(r.matches_condition(condition) for r in condition_rules):
-            p = rules.policy("condition-unlisted")
-            findings.append(Finding(p.rule_id, p.level, p.message.format(condition=condition), p.source))
+    findings.extend(condition_findings(match_conditions(person, rules), rules, {f.rule_id for f in findings}))
     return findings
+
+
+def match_conditions(person: Person, rules: SafetyRules) -> tuple[ConditionMatch, ...]:
+    """How each condition the person listed was read against the vocabulary."""
+    return tuple(rules.conditions.match(c) for c in person.conditions)
+
+
+def condition_findings(matches: Sequence[ConditionMatch], rules: SafetyRules,
+                       already: Collection[str] = ()) -> list[Finding]:
+    """One finding per rule the conditions trigger (naming every condition that did), and one
+    *needs clinician* finding per condition not recognised; a rule already reported from the
+    person's other details (the dialysis flag, the eGFR) is not repeated.
+
+    An unrecognised text that names a known concept ("suspected myasthenia gravis") also triggers
+    that concept's rule when it is more than ``ok``, so a qualifier never hides a blocking condition.
+    """
+    by_rule: dict[str, list[str]] = {}
+    findings: list[Finding] = []
+    for m in matches:
+        if m.concept is not None:
+            by_rule.setdefault(m.concept.rule_id, []).append(_read_as(m.text, m.concept))
+            continue
+        p = rules.policy("condition-unlisted")
+        findings.append(Finding(p.rule_id, p.level, p.message.format(condition=m.text), p.source))
+        for concept in m.mentions:
+            if rules.person_rule(concept.rule_id).level > Level.OK:
+                by_rule.setdefault(concept.rule_id, []).append(f"'{m.text}' mentions {concept.name}")
+    for rule_id, reads in by_rule.items():
+        if rule_id in already:
+            continue
+        rule = rules.person_rule(rule_id)
+        notes = " ".join(dict.fromkeys(n for m in matches if m.concept and m.concept.rule_id == rule_id
+                                       and (n := m.concept.note)))
+        message = f"{'; '.join(reads)}. {rule.message}" + (f" {notes}" if notes else "")
+        findings.append(Finding(rule.rule_id, rule.level, message, rule.source))
+    return findings
+
+
+def _read_as(text: str, concept: ConditionConcept) -> str:
+    codes = ", ".join(f"{c.system_name} {c.code}" for c in concept.codes if c.verified)
+    return f"'{text}' read as {concept.name}" + (f" ({codes})" if codes else "")
 
 
 def medication_findings(medications: Sequence[Medication], rules: SafetyRules,
@@ -88,6 +127,7 @@ def check_regimen(person: Person, products: Sequence[Product], medications: Sequ
     if not products:
         raise SafetyInputError("give at least one magnesium product to check")
     findings = person_findings(person, rules)
+    conditions = match_conditions(person, rules)
     doses = []
     for product in products:
         dose, dose_notes = product_dose(product, rules)
@@ -105,6 +145,7 @@ def check_regimen(person: Person, products: Sequence[Product], medications: Sequ
         p = rules.policy("dose-within-ul" if total <= ul.mg else "dose-over-ul")
         message = p.message.format(total=total, ul=ul.mg, jurisdiction=jurisdiction.value)
         findings.append(Finding(p.rule_id, p.level, message, f"{p.source}; {ul.rule_id}: {ul.source}"))
+    findings.extend(implausibly_low(products, doses, rules))
     drug_findings, spacings = medication_findings(medications, rules, takes_oral)
     findings.extend(drug_findings)
     timetable = None
@@ -119,7 +160,25 @@ def check_regimen(person: Person, products: Sequence[Product], medications: Sequ
     rda = rules.rda(person)
     return SafetyReport(findings=tuple(findings), doses=tuple(doses), total_oral_mg=round(total, 1),
                         upper_limit_mg=ul.mg, rda_mg=rda.mg if rda else None, jurisdiction=jurisdiction,
-                        timetable=timetable)
+                        timetable=timetable, conditions=conditions)
+
+
+def implausibly_low(products: Sequence[Product], doses: Sequence[ProductDose], rules: SafetyRules) -> list[Finding]:
+    """A question for each oral product whose daily elemental dose is too small to be a supplement
+    (a gram typed as mg, say): a clinician confirms the dose before the trial starts."""
+    p = rules.policy("dose-implausibly-low")
+    findings = []
+    for product, dose in zip(products, doses, strict=True):
+        total = dose.elemental_mg_per_day
+        if dose.counts_toward_ul and 0 < total < (p.value or 0):
+            typed = [(what, mg) for what, mg in (("elemental magnesium", product.elemental_mg_per_unit),
+                                                 ("salt", product.salt_mg_per_unit)) if mg is not None]
+            what, mg = typed[0]
+            hint = (f" ({mg:g} mg of {what} per unit: did you mean {mg:g} g, that is {mg * 1000:g} mg?)"
+                    if mg < 10 else "")
+            findings.append(Finding(p.rule_id, p.level, p.message.format(product=product.name, total=total,
+                                                                         hint=hint), p.source))
+    return findings
 
 
 def check_protocol(person: Person, product: Product, medications: Sequence[Medication],

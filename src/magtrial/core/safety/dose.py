@@ -15,6 +15,11 @@ from magtrial.core.safety.rules import SafetyRules, Salt, SaltForm
 from magtrial.errors import SafetyInputError
 
 MG_PER_MMOL = 24.305  # molar mass of magnesium: SmPCs state doses in mmol (e.g. 4 mmol = 97.2 mg)
+MAX_ORAL_MG_PER_DAY = 10_000.0
+"""Above this much elemental magnesium a day by mouth (about 28 times the adult upper limit, and far
+beyond any supplement or laxative regimen) a dose is refused as impossible: it is a typing or unit
+mistake, never something for a clinician to acknowledge. Skin products are not limited (a bath may
+hold a kilogram of Epsom salt)."""
 UNKNOWN_HYDRATE = "unknown"
 _UNITS_MG = {"mg": 1.0, "milligram": 1.0, "milligrams": 1.0, "g": 1000.0, "gram": 1000.0, "grams": 1000.0}
 
@@ -102,6 +107,13 @@ def product_dose(product: Product, rules: SafetyRules) -> tuple[ProductDose, lis
         p = rules.policy("dose-transdermal-not-counted")
         findings.append(Finding(p.rule_id, p.level, p.message.format(product=product.name,
                                                                      route=product.route.value), p.source))
+    per_day = per_unit * units
+    if counts and per_day > MAX_ORAL_MG_PER_DAY:
+        raise SafetyInputError(
+            f"{product.name}: {per_day:,.0f} mg ({per_day / 1000:g} g) of elemental magnesium a day by mouth is "
+            f"not a possible dose (the limit for this check is {MAX_ORAL_MG_PER_DAY / 1000:g} g/day; the adult "
+            f"upper limit is 350 mg/day). Check the label's mg per unit, the unit (mg or g) and the units per day "
+            f"({basis})")
     dose = ProductDose(product_name=product.name, route=product.route.value,
-                       elemental_mg_per_day=per_unit * units, counts_toward_ul=counts, basis=basis)
+                       elemental_mg_per_day=per_day, counts_toward_ul=counts, basis=basis)
     return dose, findings

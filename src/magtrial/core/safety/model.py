@@ -17,6 +17,7 @@ import pydantic
 from pydantic import BeforeValidator, Field
 
 from magtrial.core.inputs import INPUT_CONFIG, ClockTime, Flag, Name, Number, one_of, single_as_list, validated
+from magtrial.core.safety.conditions import ConditionMatch
 from magtrial.errors import SafetyInputError
 
 
@@ -216,6 +217,7 @@ class SafetyReport:
     rda_mg: float | None
     jurisdiction: Jurisdiction
     timetable: Timetable | None = None
+    conditions: tuple[ConditionMatch, ...] = ()  # how each listed condition was read (codes included)
 
     @property
     def verdict(self) -> Level:
@@ -252,6 +254,7 @@ class SafetyReport:
             "rda_mg": self.rda_mg,
             "jurisdiction": self.jurisdiction.value,
             "findings": [f.as_dict() for f in self.by_level()],
+            "conditions": [c.as_dict() for c in self.conditions],
             "doses": [{"product": d.product_name, "route": d.route, "elemental_mg_per_day": d.elemental_mg_per_day,
                        "counts_toward_ul": d.counts_toward_ul, "basis": d.basis} for d in self.doses],
             "timetable": None if self.timetable is None else {

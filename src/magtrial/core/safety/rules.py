@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from magtrial.core.safety.conditions import ConditionVocabulary
 from magtrial.core.safety.model import Jurisdiction, Level, Person
 from magtrial.errors import SafetyInputError
 
@@ -89,7 +90,8 @@ class PersonRule:
     """A fact about the person that raises the verdict: a kidney threshold, condition, life stage or age.
 
     ``kind`` says which field is tested: ``dialysis``, ``egfr-below`` (``threshold``),
-    ``condition`` (``names``), ``pregnant``, ``lactating``, ``age-below`` (``threshold``).
+    ``pregnant``, ``lactating``, ``age-below`` (``threshold``), or ``condition``: a rule that only
+    the condition vocabulary triggers (any rule may also be triggered by a condition concept).
     """
 
     rule_id: str
@@ -98,7 +100,6 @@ class PersonRule:
     message: str
     source: str
     threshold: float | None = None
-    names: tuple[str, ...] = ()
 
     def applies(self, person: Person) -> bool:
         if self.kind == "dialysis":
@@ -112,12 +113,8 @@ class PersonRule:
         if self.kind == "age-below":
             return self.threshold is not None and person.age < self.threshold
         if self.kind == "condition":
-            return any(self.matches_condition(c) for c in person.conditions)
+            return False  # conditions reach their rules through the vocabulary (checker.condition_findings)
         raise SafetyInputError(f"unknown person rule kind {self.kind!r} in rule {self.rule_id}")
-
-    def matches_condition(self, condition: str) -> bool:
-        wanted = normalize_name(condition)
-        return self.kind == "condition" and wanted in {normalize_name(n) for n in self.names}
 
 
 @dataclass(frozen=True)
@@ -194,13 +191,33 @@ class SafetyRules:
     interactions: tuple[Interaction, ...]
     symptoms: tuple[Symptom, ...]
     policies: tuple[Policy, ...]
+    conditions: ConditionVocabulary = field(default_factory=lambda: ConditionVocabulary(()))
+
+    def person_rule(self, rule_id: str) -> PersonRule:
+        for r in self.person_rules:
+            if r.rule_id == rule_id:
+                return r
+        raise KeyError(f"the safety tables have no person rule {rule_id!r}")
 
     def salt(self, name: str) -> Salt:
-        """The salt for a name or alias; an unknown salt is an error listing the known ones, never a guess."""
+        """The salt for a name or alias; an unknown salt is an error listing the known ones, never a guess.
+
+        A salt named with its form ('chloride hexahydrate') is refused with the split spelled out,
+        since the form belongs in ``hydrate``.
+        """
         wanted = normalize_name(name)
         for s in self.salts:
             if wanted in {normalize_name(a) for a in (s.key, *s.aliases)}:
                 return s
+        for s in self.salts:
+            for f in s.forms:
+                for alias in (s.key, *s.aliases):
+                    a, form = normalize_name(alias), normalize_name(f.form)
+                    if wanted in (f"{a} {form}", f"{form} {a}"):
+                        raise SafetyInputError(
+                            f"magnesium salt {name!r} names the salt and its form: give salt {s.key!r} and "
+                            f"hydrate {f.form!r} (--salt {s.key} --hydrate {f.form}; in a file "
+                            f'salt = "{s.key}" and hydrate = "{f.form}")')
         raise SafetyInputError(f"unknown magnesium salt {name!r}; known salts: "
                                f"{', '.join(s.key for s in self.salts)}. If the label gives elemental "
                                "magnesium, the salt still has to be one of these")
@@ -242,3 +259,5 @@ class SafetyRules:
                       self.policies):
             for row in table:
                 yield row.rule_id, row.source
+        for c in self.conditions.concepts:  # a concept's source is the rule it triggers
+            yield f"condition-concept-{c.id}", self.person_rule(c.rule_id).source
