@@ -58,7 +58,7 @@ def test_blinded_clinician_pages_show_packs_and_progress_but_never_the_allocatio
                 f"/clinic/trials/{web.trial}/export/fhir"):
         answer = client.get(url)
         assert answer.status_code == 200, url
-        assert_blinded(answer.text, hidden)
+        assert_blinded(answer.text, hidden, fhir=url.endswith("fhir"))
     page = client.get(f"/clinic/trials/{web.trial}")
     assert "pack 1" in page.text and "Unblind this trial" in page.text and "Result" not in page.text
     assert "opened the pack list" in page.text  # the test's own pharmacist view counted
@@ -101,7 +101,7 @@ def test_blocked_and_unacknowledged_regimens_cannot_start(web: Web) -> None:
     assert "age must be a number" in bad.text
 
 
-def test_unblinding_with_the_emergency_key_upload_shows_analysis_report_and_exports(web: Web, key_files) -> None:  # type: ignore[no-untyped-def]
+def test_unblinding_early_needs_a_reason_and_the_right_passphrase(web: Web, key_files) -> None:  # type: ignore[no-untyped-def]
     fill_diary(web)
     client = web.login("dr-lee")
     wrong = post(client, f"/clinic/trials/{web.trial}/unblind", {"reason": "test", "passphrase": "not it"},
@@ -113,18 +113,41 @@ def test_unblinding_with_the_emergency_key_upload_shows_analysis_report_and_expo
     done = post(client, f"/clinic/trials/{web.trial}/unblind",
                 {"reason": "suspected hypermagnesaemia", "passphrase": KEY_PASSPHRASE},
                 files=key_upload(key_files, "emergency"))
-    assert done.status_code == 200 and "Commitment verifies" in done.text
-    for name in ("timeseries", "posterior"):
-        chart = client.get(f"/clinic/trials/{web.trial}/charts/{name}.svg")
-        assert chart.status_code == 200 and chart.text.startswith("<svg")
-    pdf = client.get(f"/clinic/trials/{web.trial}/report.pdf")
-    assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
-    html = client.get(f"/clinic/trials/{web.trial}/report.html")
-    assert html.status_code == 200 and "script-src" not in html.headers["content-security-policy"]
-    assert client.get(f"/clinic/trials/{web.trial}/export/nope").status_code == 404
+    assert done.status_code == 200 and "Commitment verifies" in done.text and "No estimate yet" in done.text
+    assert client.get(f"/clinic/trials/{web.trial}/charts/timeseries.svg").status_code == 200
     with web.db.reader() as s:
         event = s.execute(select(AuditEventRow).where(AuditEventRow.action == "trial.unblind")).scalar_one()
     assert event.reason == "suspected hypermagnesaemia" and event.actor == "dr-lee"
+
+
+def test_after_unblinding_a_finished_trial_shows_analysis_charts_report_and_exports(web: Web, clinician,  # type: ignore[no-untyped-def]
+                                                                                      key_files) -> None:
+    from magtrial.core.diary import DiaryValues
+    from magtrial.service import trials
+    from tests.helpers import ADULT, sample_protocol
+
+    protocol = sample_protocol()
+    start = dt.date.today() - dt.timedelta(days=protocol.total_days + 2)
+    rec = trials.create_trial(clinician, protocol, "P-003", ADULT, start_date=start)
+    for day in rec.schedule.days():
+        values = DiaryValues(average_pain=4 + day.date.day % 3, worst_pain=8, sleep_interference=2)
+        diary.add_entry(clinician, rec.trial_id, day.date, values)
+    client = web.login("dr-lee")
+    done = post(client, f"/clinic/trials/{rec.trial_id}/unblind", {"passphrase": KEY_PASSPHRASE},
+                files=key_upload(key_files, "emergency"))
+    assert done.status_code == 200 and "Commitment verifies" in done.text and "No estimate yet" not in done.text
+    for name in ("timeseries", "posterior"):
+        chart = client.get(f"/clinic/trials/{rec.trial_id}/charts/{name}.svg")
+        assert chart.status_code == 200 and chart.text.startswith("<svg")
+        assert "script-src" not in chart.headers["content-security-policy"]
+    pdf = client.get(f"/clinic/trials/{rec.trial_id}/report.pdf")
+    assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+    html = client.get(f"/clinic/trials/{rec.trial_id}/report.html")
+    assert html.status_code == 200 and "script-src" not in html.headers["content-security-policy"]
+    for fmt, kind in (("csv", "text/csv"), ("fhir", "application/fhir+json"), ("redcap", "application/zip")):
+        answer = client.get(f"/clinic/trials/{rec.trial_id}/export/{fmt}")
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind)
+    assert client.get(f"/clinic/trials/{rec.trial_id}/export/nope").status_code == 404
 
 
 def test_pharmacist_unlocks_labels_and_pack_list_with_their_key_and_each_view_is_audited(web: Web,  # type: ignore[no-untyped-def]
@@ -151,9 +174,9 @@ def test_pharmacist_unlocks_labels_and_pack_list_with_their_key_and_each_view_is
     with web.db.reader() as s:
         views = s.execute(select(AuditEventRow).where(AuditEventRow.action == "allocation.view")).scalars().all()
     assert [v.actor for v in views] == ["ph-ann"]
-    emergency = post(client, f"/pharmacy/{web.trial}/packs", {"passphrase": KEY_PASSPHRASE},
-                     files=key_upload(key_files, "emergency"))
-    assert emergency.status_code == 403
+    not_a_key = post(client, f"/pharmacy/{web.trial}/packs", {"passphrase": KEY_PASSPHRASE},
+                     files={"key": ("notes.key", b"hello", "application/json")})
+    assert not_a_key.status_code == 422 and "not a magtrial key file" in not_a_key.text
 
 
 def test_clinician_and_participant_cannot_use_the_pharmacy_and_the_pharmacist_sees_no_diary(web: Web,  # type: ignore[no-untyped-def]

@@ -96,8 +96,11 @@ def secrets_of(web: Web, pharmacist: Context, key) -> dict[str, Any]:  # type: i
 PACK_CONTENTS = re.compile(r"pack\s*\d+\s*(=|:|-|\()?\s*(magnesium|comparator|placebo|active)", re.IGNORECASE)
 
 
-def assert_blinded(html: str, hidden: dict[str, Any]) -> None:
+def assert_blinded(html: str, hidden: dict[str, Any], fhir: bool = False) -> None:
     assert hidden["salt"] not in html
-    assert hidden["letters"] not in html
+    if fhir:  # a FHIR ResearchStudy lists every possible order alike; the subject is assigned none
+        assert "assignedArm" not in html and "actualArm" not in html
+    else:
+        assert hidden["letters"] not in html
     assert not PACK_CONTENTS.search(html), PACK_CONTENTS.search(html)
     assert "magnesium (active)" not in html
