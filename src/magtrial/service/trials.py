@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import secrets
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,9 +33,8 @@ from magtrial.store.models import SealedAllocationRow, TrialRow
 UNBLINDED = "unblinded"
 
 
-def zone_of(protocol: Protocol):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
+def zone_of(protocol: Protocol) -> ZoneInfo:
+    """The participant's time zone, in which days begin and end."""
     return ZoneInfo(protocol.timezone)
 
 
@@ -205,7 +205,7 @@ def amend_protocol(ctx: Context, trial_id: str, changes: dict[str, Any], reason:
         row = trial_for(s, ctx.actor, trial_id, lock=True)
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; its protocol is locked")
-        old = Protocol.from_dict(json.loads(row.protocol))
+        old = stored_protocol(row.protocol)
         started = ctx.clock().astimezone(zone_of(old)).date() >= row.start_date
         calendar = CALENDAR_KEYS & set(changes)
         if started and calendar:
@@ -230,4 +230,4 @@ def amend_protocol(ctx: Context, trial_id: str, changes: dict[str, Any], reason:
 
 
 def schedule_end(row: TrialRow) -> dt.date:
-    return build_schedule(Protocol.from_dict(json.loads(row.protocol)), row.start_date).end
+    return build_schedule(stored_protocol(row.protocol), row.start_date).end

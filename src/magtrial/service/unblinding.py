@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from magtrial import crypto
 from magtrial.core import allocation as alloc
-from magtrial.core.protocol import Design, Protocol
+from magtrial.core.protocol import Design
 from magtrial.core.record import TrialRecord
 from magtrial.errors import Conflict, IntegrityError, ValidationError
 from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context
+from magtrial.service.diary import stored_protocol
 from magtrial.service.trials import UNBLINDED, build_record, revealed_allocation, schedule_end, zone_of
 from magtrial.store import summaries
 from magtrial.store.models import SealedAllocationRow, TrialRow
@@ -83,9 +84,8 @@ def unblind(ctx: Context, trial_id: str, key: crypto.UnlockedKey | None, reason:
         row = trial_for(s, ctx.actor, trial_id, lock=True)  # diary writes wait, or are refused after us
         if row.status == UNBLINDED:
             raise Conflict(f"trial {trial_id} is already unblinded")
-        protocol = Protocol.from_dict(json.loads(row.protocol))
         end = schedule_end(row)
-        early = now.astimezone(zone_of(protocol)).date() <= end
+        early = now.astimezone(zone_of(stored_protocol(row.protocol))).date() <= end
         if early and not reason.strip():
             raise ValidationError(f"the trial runs until {end.isoformat()}; unblinding early needs a reason")
         allocation = open_allocation(s, row, key)
