@@ -1,11 +1,14 @@
 """``magtrial safety``: check a magnesium regimen against the safety tables, list salt fractions.
 
 A thin adapter: flags or a TOML file become core values, one core function runs, and Rich prints
-the report. Exit codes let scripts act on the verdict: 0 ok/caution, 2 needs-clinician, 3 blocked.
+the report (or ``--json`` prints it as one JSON object). Exit codes let scripts act on the verdict
+and never collide with click's usage error (2): see ``EXIT_CODES`` and the command's help.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,9 +30,14 @@ from magtrial.core.safety import (
     product_from_dict,
 )
 from magtrial.data.safety import load_safety_rules
-from magtrial.errors import SafetyInputError
+from magtrial.errors import MagtrialError, SafetyInputError
 
-EXIT_CODES = {Level.OK: 0, Level.CAUTION: 0, Level.NEEDS_CLINICIAN: 2, Level.BLOCKED: 3, Level.STOP: 3}
+EXIT_INPUT_ERROR = 1  # the CLI's exit for any refused input (MagtrialGroup); click's usage errors exit 2
+EXIT_NEEDS_CLINICIAN = 10
+EXIT_BLOCKED = 11
+EXIT_CODES = {Level.OK: 0, Level.CAUTION: 0, Level.NEEDS_CLINICIAN: EXIT_NEEDS_CLINICIAN, Level.BLOCKED: EXIT_BLOCKED,
+              Level.STOP: EXIT_BLOCKED}
+JSON_SCHEMA = "magtrial.safety-check/1"
 LEVEL_STYLES = {Level.OK: "green", Level.CAUTION: "yellow", Level.NEEDS_CLINICIAN: "magenta",
                 Level.BLOCKED: "bold red", Level.STOP: "bold white on red"}
 
@@ -41,7 +49,7 @@ Opt = typer.Option
 
 @safety_app.command("check")
 def check(
-    file: Annotated[Path | None, Opt("--file", "-f", help="TOML with [person], [[product]], [[medication]], "
+    file: Annotated[Path | None, Opt("--file", "-f", help=r"TOML with \[person], [\[product]], [\[medication]] and "
                                      "jurisdiction (instead of the person and product flags)")] = None,
     age: Annotated[float | None, Opt(help="Age in years")] = None,
     sex: Annotated[str | None, Opt(help="female, male or unspecified")] = None,
@@ -49,7 +57,9 @@ def check(
     lactating: Annotated[bool | None, Opt("--lactating", help="Currently breastfeeding")] = None,
     egfr: Annotated[float | None, Opt(help="eGFR in mL/min/1.73 m² (leave out if unknown)")] = None,
     dialysis: Annotated[bool | None, Opt("--dialysis", help="On dialysis")] = None,
-    condition: Annotated[list[str] | None, Opt(help="A diagnosis, e.g. 'heart block' (repeatable)")] = None,
+    condition: Annotated[list[str] | None, Opt(help="A diagnosis, e.g. 'CKD stage 3', 'first-degree AV block', or a "
+                                               "SNOMED CT or ICD-10 code (repeatable); unrecognised ones need a "
+                                               "clinician")] = None,
     name: Annotated[str | None, Opt(help="Product name")] = None,
     salt: Annotated[str | None, Opt(help="Salt, e.g. citrate (see `magtrial safety salts`)")] = None,
     hydrate: Annotated[str | None, Opt(help="Form, e.g. hexahydrate, or 'unknown'")] = None,
@@ -58,19 +68,48 @@ def check(
     units_per_day: Annotated[float | None, Opt(help="Units (tablets, scoops) per day")] = None,
     doses_per_day: Annotated[int | None, Opt(help="Times a day the units are taken")] = None,
     route: Annotated[str | None, Opt(help="oral, transdermal-cream, transdermal-oil, transdermal-lotion, "
-                                     "foot-soak or bath")] = None,
+                                     "foot-soak or bath (any case)")] = None,
     med: Annotated[list[str] | None, Opt(help="Medicine and times, e.g. gabapentin@08:00,20:00 (repeatable)")]
     = None,
     jurisdiction: Annotated[str | None, Opt(help="US (IOM, 350 mg UL) or EU (EFSA, 250 mg UL)")] = None,
     wake: Annotated[str, Opt(help="Earliest dose time")] = "07:00",
     sleep: Annotated[str, Opt(help="Latest dose time")] = "22:00",
+    as_json: Annotated[bool, Opt("--json", help="Print the report (or the input error) as one JSON object")] = False,
 ) -> None:
-    """Check a person's magnesium regimen; exit 0 ok/caution, 2 needs clinician, 3 blocked."""
-    person_flags = {"age": age, "sex": sex, "pregnant": pregnant, "lactating": lactating, "egfr": egfr,
-                    "dialysis": dialysis, "conditions": condition or None}
-    product_flags = {"name": name, "salt": salt, "hydrate": hydrate, "salt_mg_per_unit": salt_mg,
-                     "elemental_mg_per_unit": elemental_mg, "units_per_day": units_per_day,
-                     "doses_per_day": doses_per_day, "route": route}
+    """Check a person's magnesium regimen: elemental dose, upper limit, kidneys, conditions, medicines.
+
+    Exit codes (distinct from click's usage error, 2):
+
+    \b
+      0   ok or caution: the regimen may start
+      1   input refused: impossible dose, unknown salt, bad value
+      2   usage error: unknown option or wrong option type (click)
+      10  needs clinician: may start only with a clinician's acknowledgement
+      11  blocked: must not start
+    """
+    try:
+        report, products, medications = _check(
+            file, {"age": age, "sex": sex, "pregnant": pregnant, "lactating": lactating, "egfr": egfr,
+                   "dialysis": dialysis, "conditions": condition or None},
+            {"name": name, "salt": salt, "hydrate": hydrate, "salt_mg_per_unit": salt_mg,
+             "elemental_mg_per_unit": elemental_mg, "units_per_day": units_per_day, "doses_per_day": doses_per_day,
+             "route": route}, med, jurisdiction, wake, sleep)
+    except (MagtrialError, OSError) as exc:
+        if not as_json:
+            raise
+        typer.echo(json.dumps({"schema": JSON_SCHEMA, "error": str(exc), "exit_code": EXIT_INPUT_ERROR}))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    code = EXIT_CODES[report.verdict]
+    if as_json:
+        typer.echo(json.dumps(report_json(report, products, medications, code), ensure_ascii=False))
+    else:
+        _print_report(report, products, medications)
+    if code:
+        raise typer.Exit(code)
+
+
+def _check(file: Path | None, person_flags: dict[str, Any], product_flags: dict[str, Any], med: list[str] | None,
+           jurisdiction: str | None, wake: str, sleep: str) -> tuple[SafetyReport, list[Product], list[Medication]]:
     if file is not None:
         used = [k for k, v in {**person_flags, **product_flags}.items() if v is not None]
         if used:
@@ -90,10 +129,22 @@ def check(
     report = check_regimen(profile.person, products, medications, profile.jurisdiction,
                            rules=load_safety_rules(), wake=parse_time(wake, "--wake"),
                            sleep=parse_time(sleep, "--sleep"))
-    _print_report(report, products, medications)
-    code = EXIT_CODES[report.verdict]
-    if code:
-        raise typer.Exit(code)
+    return report, products, medications
+
+
+def report_json(report: SafetyReport, products: list[Product], medications: list[Medication],
+                exit_code: int) -> dict[str, Any]:
+    """The machine-readable answer: the report's plain keys, what was checked, and the exit code."""
+    return {
+        "schema": JSON_SCHEMA,
+        **report.as_dict(),
+        "may_start": report.may_start,
+        "needs_acknowledgement": report.needs_acknowledgement,
+        "exit_code": exit_code,
+        "products": [{k: (v.value if hasattr(v, "value") else v) for k, v in dataclasses.asdict(p).items()}
+                     for p in products],
+        "medications": [{"name": m.name, "times": [f"{t:%H:%M}" for t in m.times]} for m in medications],
+    }
 
 
 def _from_file(path: Path, jurisdiction: str | None) -> tuple[SafetyProfile, list[Product]]:

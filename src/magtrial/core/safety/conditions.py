@@ -41,7 +41,7 @@ def condition_key(text: str) -> str:
     """
     text = _SEMANTIC_TAG.sub("", unicodedata.normalize("NFKD", text).strip())
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("°", " degree ").replace("ae", "e").replace("oe", "e")
+    text = text.replace("°", " degree ").replace("æ", "e").replace("œ", "e").replace("ae", "e").replace("oe", "e")
     text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", text)  # ckd4 -> ckd 4, 1st -> 1 st
     words: list[str] = []
     for word in re.sub(r"[^a-z0-9]+", " ", text).split():
@@ -98,7 +98,7 @@ class ConditionConcept:
     codes: tuple[Code, ...]
     note: str = ""
 
-    def keys(self) -> set[str]:
+    def term_keys(self) -> set[str]:
         return {condition_key(t) for t in (self.name, *self.terms)}
 
 
@@ -137,7 +137,7 @@ class ConditionVocabulary:
         self._by_words: dict[frozenset[str], ConditionConcept] = {}
         self._by_code: dict[tuple[str, str], ConditionConcept] = {}
         for concept in concepts:
-            for key in concept.keys():
+            for key in concept.term_keys():
                 held = self._by_compact.setdefault(compact_key(key), concept)
                 if held is not concept:
                     raise ValueError(f"condition term {key!r} belongs to both {held.id} and {concept.id}")
