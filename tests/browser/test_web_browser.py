@@ -56,7 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     demo = build_demo(data)
     app = create_app(Settings(data_dir=data, database_url=demo.url))
     port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                       timeout_graceful_shutdown=1))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -177,4 +178,13 @@ def test_participant_records_corrects_and_the_clinician_sees_it_on_a_phone(serve
     page.goto(f"{base}/clinic")
     assert trial in page.inner_text("main")
     shot(page, "06-clinician-participants")
+
+    page.goto(f"{base}/clinic/new")  # the live safety check: HTMX (vendored, CSP 'self') posts with the CSRF header
+    page.fill("#participant", "P-100")
+    page.fill("#age", "50")
+    page.fill("#egfr", "45")
+    page.locator("#egfr").dispatch_event("change")
+    page.wait_for_selector("#safety-result >> text=must acknowledge", timeout=10_000)
+    shot(page, "07-clinician-new-trial-safety")
+    assert csp_errors == []
     context.close()

@@ -103,7 +103,7 @@ def history_chart(record: TrialRecord, today: dt.date, width: int = 720, height:
         points.append({"day": d.isoformat(), "x": x(d), "y": y(values.average_pain), "wy": y(values.worst_pain),
                        "title": f"{d:%a %d %b}: average {values.average_pain}, worst {values.worst_pain}, "
                                 f"sleep {values.sleep_interference}" + (" (corrected)" if v.version > 1 else "")})
-    step = 7 if span <= 70 else 14
+    step = max(7, 7 * round(span / 7 / (width / 110)))  # a label every week or more, never crowded
     ticks = [{"x": x(first + dt.timedelta(days=i)), "label": f"{first + dt.timedelta(days=i):%d %b}"}
              for i in range(0, span + 1, step)]
     y_ticks = [{"y": y(s), "label": str(s)} for s in (0, 5, 10)]
