@@ -147,7 +147,8 @@ def history(request: Request, trial_id: str, ctx: ContextDep) -> Response:
     entries = sorted(rec.current().values(), key=lambda v: v.day, reverse=True)
     changes = {v.day for v in rec.versions if v.version > 1}
     return render(request, "participant/history.html", {
-        "rec": rec, "today": today, "chart": progress.history_chart(rec, today, width=420, height=300), "entries": entries,
+        "rec": rec, "today": today, "entries": entries,
+        "chart": progress.history_chart(rec, today, width=420, height=300),
         "changed": changes, "series": progress.SERIES, "plans": {v.day: rec.schedule.day(v.day) for v in entries},
         "versions": [v for v in rec.versions if v.version > 1]})
 
