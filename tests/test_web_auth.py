@@ -181,3 +181,17 @@ def test_errors_are_pages_with_a_reason_never_a_traceback(web: Web) -> None:
     answer = client.get("/diary/mt-00000000")
     assert answer.status_code == 404 and "no trial" in answer.text and "Traceback" not in answer.text
     assert client.get("/nowhere").status_code == 404
+
+
+def test_web_events_keep_the_audit_chain_and_replay_intact(web: Web) -> None:
+    from magtrial.service import Actor, Context, Role, audit
+
+    client = web.client()
+    csrf = token(client.get("/login").text)
+    client.post("/login", data={"name": "P-001", "password": "wrong-password", "csrf": csrf})
+    clinic = web.login("dr-lee")
+    post(clinic, f"/clinic/trials/{web.trial}/invite")
+    post(clinic, "/logout")
+    report = audit.verify(Context(web.db, Actor("dr-lee", Role.CLINICIAN)))
+    assert report.ok, report.problem
+    assert {"web.login_failed", "web.login", "web.invite", "web.logout"} <= set(audit_actions(web))
