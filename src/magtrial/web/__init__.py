@@ -4,6 +4,10 @@
     deps.py       typed dependencies: database, settings, clock, the logged-in account, its Context
     sessions.py   login sessions, invitations and throttling (token digests only)
     security.py   security headers and CSRF checks
-    routes/       one module per audience: auth, participant, clinician, pharmacist
+    pages.py      Jinja2 templates and the context every page gets (account, CSRF token)
+    progress.py   completeness, adherence and the history chart's geometry (pack numbers only while blinded)
+    results.py    after unblinding: analysis, chart images, report, exports; the reminders file
+    keyupload.py  an uploaded unblinding key opened in memory for one request
+    routes/       auth, participant (diary), clinic, setup (new trial + live safety check), pharmacy
     api/          the JSON API under /api/v1
 """

@@ -41,7 +41,7 @@ def get_clock(request: Request) -> Clock:
 
 def web_session(request: Request) -> sessions.WebSession | None:
     """The request's live session (looked up once per request), or None."""
-    if "web_session" not in request.state._state:
+    if not hasattr(request.state, "web_session"):
         token = request.cookies.get(SESSION_COOKIE)
         request.state.web_session = sessions.lookup(get_db(request), token, get_clock(request)())
     return request.state.web_session
