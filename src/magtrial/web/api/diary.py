@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Query
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from magtrial.core.diary import DiaryValues, DoseTaken
 from magtrial.core.inputs import Count, Name, Text
@@ -21,6 +22,7 @@ from magtrial.web.api.auth import Ctx
 from magtrial.web.api.errors import ERRORS
 from magtrial.web.api.router import api_router
 from magtrial.web.api.schemas import DiaryValuesOut, DiaryVersionOut, FindingOut, In, Out
+from magtrial.web.api.writer import write
 
 router = api_router(tags=["diary"])
 
@@ -92,21 +94,21 @@ def list_entries(ctx: Ctx, trial_id: str,
 
 
 @router.post("/trials/{trial_id}/diary", status_code=201, response_model=EntryOut, responses=ERRORS)
-def add_entry(ctx: Ctx, trial_id: str, body: EntryIn) -> EntryOut:
+async def add_entry(ctx: Ctx, trial_id: str, body: EntryIn) -> EntryOut:
     """Record a day (participant or clinician); a second entry for a day is a 409: correct it instead."""
-    day = body.day or trials.today(ctx, trial_id).date
-    return EntryOut.of(trial_id, diary.add_entry(ctx, trial_id, day, body.values))
+    day = body.day or (await run_in_threadpool(trials.today, ctx, trial_id)).date
+    return EntryOut.of(trial_id, await write(ctx.db, diary.add_entry, ctx, trial_id, day, body.values))
 
 
 @router.post("/trials/{trial_id}/diary/{day}/corrections", status_code=201, response_model=EntryOut,
              responses=ERRORS)
-def correct_entry(ctx: Ctx, trial_id: str, day: dt.date, body: CorrectionIn) -> EntryOut:
+async def correct_entry(ctx: Ctx, trial_id: str, day: dt.date, body: CorrectionIn) -> EntryOut:
     """Correct a day's entry with a reason: a new version; the earlier one stays in the history."""
     changes = body.changes.model_dump(exclude_unset=True)
-    return EntryOut.of(trial_id, diary.correct_entry(ctx, trial_id, day, changes, body.reason))
+    return EntryOut.of(trial_id, await write(ctx.db, diary.correct_entry, ctx, trial_id, day, changes, body.reason))
 
 
 @router.post("/trials/{trial_id}/diary/{day}/void", status_code=201, response_model=EntryOut, responses=ERRORS)
-def void_entry(ctx: Ctx, trial_id: str, day: dt.date, body: VoidIn) -> EntryOut:
+async def void_entry(ctx: Ctx, trial_id: str, day: dt.date, body: VoidIn) -> EntryOut:
     """Mark a day's entry as entered in error, with a reason (kept in the history)."""
-    return EntryOut.of(trial_id, diary.void_entry(ctx, trial_id, day, body.reason))
+    return EntryOut.of(trial_id, await write(ctx.db, diary.void_entry, ctx, trial_id, day, body.reason))
