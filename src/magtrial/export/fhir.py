@@ -1,13 +1,27 @@
 """FHIR R4 export of one trial as a ``collection`` Bundle, and the importer that reads it back.
 
 Built with ``fhir.resources.R4B`` (never the top-level R5 package, whose MedicationStatement drops
-``medicationCodeableConcept``), so every resource is checked structurally as it is made. The 0-10
-pain items carry LOINC 72514-3 plus a coding from the app's own diary CodeSystem that says which
-item it is; everything else uses that CodeSystem only. Ids are UUIDv5 of the trial id, so exporting
-twice gives the same Bundle. Blinded exports say "pack N" and never which sequence was assigned
-nor which packs match. ``Bundle.identifier`` is the audit head the record was read at (system
-``urn:magtrial:audit-head``, value "SEQ:HASH"; the trial id when there is none), and a simulated
-trial's Bundle is tagged HTEST (test health data).
+``medicationCodeableConcept``), so every resource is checked structurally as it is made. Ids are
+UUIDv5 of the trial id, so exporting twice gives the same Bundle. Blinded exports say "pack N" and
+never which sequence was assigned nor which packs match. ``Bundle.identifier`` is the audit head the
+record was read at (system ``urn:magtrial:audit-head``, value "SEQ:HASH"; the trial id when there is
+none), and a simulated trial's Bundle is tagged HTEST (test health data).
+
+Pain codes. LOINC 72514-3 ("Pain severity - 0-10 verbal numeric rating [Score] - Reported") is the
+only LOINC code the research file confirms for a 0-10 pain rating (ecosystem-safety.md A1); it has
+no average/worst or recall-period axis, and no LOINC code for "average" or "worst pain in the last
+24 h" was verified. So only the **average pain** Observation carries 72514-3 (a reader keyed on
+LOINC sees one pain series a day); **worst pain** carries the diary CodeSystem's code only. Both
+say which they are in ``Observation.method`` (a local "pain recall" code and text), and every item
+carries its diary CodeSystem code, which the importer reads.
+
+Doses. ``MedicationStatement.dosage`` gives the elemental magnesium **per dose**
+(``doseAndRate.doseQuantity``) beside ``timing.repeat`` (frequency per period of 1 day), so
+dose x frequency / period is the daily amount; ``maxDosePerPeriod`` states that daily amount per
+1 day. The product is a ``Medication`` resource whose ingredient (the magnesium salt, as text: no
+RxNorm or SNOMED CT code for the salts could be verified) has its strength as elemental magnesium
+per unit; it depends on the protocol only, so blinded exports carry it too, and only unblinded
+magnesium periods reference it.
 """
 
 from __future__ import annotations
@@ -24,7 +38,8 @@ from magtrial.core.allocation import Arm, possible_sequences
 from magtrial.core.diary import DiaryVersion, VersionKind
 from magtrial.core.labels import COMPARATOR_LABELS, arm_of
 from magtrial.core.record import TrialRecord
-from magtrial.data.safety import elemental_dose
+from magtrial.data.safety import elemental_dose, load_safety_rules
+from magtrial.errors import ValidationError
 
 LOINC = "http://loinc.org"
 PAIN_NRS = "72514-3"
@@ -39,6 +54,10 @@ ACT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 TEST_DATA = {"system": ACT_REASON_SYSTEM, "code": "HTEST", "display": "test health data"}
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 UCUM = "http://unitsofmeasure.org"
+PAIN_RECALL_SYSTEM = "https://magtrial.org/fhir/CodeSystem/pain-recall"
+DOSE_RATE_TYPE = {"system": "http://terminology.hl7.org/CodeSystem/dose-rate-type", "code": "ordered",
+                  "display": "Ordered"}
+ELEMENTAL_MG = "mg elemental magnesium"
 MAX_LISTED_SEQUENCES = 16  # beyond this the study lists one generic arm instead of every sequence
 
 # diary field -> (local code, display, is a 0-10 pain score)
@@ -46,6 +65,12 @@ SCORE_ITEMS = {
     "average_pain": ("average-pain-24h", "Average pain in the last 24 hours (0-10 NRS)", True),
     "worst_pain": ("worst-pain-24h", "Worst pain in the last 24 hours (0-10 NRS)", True),
     "sleep_interference": ("sleep-interference", "Pain interference with sleep (0-10)", False),
+}
+LOINC_ITEM = "average_pain"  # the one pain item coded with LOINC 72514-3 (see the module docstring)
+# pain item -> (recall code, display): how the 0-10 rating summarises the last 24 hours
+PAIN_RECALL = {
+    "average_pain": ("average-24h", "Average over the last 24 hours"),
+    "worst_pain": ("worst-24h", "Worst in the last 24 hours"),
 }
 TEXT_ITEMS = {
     "side_effect_other": ("side-effect-other", "Other side effect (free text)"),
@@ -64,6 +89,7 @@ def record_to_bundle(record: TrialRecord, *, generated_at: dt.datetime | None = 
         _patient(record, ids),
         _study(record, ids),
         _subject(record, ids),
+        _medication(record, ids),
         *(_medication_statement(record, ids, p.number, generated_at) for p in record.schedule.periods),
     ]
     for version in record.current().values():
@@ -224,44 +250,80 @@ def _subject(record: TrialRecord, ids: _Ids) -> dict[str, Any]:
     return subject
 
 
+def _ingredient_text(record: TrialRecord) -> str:
+    product = record.protocol.product
+    try:
+        salt = load_safety_rules().salt(product.salt).key
+    except ValidationError:
+        salt = product.salt
+    form = f", {product.hydrate}" if product.hydrate and product.hydrate.strip().lower() != "unknown" else ""
+    return f"magnesium {salt}{form}"
+
+
+def _mg(value: float, unit: str = ELEMENTAL_MG) -> dict[str, Any]:
+    return {"value": round(value, 2), "unit": unit, "system": UCUM, "code": "mg"}
+
+
+def _medication(record: TrialRecord, ids: _Ids) -> dict[str, Any]:
+    """The magnesium product: its salt as ingredient and its strength as elemental mg per unit."""
+    p = record.protocol.product
+    ingredient: dict[str, Any] = {"itemCodeableConcept": {"text": _ingredient_text(record)}, "isActive": True}
+    mg, _how = elemental_dose(p)
+    if mg is not None:
+        ingredient["strength"] = {
+            "numerator": _mg(mg / p.units_per_day),
+            "denominator": {"value": 1, "unit": "unit", "system": UCUM, "code": "{unit}"},
+        }
+    return {
+        "resourceType": "Medication",
+        "id": ids("medication/product"),
+        "code": {"text": p.name},
+        "ingredient": [ingredient],
+    }
+
+
 def _medication_statement(record: TrialRecord, ids: _Ids, number: int, now: dt.datetime) -> dict[str, Any]:
     p = record.protocol
     period = record.schedule.period(number)
     arm = arm_of(record, number)
     pack = f"trial pack {number}"
+    doses = p.product.doses_per_day
     dosage: dict[str, Any] = {
-        "text": f"Take {p.product.units_per_day:g} unit(s) a day from {pack}, in {p.product.doses_per_day} dose(s)",
-        "timing": {"repeat": {"frequency": p.product.doses_per_day, "period": 1, "periodUnit": "d"}},
+        "text": f"Take {p.product.units_per_day:g} unit(s) a day from {pack}, in {doses} dose(s)",
+        "timing": {"repeat": {"frequency": doses, "period": 1, "periodUnit": "d"}},
         "route": {"text": p.product.route.value},
     }
     notes = []
+    medication: dict[str, Any]
     if arm is None:
-        text = f"{pack.capitalize()} (blinded: {p.product.name} or {COMPARATOR_LABELS[p.comparator]})"
+        medication = {"medicationCodeableConcept": {
+            "text": f"{pack.capitalize()} (blinded: {p.product.name} or {COMPARATOR_LABELS[p.comparator]})"}}
         notes.append("Blinded period: the pack's content is not part of this export.")
     elif arm is Arm.MAGNESIUM:
-        text = f"{p.product.name} ({pack})"
+        medication = {"medicationReference": {**ids.ref("medication/product"), "display": f"{p.product.name} ({pack})"}}
         mg, how = elemental_dose(p.product)
         if mg is not None:
-            dosage["doseAndRate"] = [
-                {
-                    "doseQuantity": {
-                        "value": round(mg, 1),
-                        "unit": "mg elemental magnesium/day",
-                        "system": UCUM,
-                        "code": "mg/d",
-                    }
-                }
-            ]
+            per_dose = mg / doses
+            times = {1: "once", 2: "twice"}.get(doses, f"{doses} times")
+            dosage["text"] = (f"Take {p.product.units_per_day / doses:g} unit(s) from {pack} {times} a day: "
+                              f"{per_dose:g} mg elemental magnesium per dose, {mg:g} mg a day")
+            dosage["doseAndRate"] = [{"type": {"coding": [DOSE_RATE_TYPE]}, "doseQuantity": _mg(per_dose)}]
+            dosage["maxDosePerPeriod"] = {
+                "numerator": _mg(mg),
+                "denominator": {"value": 1, "unit": "day", "system": UCUM, "code": "d"},
+            }
         notes.append(f"Elemental magnesium: {how}.")
+        notes.append("Ingredient given as text: no RxNorm or SNOMED CT code for this magnesium salt was verified.")
     else:
-        text = f"{COMPARATOR_LABELS[p.comparator].capitalize()} ({pack})"
+        medication = {"medicationCodeableConcept": {
+            "text": f"{COMPARATOR_LABELS[p.comparator].capitalize()} ({pack})"}}
     today = now.date()
     status = "completed" if period.end < today else "active" if period.start <= today else "intended"
     return {
         "resourceType": "MedicationStatement",
         "id": ids(f"medication/{number}"),
         "status": status,
-        "medicationCodeableConcept": {"text": text},
+        **medication,
         "subject": ids.ref("patient"),
         "effectivePeriod": {"start": period.start.isoformat(), "end": period.end.isoformat()},
         "dosage": [dosage],
@@ -294,9 +356,14 @@ def _observations(version: DiaryVersion, ids: _Ids) -> list[dict[str, Any]]:
     out = []
     for field, (code, display, is_pain) in SCORE_ITEMS.items():
         coding = [{"system": DIARY_SYSTEM, "code": code, "display": display}]
-        if is_pain:
+        extra: dict[str, Any] = {"valueInteger": getattr(values, field)}
+        if field == LOINC_ITEM:
             coding.insert(0, {"system": LOINC, "code": PAIN_NRS, "display": PAIN_NRS_DISPLAY})
-        out.append(_observation(version, ids, code, coding, display, {"valueInteger": getattr(values, field)}))
+        if is_pain:
+            recall, recall_display = PAIN_RECALL[field]
+            extra["method"] = {"coding": [{"system": PAIN_RECALL_SYSTEM, "code": recall, "display": recall_display}],
+                               "text": f"0-10 numeric rating: {recall_display.lower()}"}
+        out.append(_observation(version, ids, code, coding, display, extra))
     out.append(
         _observation(
             version,
