@@ -1,10 +1,11 @@
-# Two commands for a new user: `make demo` (main job on the embedded SQLite default) and `make test`.
+# Two commands for a new user: `make serve` (the web app on the embedded SQLite default, with demo data) and
+# `make test`. `make demo` runs a whole simulated trial from the command line.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench clean
+.PHONY: serve demo test check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "magtrial needs Python >= 3.11"'
@@ -12,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/magtrial serve --demo
 
 demo: $(STAMP)
 	$(BIN)/magtrial demo
