@@ -36,7 +36,8 @@ CONDITION_CASES = [
     ("Hemodialysis", None, BLOCKED, "renal-dialysis"),
     ("HAEMO-DIALYSIS", None, BLOCKED, "renal-dialysis"),
     ("  peritoneal   dialysis ", None, BLOCKED, "renal-dialysis"),
-    ("End Stage Renal Disease (ESRD)", None, BLOCKED, "condition-unlisted"),  # two names in one: not one concept
+    ("End Stage Renal Disease (ESRD)", None, BLOCKED, "renal-severe"),  # a name and its abbreviation
+    ("type 2 diabetes (with kidney failure)", None, BLOCKED, "renal-severe"),  # the qualifier is not dropped
     ("ESRD", None, BLOCKED, "renal-severe"),
     ("CKD stage IV", None, BLOCKED, "renal-severe"),
     ("CKD4", None, BLOCKED, "renal-severe"),

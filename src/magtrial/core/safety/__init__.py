@@ -6,10 +6,12 @@ The public entry points, all pure (rules come in as ``SafetyRules`` from
 - ``check_regimen`` / ``check_protocol``: a ``SafetyReport`` with an ordered verdict;
 - ``propose_timetable``: dose times that keep every spacing rule;
 - ``review_diary``: findings from diary side effects during a trial;
-- ``SafetyProfile.from_dict``: person, medicines and jurisdiction from plain keys.
+- ``SafetyProfile.from_dict``: person, medicines and jurisdiction from plain keys;
+- ``ConditionVocabulary.match``: how a condition as typed is read (concept, codes, rule).
 """
 
 from magtrial.core.safety.checker import check_protocol, check_regimen
+from magtrial.core.safety.conditions import ConditionConcept, ConditionMatch, ConditionVocabulary
 from magtrial.core.safety.dose import parse_mass_mg, product_dose
 from magtrial.core.safety.model import (
     DoseTime,
@@ -30,6 +32,7 @@ from magtrial.core.safety.rules import SafetyRules
 from magtrial.core.safety.timetable import Spacing, propose_timetable, violations
 
 __all__ = [
+    "ConditionConcept", "ConditionMatch", "ConditionVocabulary",
     "DoseTime", "Finding", "Jurisdiction", "Level", "Medication", "Person", "ProductDose", "SafetyProfile",
     "SafetyReport", "SafetyRules", "Sex", "Spacing", "Timetable", "as_jurisdiction", "check_protocol",
     "check_regimen", "parse_mass_mg", "parse_med_spec", "parse_time", "product_dose", "product_from_dict",

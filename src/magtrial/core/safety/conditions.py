@@ -156,6 +156,17 @@ class ConditionVocabulary:
         raise KeyError(concept_id)
 
     def match(self, text: str) -> ConditionMatch:
+        found = self._match(text)
+        if found.concept is None:
+            # "End-stage renal disease (ESRD)": a name and its abbreviation, both naming one concept
+            named = re.fullmatch(r"\s*([^()]+?)\s*\(([^()]+)\)\s*", text)
+            if named:
+                outside, inside = (self._match(part).concept for part in named.groups())
+                if outside is not None and outside == inside:
+                    return ConditionMatch(text, outside, "term")
+        return found
+
+    def _match(self, text: str) -> ConditionMatch:
         key = condition_key(text)
         if compact_key(key) in self._by_compact:
             return ConditionMatch(text, self._by_compact[compact_key(key)], "term")

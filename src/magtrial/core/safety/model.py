@@ -98,8 +98,9 @@ def _lower(value: object) -> object:
 class Person:
     """The facts about a person that change which magnesium rules apply.
 
-    ``egfr`` is None when unknown; ``conditions`` are free names matched against the condition
-    table (unknown ones become a finding, not an error, since people describe illness freely).
+    ``egfr`` is None when unknown; ``conditions`` are names (or SNOMED CT / ICD-10 codes) read
+    through the condition vocabulary (``core.safety.conditions``); one it does not recognise is a
+    *needs clinician* finding, not an error, since people describe illness freely.
     """
 
     age: Number
