@@ -40,6 +40,7 @@ class RandomizationTestOut(Out):
     p_one_sided: float
     p_two_sided: float
     n_sequences: int
+    n_possible: int | None = Field(None, description="Orders the design allows (n_sequences: those the test used)")
     min_p_one_sided: float = Field(description="The smallest one-sided p this design can give at all")
     min_p_two_sided: float
 

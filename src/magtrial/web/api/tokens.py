@@ -13,6 +13,7 @@ from magtrial.web.api.auth import Ctx
 from magtrial.web.api.errors import ERRORS
 from magtrial.web.api.router import api_router
 from magtrial.web.api.schemas import Out
+from magtrial.web.api.writer import write
 
 router = api_router(tags=["tokens"])
 
@@ -50,6 +51,6 @@ def list_tokens(ctx: Ctx) -> list[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, responses=ERRORS)
-def revoke(ctx: Ctx, token_id: str) -> TokenOut:
+async def revoke(ctx: Ctx, token_id: str) -> TokenOut:
     """Revoke one of your tokens (this one too); it fails from the next request on."""
-    return TokenOut.of(tokens.revoke_token(ctx, token_id), ctx.clock())
+    return TokenOut.of(await write(ctx.db, tokens.revoke_token, ctx, token_id), ctx.clock())

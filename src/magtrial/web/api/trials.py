@@ -21,6 +21,7 @@ from magtrial.web.api.auth import Ctx
 from magtrial.web.api.errors import ERRORS
 from magtrial.web.api.router import api_router
 from magtrial.web.api.schemas import FindingOut, In, Out
+from magtrial.web.api.writer import write
 
 router = api_router(tags=["trials"])
 
@@ -132,10 +133,10 @@ def list_trials(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @router.post("/trials", status_code=201, response_model=TrialOut, responses=ERRORS)
-def create_trial(ctx: Ctx, body: TrialIn) -> TrialOut:
+async def create_trial(ctx: Ctx, body: TrialIn) -> TrialOut:
     """Create a trial (clinicians): safety check, allocation drawn and sealed to the unblinding keys."""
-    rec = trials.create_trial(ctx, body.protocol, body.participant, body.safety.to_dict(), body.start_date,
-                              body.clinician_ack, pharmacist=body.pharmacist)
+    rec = await write(ctx.db, trials.create_trial, ctx, body.protocol, body.participant, body.safety.to_dict(),
+                      body.start_date, body.clinician_ack, pharmacist=body.pharmacist)
     return TrialOut.of(rec)
 
 
