@@ -343,6 +343,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--participants", type=int, default=PARTICIPANTS)
+    parser.add_argument("--py-spy", metavar="FILE", help="Sample the magtrial server with py-spy into FILE "
+                        "(collapsed stacks; needs `pip install py-spy`)")
     parser.add_argument("--serve", choices=("magtrial", "minimal"))
     parser.add_argument("--port", type=int)
     parser.add_argument("--db")
@@ -368,6 +370,11 @@ def main() -> None:
         try:
             for name, u in (("magtrial", url), ("minimal", minimal_url)):
                 servers[name] = start_server(name, u)
+            spy = None
+            if args.py_spy:
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(servers["magtrial"][0].pid), "--format",
+                                        "raw", "--rate", "200", "-o", args.py_spy], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
             for which, source in (("magtrial", jobs), ("minimal", minimal_jobs)):
                 warm = run_round(which, servers[which][1], source, 500, args.seconds, args.conns)
                 rounds[which + "-warm"] = [warm]
@@ -378,6 +385,9 @@ def main() -> None:
                           f"p50 {r.quantile(0.5):5.1f} ms, p99 {r.quantile(0.99):5.1f} ms, errors {r.errors}")
                     rounds[which].append(r)
         finally:
+            if args.py_spy and spy is not None:
+                spy.send_signal(2)  # py-spy writes its file on SIGINT
+                spy.wait(timeout=60)
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(timeout=20)

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from magtrial.errors import MagtrialError, NotFound, ValidationError
 from magtrial.service.access import Actor, Role
@@ -105,18 +105,22 @@ def revoke_token(ctx: Context, token_id: str, reason: str = "") -> Token:
         return _token(row)
 
 
+_LOOKUP = (
+    select(ApiTokenRow.expires_at, ApiTokenRow.revoked_at, AccountRow.name, AccountRow.role, AccountRow.active)
+    .join(AccountRow, AccountRow.name == ApiTokenRow.account)
+    .where(ApiTokenRow.secret_sha256 == bindparam("digest"))
+)
+
+
 def actor_for_token(db: Database, secret: str, now: dt.datetime | None = None) -> Actor:
     """The account a token acts as, checked now: unknown, expired, revoked or inactive raise ``Unauthenticated``."""
     if not secret.startswith(PREFIX) or len(secret) > SECRET_MAX:
         raise Unauthenticated("not a magtrial access token (they start with 'mt_'); "
                               "make one with `magtrial token create`")
     now = now or utcnow()
-    with db.reader() as s:
-        found = s.execute(
-            select(ApiTokenRow.expires_at, ApiTokenRow.revoked_at, AccountRow.name, AccountRow.role, AccountRow.active)
-            .join(AccountRow, AccountRow.name == ApiTokenRow.account)
-            .where(ApiTokenRow.secret_sha256 == digest(secret))
-        ).one_or_none()
+    # Every API request comes here: one indexed Core SELECT, no ORM session (a third of the cost).
+    with db.engine.connect() as conn:
+        found = conn.execute(_LOOKUP, {"digest": digest(secret)}).one_or_none()
     if found is None:
         raise Unauthenticated("unknown access token")
     expires_at, revoked_at, name, role, active = found
