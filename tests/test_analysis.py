@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from magtrial.core.analysis import SEALED, Outcome, Quadrature, analyze, build_data, fit_effect
+from magtrial.core.analysis import SEALED, Outcome, Priors, Quadrature, analyze, build_data, fit_effect
+from magtrial.core.analysis.model import _with_rounding
 from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind
 from magtrial.errors import Forbidden, ValidationError
 from tests.record_factory import make_record
@@ -28,11 +29,12 @@ def _ar1_data(rng, n_days=80, rho=0.4, sd=1.2, effect=-1.0, missing=0.1):
     return y[keep], day[keep], first[keep]
 
 
-def _dense_reference(y, day, first, n_rho=400, n_sigma=300):
+def _dense_reference(y, day, first, n_rho=400, n_sigma=300, rounding_var=1 / 12, rho_beta=1.0):
     """Independent brute force: dense covariance, no whitening, trapezoid grid over (rho, log sigma).
 
-    y ~ N(X m0, sigma^2 R(rho) + X S0 X') gives the evidence; beta | rho, sigma, y by the dense
-    Gaussian conditioning formulas. Same priors as the model defaults (drift on).
+    y ~ N(X m0, sigma^2 R(rho) + w I + X S0 X') gives the evidence; beta | rho, sigma, y by the dense
+    Gaussian conditioning formulas. Same priors as the model defaults (drift on); ``rho_beta`` 2 is
+    the density (3/4)(1 - rho^2), 1 the uniform.
     """
     n = y.size
     x = np.column_stack([np.ones(n), np.where(first, 0.5, -0.5), (day - day.mean()) / 7])
@@ -46,7 +48,7 @@ def _dense_reference(y, day, first, n_rho=400, n_sigma=300):
         r = np.power(rho, lag)
         for ls in log_sig:
             sig = np.exp(ls)
-            cov = sig**2 * r + x @ s0 @ x.T
+            cov = sig**2 * r + rounding_var * np.eye(n) + x @ s0 @ x.T
             chol = np.linalg.cholesky(cov)
             resid = np.linalg.solve(chol, y - x @ m0)
             log_ml = -0.5 * resid @ resid - np.log(np.diag(chol)).sum() - 0.5 * n * np.log(2 * np.pi)
@@ -54,7 +56,8 @@ def _dense_reference(y, day, first, n_rho=400, n_sigma=300):
             kc = np.linalg.solve(chol, k)
             means.append(m0[1] + kc @ resid)
             vars_.append(s0[1, 1] - kc @ kc)
-            log_prior = np.log(0.75 * (1 - rho**2)) + np.log(2 / np.sqrt(2 * np.pi * 9)) - sig**2 / 18 + ls
+            log_rho = np.log(0.75 * (1 - rho**2)) if rho_beta == 2 else np.log(0.5)
+            log_prior = log_rho + np.log(2 / np.sqrt(2 * np.pi * 9)) - sig**2 / 18 + ls
             logw.append(log_ml + log_prior)
     logw = np.array(logw)
     w = np.exp(logw - logsumexp(logw))
@@ -71,11 +74,15 @@ def _dense_reference(y, day, first, n_rho=400, n_sigma=300):
 
 
 @pytest.mark.slow
-def test_quadrature_matches_dense_brute_force_integration():
+@pytest.mark.parametrize("priors", [Priors(), Priors(rounding_var=0.0, rho_beta=2.0)],
+                         ids=["rounding, uniform rho", "plain AR(1), Beta(2,2) rho"])
+def test_quadrature_matches_dense_brute_force_integration(priors):
     rng = np.random.default_rng(11)
     y, day, first = _ar1_data(rng, n_days=36, rho=0.5)
-    post = fit_effect(y, day, first)
-    mean, lo, hi, p0 = _dense_reference(y, day, first, n_rho=160, n_sigma=90)
+    y = np.clip(np.rint(y), 0, 10)
+    post = fit_effect(y, day, first, priors=priors)
+    mean, lo, hi, p0 = _dense_reference(y, day, first, n_rho=160, n_sigma=90,
+                                        rounding_var=priors.rounding_var, rho_beta=priors.rho_beta)
     assert post.mean == pytest.approx(mean, abs=0.01)
     assert post.interval() == pytest.approx((lo, hi), abs=0.01)
     assert post.cdf(0.0) == pytest.approx(p0, abs=0.005)
@@ -89,6 +96,36 @@ def test_doubling_quadrature_nodes_changes_answer_by_under_0_005(seed, period_ef
     fine = fit_effect(d.y, d.day, d.first, d.period, quadrature=Quadrature().doubled(), **kw)
     assert abs(base.mean - fine.mean) < 0.005
     assert np.max(np.abs(np.subtract(base.interval(), fine.interval()))) < 0.005
+
+
+@pytest.mark.parametrize("rho", [0.7, -0.4, 0.995])
+def test_rounding_term_cross_products_equal_the_dense_covariance(rho):
+    """One banded Cholesky pass gives exactly M' V^-1 M and log det V for V = sigma^2 R(rho) + w I."""
+    rng = np.random.default_rng(0)
+    day = np.sort(rng.choice(60, 40, replace=False)).astype(float)
+    n = day.size
+    a, y = np.column_stack([np.ones(n), rng.normal(size=n)]), rng.normal(size=n)
+    phi = np.power(rho, np.diff(day))[None]
+    s = np.sqrt(1 - phi**2)
+    a_w = np.concatenate([a[None, :1], (a[None, 1:] - phi[..., None] * a[None, :-1]) / s[..., None]], 1)
+    y_w = np.concatenate([y[None, :1], (y[None, 1:] - phi * y[None, :-1]) / s], 1)
+    sigma = np.array([[0.3, 1.5]])
+    g, b, c, logdet_k = _with_rounding(a_w, y_w, phi, s, sigma, 1 / 12)
+    for j, sig in enumerate(sigma[0]):
+        v = sig**2 * np.power(rho, np.abs(day[:, None] - day[None, :])) + np.eye(n) / 12
+        vi = np.linalg.inv(v)
+        assert g[0, j] == pytest.approx(a.T @ vi @ a, rel=1e-9, abs=1e-9)
+        assert b[0, j] == pytest.approx(a.T @ vi @ y, rel=1e-9, abs=1e-9)
+        assert c[0, j] == pytest.approx(y @ vi @ y, rel=1e-9)
+        assert logdet_k[0, j] + 2 * np.log(s).sum() == pytest.approx(np.linalg.slogdet(v)[1], abs=1e-9)
+
+
+def test_stated_quadrature_error_holds_at_six_days():
+    """The docstring's bound at the minimum diary: interval limits within 0.012 of doubled nodes."""
+    from validation.quadrature import errors
+
+    mean, lower, upper, p0 = errors(6, 10)
+    assert mean < 0.001 and p0 < 0.001 and max(lower, upper) < 0.012
 
 
 def test_large_effect_is_found_and_no_effect_is_not():

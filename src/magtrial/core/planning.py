@@ -227,7 +227,8 @@ def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, d
     """Approximate per-trial posterior of beta, for many trials at once.
 
     Same model and priors as ``analysis.model`` (level, effect, drift; AR(1) over calendar days with
-    gaps), but sigma is fixed at its GLS estimate for each rho instead of integrated, and rho is
+    gaps), without its rounding term (``priors.rounding_var`` is ignored: with it, posterior means move
+    by up to about 0.07 points at rho 0.7, too little to change a power estimate), and sigma is fixed at its GLS estimate for each rho instead of integrated, and rho is
     summed over an equally spaced grid. The result is a normal mixture per trial; its mean, a
     normal-approximation 95 % interval (mixture mean +- 1.96 mixture SD) and P(beta <= -mcid) are
     returned. ``tests/test_planning.py`` checks it against the exact ``fit_effect``.
@@ -290,7 +291,7 @@ def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, d
         _, logdet = np.linalg.slogdet(lam)
         quad = c / s2 + (prior_mean**2 * prior_prec).sum() - np.einsum("bp,bp->b", h, mu)
         log_ml = -0.5 * n_obs * np.log(s2) + log_jac - 0.5 * logdet - 0.5 * quad
-        logw.append(log_ml + np.log(1 - r**2))
+        logw.append(log_ml + (priors.rho_beta - 1) * np.log(1 - r**2))  # Beta(a, a) on (rho + 1) / 2
         means.append(mu[:, 1])
         variances.append(var_b)
     lw = np.array(logw)
