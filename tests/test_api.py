@@ -411,6 +411,7 @@ def test_openapi_schema_describes_every_route_and_the_docs_page_is_served(client
     assert diary_in["additionalProperties"] is False and "average_pain" in diary_in["required"]
     docs = client.get(f"{API}/docs")
     assert docs.status_code == 200 and f"{API}/openapi.json" in docs.text
+    assert "'sha256-" in docs.headers["content-security-policy"]  # its one inline script, nothing else
 
 
 # --- bad input: a 4xx with one line, and nothing stored changes -----------------------------------
