@@ -240,4 +240,4 @@ def test_a_trial_without_diary_entries_still_renders():
 
     record = dataclasses.replace(make_record(seed=18), versions=())
     html = render_html(record, generated_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
-    assert "not started" in html and "0 of 1 diary days" in html
+    assert "not started" in html and "0 of 0 diary days" in html  # nothing is due before the start

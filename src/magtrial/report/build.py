@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from magtrial import __version__
 from magtrial.core.allocation import possible_sequences, verify_commitment
@@ -54,7 +55,8 @@ def build_context(
         raise Forbidden(f"trial {record.trial_id} is blinded: {SEALED}")
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     p = record.protocol
-    quality = tables.data_quality(record)
+    today = generated_at.astimezone(ZoneInfo(p.timezone)).date()  # the participant's calendar day
+    quality = tables.data_quality(record, today)
     context: dict[str, Any] = {
         "title": f"N-of-1 trial of {p.product.name} vs {COMPARATOR_LABELS[p.comparator]}",
         "trial_id": record.trial_id,
@@ -63,7 +65,7 @@ def build_context(
         "generated": f"{generated_at:%d %b %Y %H:%M} UTC",
         "version": __version__,
         "status": record.status,
-        "progress": tables.trial_progress(record, generated_at.date()),
+        "progress": tables.trial_progress(record, today),
         "protocol": protocol_rows(record),
         "limitations": blinding_limitations(p),
         "randomization": randomization(record),
@@ -89,12 +91,41 @@ def build_context(
     return context
 
 
+CONDITION_LABELS = {
+    "crps-1": "complex regional pain syndrome type 1 (CRPS-1)",
+    "painful-diabetic-neuropathy": "painful diabetic neuropathy",
+    "low-back-pain-neuropathic": "low back pain with a neuropathic component",
+    "post-herpetic-neuralgia": "post-herpetic neuralgia",
+    "chemotherapy-induced-neuropathy": "chemotherapy-induced peripheral neuropathy",
+    "other": "other neuropathic pain (see the clinical notes)",
+}
+
+
+def condition_label(record: TrialRecord) -> str:
+    value = str(record.protocol.condition.value)
+    return CONDITION_LABELS.get(value, value.replace("-", " "))
+
+
+def timezone_text(record: TrialRecord) -> str:
+    tz = record.protocol.timezone
+    if tz == "UTC":
+        return ("time zone UTC (the default: no local time zone was set, so diary days, late entries and "
+                "reminders follow UTC; amend the protocol's time zone if the participant lives elsewhere)")
+    return f"time zone {tz} (diary days and reminders follow it)"
+
+
+def points(x: float, digits: int = 2) -> str:
+    """Signed points without a negative zero: -0.004 shows as '0.00', not '-0.00'."""
+    text = f"{x:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def protocol_rows(record: TrialRecord) -> list[tuple[str, str]]:
     p, schedule = record.protocol, record.schedule
     mg, how = elemental_dose(p.product)
     dose = f"{mg:g} mg elemental magnesium a day ({how})" if mg is not None else how
     return [
-        ("Condition", p.condition.value.replace("-", " ")),
+        ("Condition", condition_label(record)),
         ("Product tested", f"{p.product.name} ({p.product.salt}, {p.product.route.value})"),
         ("Dose on active packs", f"{dose}; {p.product.doses_per_day} dose(s) a day"),
         ("Comparator", COMPARATOR_LABELS[p.comparator]),
@@ -109,7 +140,7 @@ def protocol_rows(record: TrialRecord) -> list[tuple[str, str]]:
         (
             "Dates",
             f"{schedule.start:%d %b %Y} to {schedule.end:%d %b %Y} ({schedule.total_days} days), "
-            f"time zone {p.timezone}",
+            + timezone_text(record),
         ),
     ]
 
@@ -118,9 +149,17 @@ def randomization(record: TrialRecord) -> dict[str, str]:
     """How the order was drawn and whether the published commitment checks out."""
     p = record.protocol
     n = sum(1 for _ in possible_sequences(p.design, p.cycles))
+    created = record.created_at.date()
+    when = (
+        f"when the trial was created ({created:%d %b %Y}), before the first diary day"
+        if created <= record.schedule.start
+        else f"when the trial was created ({created:%d %b %Y}), {(created - record.schedule.start).days} "
+        f"day(s) after the start date it was given ({record.schedule.start:%d %b %Y}): diary days "
+        "entered before then were entered before the order existed"
+    )
     method = (
         f"{p.design.value} design: the order of the two packs was drawn by the computer's secure random "
-        f"generator from {n} equally likely orders, before the first diary day."
+        f"generator from {n} equally likely orders, {when}."
     )
     if record.allocation is None:
         check = (
@@ -154,7 +193,9 @@ def analysis_section(analysis: Any) -> dict[str, Any] | None:
         "mcid_rule": analysis.mcid_rule,
         "model": analysis.model.get("name", ""),
         "full_dose_note": analysis.full_dose_note,
-        "effect": f"{analysis.effect.mean:+.2f} ({analysis.effect.lower:+.2f} to {analysis.effect.upper:+.2f})",
+        "n_days": str(analysis.effect.n_days),
+        "effect": f"{points(analysis.effect.mean)} ({points(analysis.effect.lower)} to "
+        f"{points(analysis.effect.upper)})",
     }
 
 
@@ -205,79 +246,162 @@ def record_safety(record: TrialRecord) -> dict[str, Any]:
     return {**stored, "findings": [*stored.get("findings", []), *diary]}
 
 
-def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The CENT 2015 items that apply to one person's trial, each answered from the record."""
-    p, q = record.protocol, ctx["quality"]
-    blinding = (
-        "Participant and clinician blinded: packs look alike and are numbered; the report shows "
-        "pack numbers only and neither groups nor compares packs until unblinding."
-        if record.blinded
-        else "Unblinded after the last period; arms are shown in this report."
-    )
-    if p.blinding.value == "open":
-        blinding = "Open (not blinded). " + " ".join(ctx["limitations"])
+CENT_ITEMS = (
+    "1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b", "5", "6a", "6b", "7a", "7b", "8a", "8b", "9", "10",
+    "11a", "11b", "12a", "12b", "13a", "13b", "14a", "14b", "15", "16", "17a", "17b", "18", "19", "20", "21",
+    "22", "23", "24", "25",
+)
+"""Every item of the CENT 2015 checklist (Vohra et al., BMJ 2015;350:h1738); ``cent_items`` answers each."""
+
+NOT_APPLICABLE = "Not applicable: "
+
+
+def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[dict[str, str]]:
+    """Every CENT 2015 item for one person's trial: answered from the record, or "Not applicable: why".
+
+    Each row is ``{"item", "topic", "text"}``; ``CENT_ITEMS`` lists the items in checklist order and a
+    test checks that each appears exactly once with a non-empty answer.
+    """
+    p, q, schedule = record.protocol, ctx["quality"], record.schedule
+    comparator = COMPARATOR_LABELS[p.comparator]
+    n_orders = ctx["randomization"]["n_sequences"]
     analysis = ctx["analysis"]
-    if analysis:
-        methods = (
-            f"{analysis['model']} of {analysis['outcome']} ({analysis['comparison']}); threshold "
-            f"{analysis['mcid']} point(s); exact randomization test."
-        )
-    elif record.blinded:
-        methods = "Bayesian AR(1) model and exact randomization test, run only after unblinding."
-    else:
-        methods = "Analysis not run yet."
-    results = (
-        "Per-pack completeness, adherence and side effects below; packs are compared only after unblinding"
-        if record.blinded
-        else "Per-period means, effect posterior and randomization test below"
+    blinding = (
+        "Participant and clinician blinded: the packs look alike and are numbered; the pharmacist (or "
+        "trusted person) who fills them holds the key. Until unblinding this report shows pack numbers "
+        "only and neither groups nor compares packs."
+        if p.blinding.value != "open"
+        else "Open (not blinded). " + " ".join(ctx["limitations"])
     )
-    harms = f"{len(ctx['side_effects'])} kind(s) of side effect reported on the diary"
+    blinding += (" Unblinded on " + f"{record.unblinded_at:%d %b %Y}." if record.unblinded_at else
+                 " Still blinded." if record.blinded else "")
+    blinding += (" Success of blinding was not assessed: the diary does not ask which pack the participant "
+                 "believes held magnesium.")
+    planned = (
+        f"Bayesian AR(1) model of daily {p.primary_outcome.replace('_', ' ')} (magnesium minus comparator) with "
+        "a linear drift, autocorrelation between days, and the rounding of whole-number scores, integrated "
+        "exactly (no sampling); posterior mean, 95% credible interval and the probability of a benefit of "
+        f"at least the threshold; and an exact randomization test over the {n_orders} orders the design "
+        f"allows. The first {p.carryover_days} days of each period are not analysed (carry-over); missing "
+        "days are left out and the model keeps their calendar gaps."
+    )
+    if analysis:
+        methods = (f"{planned} Done: {analysis['model']} of {analysis['outcome']} ({analysis['comparison']}); "
+                   f"threshold {analysis['mcid']} point(s), {analysis['mcid_rule']}.")
+    elif record.blinded:
+        methods = f"Planned (run only after unblinding): {planned}"
+    else:
+        methods = f"Planned (not run for this report): {planned}"
+    amendments = record.extra.get("amendments") or []
+    changes = (
+        "; ".join(f"{a.get('at', '')}: {a.get('changes', '')} ({a.get('reason', '')})"
+                  for a in amendments if isinstance(a, dict))
+        if isinstance(amendments, list) and amendments
+        else "None recorded with this report; protocol amendments are audit events "
+        f"(magtrial audit show {record.trial_id})."
+    )
+    harms = f"{len(ctx['side_effects'])} kind(s) of side effect reported in the diary (see Side effects and safety)"
     if ctx["safety"] is not None:
         harms += f"; {len(ctx['safety']['findings'])} safety finding(s)"
-    return [
-        ("1a", "Identification", f"N-of-1 trial, {record.trial_id}"),
-        (
-            "3a",
-            "Design",
-            f"{p.design.value} crossover, {p.n_periods} periods of {p.period_days} days, run-in "
-            f"{p.run_in_days} days, washout {p.washout_days} days",
-        ),
-        ("4a", "Participant", f"{p.condition.value.replace('-', ' ')}; pseudonym {record.participant}"),
-        (
-            "5",
-            "Interventions",
-            f"{p.product.name} vs {COMPARATOR_LABELS[p.comparator]}, one numbered pack per "
-            "period (see the period table)",
-        ),
-        ("6a", "Outcomes", "Daily average pain (primary), worst pain and sleep interference, 0-10"),
-        ("8a/8b", "Randomization", ctx["randomization"]["method"]),
-        ("9/10", "Concealment", ctx["randomization"]["check"]),
-        ("11a/11b", "Blinding", blinding),
-        (
-            "12a",
-            "Statistical methods",
-            methods + f" The first {p.carryover_days} days of each period are not analysed (carry-over).",
-        ),
-        (
-            "13/16",
-            "Periods and missing data",
-            f"{q['filled']} of {q['due']} diary days filled ({q['completion']}); {q['missing']} missing",
-        ),
-        (
-            "14",
-            "Adherence",
-            f"full dose on {q['full']} of {q['period_entries']} period diary days "
-            f"({q['adherence']}); partial {q['partial']}, none {q['missed']}",
-        ),
-        (
-            "—",
-            "Deviations",
-            f"{q['corrections']} correction(s), {q['voids']} void(s), {q['late']} late entr(ies)"
-            + (f"; trial status {record.status}" if record.status == "stopped" else ""),
-        ),
-        ("17", "Results", results),
+    if record.blinded:
+        results = "Not yet: packs are compared only after unblinding (see Effect estimate above)."
+    elif analysis:
+        results = (f"{analysis['outcome'].capitalize()}, {analysis['comparison']}: {analysis['effect']} points "
+                   "(posterior mean, 95% credible interval); see Effect estimate and Periods above.")
+    else:
+        results = "Per-period means are in the Periods table above; the effect estimate was not run for this report."
+    stopped = record.status == "stopped"
+    ended = (
+        "Stopped early (trial status stopped)." if stopped
+        else "Completed as planned." if ctx["progress"] == "all periods finished"
+        else f"Not ended: {ctx['progress']}."
+    )
+    rows = [
+        ("1a", "Title", f"N-of-1 trial (randomized, {p.blinding.value}) of {p.product.name} vs {comparator}, "
+                        f"{record.trial_id}"),
+        ("1b", "Abstract", "The Summary for the participant at the top of this report."),
+        ("2a", "Background and rationale",
+         f"Magnesium is proposed for neuropathic pain with mixed published evidence (see Evidence beyond this "
+         f"trial); a single-person trial asks whether it helps {record.participant}."),
+        ("2b", "Objectives",
+         f"To estimate, for this person, the difference in daily {p.primary_outcome.replace('_', ' ')} "
+         f"between {p.product.name} and {comparator}."),
+        ("3a", "Design",
+         f"{p.design.value} crossover, {p.cycles} cycles of two periods ({p.n_periods} periods of "
+         f"{p.period_days} days), run-in {p.run_in_days} days, washout {p.washout_days} days"),
+        ("3b", "Changes to methods after start", changes),
+        ("4a", "Participant", f"{condition_label(record)}; pseudonym {record.participant}"),
+        ("4b", "Setting", "Daily diary kept by the participant at home (magtrial); clinician review. "
+                          + timezone_text(record).capitalize() + "."),
+        ("5", "Interventions",
+         f"{p.product.name} vs {comparator}, one numbered pack per period (see the period table); "
+         f"adherence: full dose on {q['full']} of {q['period_entries']} period diary days ({q['adherence']}), "
+         f"partial {q['partial']}, none {q['missed']}"),
+        ("6a", "Outcomes",
+         f"Primary: daily {p.primary_outcome.replace('_', ' ')} (0-10 numeric rating). Also daily average and "
+         "worst pain, sleep interference, dose taken, side effects and rescue medication."),
+        ("6b", "Changes to outcomes", changes),
+        ("7a", "Number of periods",
+         f"{p.cycles} cycles fixed at set-up. With {p.cycles} cycles the randomization test cannot give a "
+         f"one-sided p below 1/{n_orders}; `magtrial plan --cycles 2,3,4,5,6` gives the power and interval "
+         "width for other numbers of cycles by simulation. No power calculation is stored with the trial."),
+        ("7b", "Interim analyses and stopping",
+         "No interim analysis of the effect (nothing is compared before unblinding). The trial stops early "
+         "for safety: a stop-and-seek-care symptom flags it, and the clinician may unblind with the emergency "
+         "key."),
+        ("8a", "Sequence generation", ctx["randomization"]["method"]),
+        ("8b", "Type of randomization",
+         f"Restricted: each cycle holds both treatments once ({p.design.value}); {n_orders} possible orders."),
+        ("9", "Allocation concealment", ctx["randomization"]["check"]),
+        ("10", "Implementation",
+         "magtrial drew the order; it is sealed to the pharmacist's key and the clinic's emergency key. "
+         "The pharmacist (or trusted person) filled the numbered packs; the participant and clinician did not "
+         "see the order."),
+        ("11a", "Blinding", blinding),
+        ("11b", "Similarity of interventions",
+         f"{comparator.capitalize()}; packs are numbered, not labelled by content. Whether they looked, "
+         "tasted or felt alike was not recorded." if p.blinding.value != "open"
+         else NOT_APPLICABLE + "open design, the treatments were not disguised."),
+        ("12a", "Statistical methods", methods),
+        ("12b", "Additional analyses",
+         "Sensitivity analysis on full-dose days only" + (f" ({analysis['full_dose_note']})" if analysis else "")
+         + "; worst pain and sleep interference are summarised per arm without a model."),
+        ("13a", "Periods completed",
+         f"{q['filled']} of {q['due']} diary days due so far filled ({q['completion']}); see the period table"),
+        ("13b", "Losses and exclusions",
+         f"{q['missing']} diary day(s) missing; the first {p.carryover_days} day(s) of each period are excluded "
+         "by design (carry-over); voided entries are excluded"),
+        ("14a", "Dates",
+         f"{schedule.start:%d %b %Y} to {schedule.end:%d %b %Y}; period dates in the period table"),
+        ("14b", "Why the trial ended", ended),
+        ("15", "Baseline data",
+         f"Run-in of {p.run_in_days} days before the first pack (run-in means in Secondary outcomes once "
+         "unblinded)." if p.run_in_days else NOT_APPLICABLE + "the protocol has no run-in."),
+        ("16", "Numbers analysed",
+         f"{analysis['n_days']} analysed diary days in the main analysis"
+         if analysis else "Analysed days per period are in the period table."),
+        ("17a", "Outcomes and estimation", results),
+        ("17b", "Binary outcomes", NOT_APPLICABLE + "the outcomes are 0-10 ratings, analysed as numbers; "
+                                   "the probability of a benefit of at least the threshold is given instead."),
+        ("18", "Ancillary analyses", "The full-dose-only analysis (item 12b); no other analyses."),
         ("19", "Harms", harms),
+        ("20", "Limitations",
+         " ".join([*ctx["limitations"],
+                   "One person's data: the result does not show how others would respond. Blinding success "
+                   "was not assessed. Carry-over beyond the excluded first days cannot be ruled out."])),
+        ("21", "Generalisability",
+         "The result applies to this person, this product and dose, during this time; the pooled N-of-1 "
+         "and published evidence (Evidence beyond this trial) speak to others."),
+        ("22", "Interpretation",
+         "See the Summary: probabilities from this person's diary, not proof that the treatment works."),
+        ("23", "Registration", NOT_APPLICABLE + "a single-patient trial in clinical care is not registered; "
+                               f"the SHA-256 commitment {record.commitment[:16]}... fixes the order in advance."),
+        ("24", "Protocol", "The protocol table above; the full protocol and its history are in the audit trail "
+                           f"(magtrial trial show {record.trial_id})."),
+        ("25", "Funding", NOT_APPLICABLE + "no external funding is recorded for a trial run in routine care; "
+                          "magtrial is open-source software."),
     ]
+    return [{"item": i, "topic": t, "text": x} for i, t, x in rows]
 
 
 def plain_summary(record: TrialRecord, analysis: Any, quality: dict[str, Any]) -> str:

@@ -177,13 +177,19 @@ def side_effect_rows(record: TrialRecord) -> tuple[list[str], list[dict[str, str
     return columns, rows, others
 
 
-def data_quality(record: TrialRecord) -> dict[str, object]:
-    """Completeness, late entries, corrections and voids: the CENT missing-data and deviation items."""
+def data_quality(record: TrialRecord, today: dt.date | None = None) -> dict[str, object]:
+    """Completeness, late entries, corrections and voids: the CENT missing-data and deviation items.
+
+    Days are due up to ``today`` (the report's date in the trial's time zone) or the trial's last
+    day, whichever is earlier; without ``today``, every day of the schedule is due. A person who
+    stopped writing is missing every day since, not only the days before their last entry.
+    """
     schedule = record.schedule
     current = record.current()
     in_trial = [d for d in schedule.days() if d.kind in (DayKind.RUN_IN, DayKind.PERIOD)]
     last = max((v.day for v in record.versions), default=schedule.start)
-    due = [d for d in in_trial if d.date <= last]
+    until = schedule.end if today is None else min(today, schedule.end)
+    due = [d for d in in_trial if d.date <= until]
     filled = sum(1 for d in due if d.date in current)
     versions = record.versions
     corrections = [v for v in versions if v.kind is VersionKind.CORRECTION]

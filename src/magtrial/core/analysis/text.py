@@ -21,6 +21,12 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f}%"
 
 
+def signed(x: float, digits: int = 2) -> str:
+    """``+1.23`` / ``-1.23``, and ``0.00`` rather than ``-0.00`` or ``+0.00`` for a value that rounds to 0."""
+    text = f"{x:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def _pts(x: float) -> str:
     x = abs(x)
     return f"{x:.1f} point" + ("" if round(x, 1) == 1.0 else "s")
@@ -39,7 +45,7 @@ def plain_text(r: AnalysisResult) -> str:
     mcid = _pts(r.mcid)
     parts = [
         f"In your diary, {what} was {_direction(e, first, second)} "
-        f"(95% credible interval for the difference: {e.lower:+.2f} to {e.upper:+.2f} points, "
+        f"(95% credible interval for the difference: {signed(e.lower)} to {signed(e.upper)} points, "
         f"from {e.n_days} days that count).",
     ]
     parts.append(
@@ -49,7 +55,7 @@ def plain_text(r: AnalysisResult) -> str:
     if r.full_dose is not None:
         f = r.full_dose
         parts.append(f"Counting only days with the full dose ({f.n_days} days), the difference was "
-                     f"{f.mean:+.1f} points ({f.lower:+.2f} to {f.upper:+.2f}).")
+                     f"{signed(f.mean, 1)} points ({signed(f.lower)} to {signed(f.upper)}).")
     t = r.randomization
     parts.append(f"An exact randomization test gave a one-sided p-value of {t.p_lower:.3g}; with this design "
                  f"it cannot go below {t.min_p_lower:.3g}, so on its own it can only ever be weak evidence.")
@@ -68,9 +74,9 @@ def summary_rows(r: AnalysisResult) -> list[dict[str, Any]]:
     e, lab = r.effect, r.labels
     diff = f"{lab.first} minus {lab.second}"
     rows: list[tuple[str, float | int | None, str]] = [
-        (f"Mean difference ({diff}), points", e.mean, f"{e.mean:+.2f}"),
-        ("95% credible interval, lower", e.lower, f"{e.lower:+.2f}"),
-        ("95% credible interval, upper", e.upper, f"{e.upper:+.2f}"),
+        (f"Mean difference ({diff}), points", e.mean, signed(e.mean)),
+        ("95% credible interval, lower", e.lower, signed(e.lower)),
+        ("95% credible interval, upper", e.upper, signed(e.upper)),
         (f"P(lower on {lab.first})", e.p_lower, f"{e.p_lower:.3f}"),
         (f"P(at least {r.mcid:.2g} lower on {lab.first})", e.p_mcid, f"{e.p_mcid:.3f}"),
         (f"P(at least {r.mcid:.2g} higher on {lab.first})", e.p_harm, f"{e.p_harm:.3f}"),
@@ -83,9 +89,9 @@ def summary_rows(r: AnalysisResult) -> list[dict[str, Any]]:
     ]
     f = r.full_dose
     if f is not None:
-        rows += [("Full-dose days only: mean difference", f.mean, f"{f.mean:+.2f}"),
-                 ("Full-dose days only: 95% interval, lower", f.lower, f"{f.lower:+.2f}"),
-                 ("Full-dose days only: 95% interval, upper", f.upper, f"{f.upper:+.2f}")]
+        rows += [("Full-dose days only: mean difference", f.mean, signed(f.mean)),
+                 ("Full-dose days only: 95% interval, lower", f.lower, signed(f.lower)),
+                 ("Full-dose days only: 95% interval, upper", f.upper, signed(f.upper))]
     t = r.randomization
     rows += [("Randomization test, one-sided p", t.p_lower, f"{t.p_lower:.4f}"),
              ("Randomization test, two-sided p", t.p_two_sided, f"{t.p_two_sided:.4f}"),
