@@ -67,7 +67,11 @@ def test_uncontrolled_study_is_marked(table):
 
 def test_every_study_names_its_source_and_what_is_missing(table):
     for s in table.studies:
-        assert s.source.startswith("[read") and s.missing
+        assert s.source and "[" not in s.source and s.missing
+        # a citation a clinician can follow: authors, title, journal and year, and a link
+        assert s.citation.count(".") >= 2 and str(s.year) in s.citation
+        assert (s.link or "").startswith(("https://doi.org/", "https://pubmed.ncbi.nlm.nih.gov/"))
+        assert s.link in s.reference
     assert any("elemental" in m for m in table["pickering2011"].missing)
 
 

@@ -80,11 +80,18 @@ class Study:
     result: str
     headline: str  # one line, as reported
     effect: PublishedEffect
-    source: str  # "[read]" / "[secondary]" tags as in the research notes
+    source: str  # what the values were taken from, in words a clinician can check ("Abstract", ...)
     doi: str | None = None
+    link: str | None = None  # https://doi.org/... or a PubMed search for the title
     arms: tuple[Arm, ...] = ()
     numbers: dict[str, Any] = field(default_factory=dict)  # other reported numbers, named
     missing: tuple[str, ...] = ()  # facts the sources read do not give
+
+    @property
+    def reference(self) -> str:
+        """The full citation with its link, as a clinician would look it up."""
+        where = self.link or (f"https://doi.org/{self.doi}" if self.doi else "")
+        return f"{self.citation}." + (f" {where}" if where else "") + f" (Values from: {self.source}.)"
 
     @property
     def label(self) -> str:

@@ -40,6 +40,7 @@ def _study_row(study: Any) -> dict[str, str]:
         "design": study.design,
         "n": "—" if study.n is None else str(study.n),
         "route": f"{study.route}: {study.dose}",
+        "reference": str(getattr(study, "reference", "") or study.citation),
         "result": study.headline,
         "effect": effect,
     }
