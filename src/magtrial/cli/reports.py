@@ -49,7 +49,7 @@ def report(
     from magtrial.core.analysis import analyze
     from magtrial.report.build import record_safety
     from magtrial.report.render import write_report
-    from magtrial.service import pooling, trials
+    from magtrial.service import trials
 
     c = open_context(ctx)
     record = trials.record(c, trial)
@@ -62,8 +62,9 @@ def report(
     evidence = pooled = None
     if with_evidence:
         from magtrial.data.evidence import load_evidence
+        from magtrial.report.evidence_cache import cached_pooled_estimate
 
-        evidence, pooled = load_evidence(), pooling.pooled_estimate(c, outcome or record.protocol.primary_outcome)
+        evidence, pooled = load_evidence(), cached_pooled_estimate(c, outcome or record.protocol.primary_outcome)
     path = write_report(
         record, output, fmt.value, analysis=analysis, safety=record_safety(record), evidence=evidence, pooled=pooled
     )
