@@ -18,8 +18,10 @@ from tests.record_factory import make_record
 WHEN = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
 
 # CENT 2015 (Vohra et al., BMJ 2015;350:h1738), the 25 items with their parts.
-CENT_2015 = ("1a 1b 2a 2b 3a 3b 4a 4b 5 6a 6b 7a 7b 8a 8b 9 10 11a 11b 12a 12b 13a 13b 14a 14b 15 16 17a 17b "
-             "18 19 20 21 22 23 24 25").split()
+CENT_2015 = [
+    "1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b", "5", "6a", "6b", "7a", "7b", "8a", "8b", "9", "10", "11a", "11b",
+    "12a", "12b", "13a", "13b", "14a", "14b", "15", "16", "17a", "17b", "18", "19", "20", "21", "22", "23", "24", "25",
+]
 
 
 def test_every_cent_2015_item_is_answered_or_explicitly_not_applicable_with_why():
