@@ -7,11 +7,13 @@ the pages app, whose exception handlers render HTML, and in ``create_api_app``):
   token, 403, 404, 409, 422);
 - a request FastAPI cannot validate answers 422 with one line naming the field, in the words the
   CLI uses for the same mistake (``values.average_pain must be a whole number, got '3' (a string)``);
-- a body that is not JSON answers 415, one over ``MAX_BODY`` bytes 413 (read no further than that).
+- a body that is not JSON answers 415, one over ``MAX_BODY`` bytes 413 (read no further than that);
+- anything else is a bug: logged, and answered 500 without a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +25,7 @@ from fastapi.routing import APIRoute
 from magtrial.core.inputs import one_line
 from magtrial.errors import MagtrialError
 
+log = logging.getLogger("magtrial.api")
 MAX_BODY = 64 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -110,5 +113,8 @@ class ApiRoute(APIRoute):
                 return error(exc.status, str(exc), headers)
             except RequestValidationError as exc:
                 return error(422, validation_message(exc, body_model))
+            except Exception:  # a bug: logged with its traceback, never sent to the client
+                log.exception("internal error in %s %s", request.method, request.url.path)
+                return error(500, "internal error; it has been logged")
 
         return route
