@@ -101,6 +101,13 @@ def test_blocked_and_unacknowledged_regimens_cannot_start(web: Web) -> None:
     assert "age must be a number" in bad.text
 
 
+def test_a_condition_whose_name_holds_a_comma_is_read_as_one(web: Web) -> None:
+    client = web.login("dr-lee")
+    form = {**SETUP, "conditions": "chronic kidney disease, stage 5; asthma"}
+    partial = post(client, "/clinic/safety-check", form, headers={"HX-Request": "true"})
+    assert "Verdict: blocked" in partial.text and "not recognised" in partial.text
+
+
 def test_unblinding_early_needs_a_reason_and_the_right_passphrase(web: Web, key_files) -> None:  # type: ignore[no-untyped-def]
     fill_diary(web)
     client = web.login("dr-lee")

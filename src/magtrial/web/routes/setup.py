@@ -8,6 +8,7 @@ again (and refuses a blocked regimen, or one that needs an acknowledgement witho
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -77,7 +78,8 @@ def parse_setup(form: FormData) -> tuple[Protocol, dict[str, Any]]:
         person["egfr"] = egfr
     for flag in ("pregnant", "lactating", "dialysis"):
         person[flag] = form.get(flag) == "on"
-    conditions = [c.strip() for c in _text(form, "conditions").split(",") if c.strip()]
+    # ";" or new lines separate conditions: a comma belongs to names like "chronic kidney disease, stage 5"
+    conditions = [c.strip() for c in re.split(r"[;\n]", _text(form, "conditions")) if c.strip()]
     if conditions:
         person["conditions"] = conditions
     medications = []
