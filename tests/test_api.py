@@ -193,6 +193,10 @@ def test_a_participant_and_a_clinician_write_the_diary_a_pharmacist_may_not(db, 
     r = client.post(f"{API}/trials/{trial}/diary", headers=people["clinician"],
                     json={"day": yesterday, "values": VALUES})
     assert r.status_code == 201 and r.json()["day"] == yesterday
+    for path, body in ((f"diary/{yesterday}/corrections", {"changes": {"note": "x"}, "reason": "r"}),
+                       (f"diary/{yesterday}/void", {"reason": "r"})):
+        r = client.post(f"{API}/trials/{trial}/{path}", headers=people["pharmacist"], json=body)
+        assert r.status_code == 403, path
 
 
 def test_only_a_clinician_creates_trials(db, client, people):
