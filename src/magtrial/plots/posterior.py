@@ -32,7 +32,7 @@ def plot_posterior(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.0, 2.2))
+        _, ax = plt.subplots(figsize=(6.4, 2.3))  # printed at this size (A4 text width)
     grid, density = np.asarray(grid, float), np.asarray(density, float)
     lo_x, hi_x = min(grid[0], -mcid - 0.5), max(grid[-1], mcid + 0.5)
     ax.plot(grid, density, color="#1f4e79", lw=1.5)
@@ -49,12 +49,12 @@ def plot_posterior(
     ax.axvline(0, color="#404040", lw=1)
     top = float(density.max()) * 1.15
     for x, text in ((-mcid, f"-MCID ({-mcid:g})"), (mcid, f"+MCID ({mcid:g})")):
-        ax.axvline(x, color="#7f7f7f", lw=1, ls="--")
-        ax.text(x, top, text, ha="center", va="bottom", fontsize=7, color="#404040")
+        ax.vlines(x, 0, top * 0.97, color="#7f7f7f", lw=1, ls="--")  # the line stops below its label
+        ax.text(x, top, text, ha="center", va="bottom", fontsize=7.5, color="#404040")
     ax.set_xlim(lo_x, hi_x)
     ax.set_ylim(0, top * 1.12)
     ax.set_yticks([])
     ax.set_xlabel(xlabel)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=7.5, frameon=False, ncols=2)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return ax

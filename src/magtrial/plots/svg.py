@@ -8,6 +8,7 @@ left out, so the same data give byte-identical SVG.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "magtrial", "font.family": "DejaVu Sans", "font.size": 9}
@@ -23,8 +24,15 @@ def style():
     return plt.rc_context(SVG_RC)
 
 
-def figure_svg(fig: Any) -> str:
-    """The figure as an inline ``<svg>`` element (no XML prolog or DOCTYPE), then closed."""
+MIN_FONT_PT = 7.5  # every label is drawn at least this size; charts are drawn at the size they print
+
+
+def figure_svg(fig: Any, prefix: str = "") -> str:
+    """The figure as an inline ``<svg>`` element (no XML prolog or DOCTYPE), then closed.
+
+    ``prefix`` is put in front of every id (and every reference to one), so several charts inlined
+    in one HTML page never share an id (matplotlib names ids ``figure_1``, ``patch_1``... per file).
+    """
     import matplotlib.pyplot as plt
 
     buf = io.StringIO()
@@ -32,4 +40,15 @@ def figure_svg(fig: Any) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    svg = text[text.index("<svg") :]
+    return prefix_ids(svg, prefix) if prefix else svg
+
+
+def prefix_ids(svg: str, prefix: str) -> str:
+    """Rename every ``id="x"`` to ``id="prefix-x"`` and every ``#x`` reference (url(#x), href="#x")."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    return re.sub(r"(url\(#|href=\"#)([^)\"]+)",
+                  lambda m: m.group(1) + (f"{prefix}-{m.group(2)}" if m.group(2) in ids else m.group(2)), svg)

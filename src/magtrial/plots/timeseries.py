@@ -59,30 +59,31 @@ def plot_pain_timeseries(
         raise Forbidden(f"trial {record.trial_id} is blinded: per-pack means are shown only after unblinding")
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.5, 3.4))
+        _, ax = plt.subplots(figsize=(6.6, 2.9))  # printed at this size (A4 text width)
     schedule = record.schedule
     current = record.current()
     days = [schedule.start + dt.timedelta(days=i) for i in range(schedule.total_days)]
     avg = [current[d].values.average_pain if d in current else float("nan") for d in days]  # type: ignore[union-attr]
     worst = [current[d].values.worst_pain if d in current else float("nan") for d in days]  # type: ignore[union-attr]
     one = dt.timedelta(days=1)
+    labels = []
     if schedule.run_in_days:
         ax.axvspan(schedule.start, schedule.periods[0].start, color=RUN_IN_COLOUR, lw=0)
-        ax.text(
+        labels.append(ax.text(
             schedule.start + (schedule.periods[0].start - schedule.start) / 2,
             10.6,
             "run-in",
             ha="center",
             va="bottom",
-            fontsize=7,
-        )
+            fontsize=7.5,
+        ))
     means: tuple[list[float], list[dt.date], list[dt.date]] = ([], [], [])
     for band in period_shading(record):
         ax.axvspan(band["start"], band["end"] + one, color=band["colour"], lw=0)
         if band["analysis_start"] > band["start"]:
             ax.axvspan(band["start"], band["analysis_start"], facecolor="none", edgecolor="#b5b5b5", hatch="///", lw=0)
         mid = band["start"] + (band["end"] + one - band["start"]) / 2
-        ax.text(mid, 10.6, band["label"], ha="center", va="bottom", fontsize=7, linespacing=1.1)
+        labels.append(ax.text(mid, 10.6, band["label"], ha="center", va="bottom", fontsize=7.5, linespacing=1.1))
         mean = (period_means or {}).get(band["number"])
         if mean is not None:
             for column, value in zip(means, (mean, band["analysis_start"], band["end"] + one), strict=True):
@@ -99,16 +100,33 @@ def plot_pain_timeseries(
     ax.set_xlim(schedule.start, schedule.end + one)
     ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=2))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    _stagger(ax, labels)
     ax.legend(
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.1),
-        fontsize=7,
+        bbox_to_anchor=(0.5, -0.12),
+        fontsize=7.5,
         frameon=False,
         ncols=4,
         handles=[*ax.get_lines(), _hatch_handle(), *([] if record.blinded else [_mean_handle()])],
     )
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def _stagger(ax: Any, labels: list[Any], gap_px: float = 4.0) -> None:
+    """Lift every other period label by its own height when neighbours would touch (short periods)."""
+    if len(labels) < 2:
+        return
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    if all(a.x1 + gap_px <= b.x0 for a, b in zip(boxes, boxes[1:], strict=False)):
+        return
+    from matplotlib.transforms import offset_copy
+
+    for i, text in enumerate(labels):
+        if i % 2:
+            lift = boxes[i].height * 72.0 / ax.figure.dpi + 1.0
+            text.set_transform(offset_copy(text.get_transform(), fig=ax.figure, y=lift, units="points"))
 
 
 def _isolated(values: list[float]) -> list[int]:

@@ -395,7 +395,7 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[dict[str, str]]
         ("22", "Interpretation",
          "See the Summary: probabilities from this person's diary, not proof that the treatment works."),
         ("23", "Registration", NOT_APPLICABLE + "a single-patient trial in clinical care is not registered; "
-                               f"the SHA-256 commitment {record.commitment[:16]}... fixes the order in advance."),
+                               f"the SHA-256 commitment {record.commitment} fixes the order in advance."),
         ("24", "Protocol", "The protocol table above; the full protocol and its history are in the audit trail "
                            f"(magtrial trial show {record.trial_id})."),
         ("25", "Funding", NOT_APPLICABLE + "no external funding is recorded for a trial run in routine care; "
@@ -423,7 +423,7 @@ def draw_charts(record: TrialRecord, analysis: Any) -> dict[str, str]:
     charts = {}
     with style():
         ax = plot_pain_timeseries(record, period_means=tables.period_means(record))
-        charts["timeseries"] = figure_svg(ax.figure)
+        charts["timeseries"] = figure_svg(ax.figure, "ts")
         post = getattr(analysis, "posterior", None)
         if post is not None:
             grid, density = mixture_density(post.weights, post.means, post.sds)
@@ -438,5 +438,5 @@ def draw_charts(record: TrialRecord, analysis: Any) -> dict[str, str]:
                 interval=(analysis.effect.lower, analysis.effect.upper),
                 xlabel=xlabel,
             )
-            charts["posterior"] = figure_svg(ax.figure)
+            charts["posterior"] = figure_svg(ax.figure, "post")
     return charts

@@ -84,4 +84,4 @@ def forest_svg(evidence: Any = None, pooled: Any = None) -> str | None:
     rows = forest_rows(evidence if evidence is not None else EvidenceTable(studies=()), pooled)
     with style():
         ax = plot_forest(rows)
-        return figure_svg(ax.figure)
+        return figure_svg(ax.figure, "forest")
