@@ -21,6 +21,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from magtrial.core.inputs import one_line
 from magtrial.errors import MagtrialError
@@ -113,6 +114,10 @@ class ApiRoute(APIRoute):
                 return error(exc.status, str(exc), headers)
             except RequestValidationError as exc:
                 return error(422, validation_message(exc, body_model))
+            except HTTPException as exc:  # FastAPI's own 400 for a body it cannot decode (not UTF-8)
+                if exc.status_code == 400:
+                    return error(422, "the body is not valid JSON (it is not UTF-8 text)")
+                return error(exc.status_code, str(exc.detail))
             except Exception:  # a bug: logged with its traceback, never sent to the client
                 log.exception("internal error in %s %s", request.method, request.url.path)
                 return error(500, "internal error; it has been logged")

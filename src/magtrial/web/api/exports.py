@@ -30,8 +30,8 @@ def _file(record: TrialRecord, body: str | bytes, media_type: str, name: str) ->
         HEAD: record.audit_head, "Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _doc(media_type: str, text: str) -> dict[int | str, dict[str, object]]:
-    return {**ERRORS, 200: {"description": text, "content": {media_type: {"schema": {"type": "string"}}}}}
+def _doc(media_type: str, text: str, kind: str = "string") -> dict[int | str, dict[str, object]]:
+    return {**ERRORS, 200: {"description": text, "content": {media_type: {"schema": {"type": kind}}}}}
 
 
 def _record(ctx: Context, trial_id: str) -> TrialRecord:
@@ -48,7 +48,7 @@ def csv_export(ctx: Ctx, trial_id: str) -> Response:
 
 
 @router.get("/trials/{trial_id}/exports/fhir", response_class=Response,
-            responses=_doc("application/fhir+json", "FHIR R4 collection Bundle"))
+            responses=_doc("application/fhir+json", "FHIR R4 collection Bundle", "object"))
 def fhir_export(ctx: Ctx, trial_id: str) -> Response:
     from magtrial.export.fhir import bundle_json, record_to_bundle
 
