@@ -217,6 +217,7 @@ class Round:
     seconds: float
     latencies: list[float]
     acked: list[tuple[Job, dict]]
+    server_cpu: float = 0.0  # CPU seconds the server process used in this round
 
     @property
     def rate(self) -> float:
@@ -272,8 +273,21 @@ async def _load(which: str, port: int, jobs: Iterator[Job], count: int, seconds:
     return Round(which, len(acked), errors, elapsed, latencies, acked)
 
 
-def run_round(which: str, port: int, jobs: Iterator[Job], count: int, seconds: float, conns: int) -> Round:
-    return asyncio.run(_load(which, port, jobs, count, seconds, conns))
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def run_round(which: str, server: tuple[subprocess.Popen, int], jobs: Iterator[Job], count: int, seconds: float,
+              conns: int) -> Round:
+    before = cpu_seconds(server[0].pid)
+    result = asyncio.run(_load(which, server[1], jobs, count, seconds, conns))
+    result.server_cpu = cpu_seconds(server[0].pid) - before
+    return result
 
 
 # --- checks after the run -----------------------------------------------------------------------
@@ -378,13 +392,15 @@ def main() -> None:
                                         "raw", "--rate", "200", "-o", args.py_spy], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
             for which, source in (("magtrial", jobs), ("minimal", minimal_jobs)):
-                warm = run_round(which, servers[which][1], source, 500, args.seconds, args.conns)
+                warm = run_round(which, servers[which], source, 500, args.seconds, args.conns)
                 rounds[which + "-warm"] = [warm]
             for _ in range(args.rounds):
                 for which, source in (("magtrial", jobs), ("minimal", minimal_jobs)):
-                    r = run_round(which, servers[which][1], source, args.count, args.seconds, args.conns)
+                    r = run_round(which, servers[which], source, args.count, args.seconds, args.conns)
                     print(f"  {which:9s} {r.writes:5d} writes in {r.seconds:5.2f} s = {r.rate:6.0f}/s, "
-                          f"p50 {r.quantile(0.5):5.1f} ms, p99 {r.quantile(0.99):5.1f} ms, errors {r.errors}")
+                          f"p50 {r.quantile(0.5):5.1f} ms, p99 {r.quantile(0.99):5.1f} ms, errors {r.errors}; "
+                          f"server CPU {r.server_cpu / max(r.writes, 1) * 1000:.2f} ms/write "
+                          f"({r.server_cpu / r.seconds:.0%} of a core)")
                     rounds[which].append(r)
         finally:
             if args.py_spy and spy is not None:
