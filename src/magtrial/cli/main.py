@@ -65,9 +65,9 @@ def _root(
 
 def _register() -> None:
     # Each module adds its own commands; imported here so `magtrial --help` lists them all.
-    from magtrial.cli import accounts, analysis, pooling, reports, safety, serve, tokens, trials
+    from magtrial.cli import accounts, analysis, backup, pooling, reports, safety, serve, tokens, trials
 
-    for module in (serve, accounts, trials, safety, analysis, pooling, reports, tokens):
+    for module in (serve, accounts, trials, safety, analysis, pooling, reports, tokens, backup):
         module.register(app)
 
 
