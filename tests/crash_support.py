@@ -123,7 +123,8 @@ def check(url: str, result: CrashRound) -> list[str]:
             stored: dict[tuple[str, dt.date], list[str | None]] = {}
             for t, d, values in s.execute(select(DiaryVersionRow.trial_id, DiaryVersionRow.day,
                                                  DiaryVersionRow.values)):
-                stored.setdefault((t, d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))), []).append(values)
+                day = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))
+                stored.setdefault((t, day), []).append(values)
             per_day = {key: len(versions) for key, versions in stored.items()}
             for job, receipt in result.acked:
                 n = per_day.get((job.trial, job.day), 0)

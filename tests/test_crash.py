@@ -21,7 +21,8 @@ def test_every_acknowledged_write_survives_a_sigkill_exactly_once(backend, tmp_p
         url = request.getfixturevalue("postgres_server").fresh_database()
     jobs = prepare(url, tmp_path / "keys", participants=6)
     rng = random.Random(15)
-    rounds = [crash_round(url, jobs, threads=6, kill_after=0.4, rng=rng) for _ in range(2 if backend == "sqlite" else 1)]
+    count = 2 if backend == "sqlite" else 1
+    rounds = [crash_round(url, jobs, threads=6, kill_after=0.4, rng=rng) for _ in range(count)]
     acked = sum(len(r.acked) for r in rounds)
     with capsys.disabled():
         print(f"\ncrash ({backend}): {len(rounds)} SIGKILL rounds, {acked} acknowledged writes, "
