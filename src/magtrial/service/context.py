@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from magtrial.service.access import Actor
 from magtrial.store import audit
 from magtrial.store.db import Database
-from magtrial.store.models import AuditEventRow
 
 Clock = Callable[[], dt.datetime]
 
@@ -44,7 +43,7 @@ class Context:
         new: Any = None,
         reason: str = "",
         reveals_allocation: bool = False,
-    ) -> AuditEventRow:
+    ) -> audit.Head:
         """Append one audit event inside the caller's transaction, as this actor, at this clock's time."""
         return audit.append_event(
             s,

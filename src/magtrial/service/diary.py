@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from magtrial.core.diary import (
@@ -108,22 +108,12 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
         values = values_for(previous)
         late = is_late(day, now, protocol.timezone, protocol.late_after_hours)
         version = DiaryVersion(day, number, kind, values, now, ctx.actor.name, late, reason)
-        s.add(
-            DiaryVersionRow(
-                trial_id=trial_id,
-                day=day,
-                version=number,
-                kind=kind.value,
-                values=json.dumps(values.as_dict()) if values else None,
-                recorded_at=now,
-                recorded_by=ctx.actor.name,
-                role=ctx.actor.role.value,
-                late=late,
-                reason=reason,
-            )
-        )
         try:
-            s.flush()
+            s.execute(_INSERT_VERSION, [{
+                "trial_id": trial_id, "day": day, "version": number, "kind": kind.value,
+                "values": json.dumps(values.as_dict()) if values else None, "recorded_at": now,
+                "recorded_by": ctx.actor.name, "role": ctx.actor.role.value, "late": late, "reason": reason,
+            }])
         except sqlalchemy.exc.IntegrityError:
             raise Conflict(
                 f"an entry for {day.isoformat()} was just recorded from another device; "
@@ -156,6 +146,12 @@ def _flag(ctx: Context, s: Session, row: TrialRow, new_flags: list[str]) -> None
     ctx.audit(s, "trial.flag", "trial", row.id, row.id, old=flags, new=[*flags, *added])
 
 
+_INSERT_VERSION = insert(DiaryVersionRow.__table__)
+_VERSION_COLUMNS = (DiaryVersionRow.day, DiaryVersionRow.version, DiaryVersionRow.kind, DiaryVersionRow.values,
+                    DiaryVersionRow.recorded_at, DiaryVersionRow.recorded_by, DiaryVersionRow.late,
+                    DiaryVersionRow.reason)
+
+
 @functools.lru_cache(maxsize=512)
 def stored_protocol(text: str) -> Protocol:
     """The protocol stored as canonical JSON, parsed once per distinct text (a ``Protocol`` is frozen)."""
@@ -166,12 +162,12 @@ def stored_versions(
     s: Session, trial_id: str, first: dt.date | None = None, last: dt.date | None = None
 ) -> list[DiaryVersion]:
     """A trial's diary versions in day and version order, optionally only days ``first``..``last``."""
-    query = select(DiaryVersionRow).where(DiaryVersionRow.trial_id == trial_id)
+    query = select(*_VERSION_COLUMNS).where(DiaryVersionRow.trial_id == trial_id)
     if first is not None:
         query = query.where(DiaryVersionRow.day >= first)
     if last is not None:
         query = query.where(DiaryVersionRow.day <= last)
-    rows = s.execute(query.order_by(DiaryVersionRow.day, DiaryVersionRow.version)).scalars()
+    rows = s.execute(query.order_by(DiaryVersionRow.day, DiaryVersionRow.version))  # columns: no ORM objects
     return [
         DiaryVersion(
             day=r.day,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from magtrial.errors import ValidationError
@@ -63,11 +63,11 @@ def append_event(
     new: Any = None,
     reason: str = "",
     reveals_allocation: bool = False,
-) -> AuditEventRow:
-    """Add one link inside the caller's transaction, so the event and the change commit together."""
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one()
+) -> Head:
+    """Add one link inside the caller's transaction, so the event and the change commit together; the new head."""
+    seq, prev_hash = session.execute(_LOCK_HEAD).one()
     fields: dict[str, Any] = {
-        "seq": head.seq + 1,
+        "seq": seq + 1,
         "trial_id": trial_id,
         "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": actor,
@@ -79,13 +79,20 @@ def append_event(
         "new": canonical_json(new),
         "reason": reason,
         "reveals_allocation": reveals_allocation,
-        "prev_hash": head.hash,
+        "prev_hash": prev_hash,
     }
-    row = AuditEventRow(**fields, hash=event_hash(fields))
-    session.add(row)
-    head.seq, head.hash = row.seq, row.hash
-    session.flush()
-    return row
+    digest = event_hash(fields)
+    # Core statements, not the ORM unit of work: this runs in every write transaction.
+    session.execute(_INSERT_EVENT, [{**fields, "hash": digest}])
+    session.execute(_MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
+    return Head(fields["seq"], digest)
+
+
+_LOCK_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
+_READ_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
+_INSERT_EVENT = insert(AuditEventRow.__table__)
+_MOVE_HEAD = (update(AuditHeadRow.__table__).where(AuditHeadRow.__table__.c.id == 1)
+              .values(seq=bindparam("seq"), hash=bindparam("hash")))
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,8 @@ class Head:
 
 
 def current_head(session: Session) -> Head:
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one()
-    return Head(head.seq, head.hash)
+    seq, digest = session.execute(_READ_HEAD).one()  # columns, never a stale ORM object
+    return Head(seq, digest)
 
 
 def event_at(session: Session, seq: int) -> AuditEventRow | None:
