@@ -29,18 +29,6 @@ GOOD = {"average_pain": "4", "worst_pain": "6", "sleep_interference": "2", "day"
 SQL = "4'); DROP TABLE diary_versions; --"
 HTML = '"><script>alert(1)</script>'
 ODD = "\u202e\u200b\ufeff\x00\ud7ff"  # right-to-left override, zero width, BOM, NUL, last BMP before surrogates
-# Known gaps, found by this table and left to the pages' owners: each is checked to still be accepted, so the
-# table fails (and the case moves to the refused ones) the day it is fixed.
-KNOWN_GAPS = {
-    "fullwidth digit": "the diary form reads scores with int(), which takes any Unicode digit and underscores "
-                       "(_score in web/routes/participant.py should take ASCII 0-10 only)",
-    "Arabic-Indic digit": "as above",
-    "digits with an underscore": "as above",
-    "correction reason too long": "the form takes a reason of any length; the API stops at 2000 characters",
-    "start date far in the future": "a set-up starting in 9999 stores the trial, then its page is an internal "
-                                    "error (OverflowError: the schedule runs past date.max); it should be a 422",
-}
-
 # (case, route, form fields over GOOD, status)
 DIARY_FORM = [
     ("score above 10", "diary", {"average_pain": "11", "worst_pain": "11"}, 422),
@@ -71,7 +59,7 @@ DIARY_FORM = [
     ("correction with SQL score", "correct", {"average_pain": SQL, "reason": "r"}, 422),
     ("correction of an impossible day", "correct-bad-day", {"average_pain": "3", "reason": "r"}, 422),
     ("correction of a day without entry", "correct-empty", {"average_pain": "3", "reason": "r"}, 422),
-    # Known gaps (see KNOWN_GAPS), last: each is let through and stored, on a day of its own.
+    # Found by this table and fixed since: int() took any Unicode digit; the form took a reason of any length.
     ("fullwidth digit", "diary", {"average_pain": "\uff15", "day": TODAY.isoformat()}, 422),
     ("Arabic-Indic digit", "diary", {"average_pain": "\u0665", "day": (TODAY - dt.timedelta(days=2)).isoformat()},
      422),
@@ -85,7 +73,7 @@ def test_hostile_diary_form_input_is_a_4xx_and_changes_nothing(web: Web) -> None
     patient = Context(web.db, Actor("P-001", Role.PATIENT))
     diary.add_entry(patient, web.trial, dt.date.fromisoformat(EXISTING), DiaryValues(4, 6, 2))
     client = web.login("P-001")
-    wrong, gaps = [], []
+    wrong = []
     for case, route, fields, status in DIARY_FORM:
         url = {"diary": f"/diary/{web.trial}", "correct": f"/diary/{web.trial}/correct/{EXISTING}",
                "correct-bad-day": f"/diary/{web.trial}/correct/2026-02-30",
@@ -97,13 +85,9 @@ def test_hostile_diary_form_input_is_a_4xx_and_changes_nothing(web: Web) -> None
         answer = post(client, url, form)
         assert "Traceback" not in answer.text and len(answer.text) < 200_000, case
         assert "<script>alert(1)</script>" not in answer.text, case  # echoed answers are escaped
-        if case in KNOWN_GAPS:
-            gaps.append((case, answer.status_code))  # the gaps come last in the table
-            continue
         if answer.status_code != status or snapshot(web.db) != before:
             wrong.append(f"{case}: {answer.status_code}, expected {status}")
     assert wrong == []
-    assert gaps and all(not 400 <= code < 500 for _, code in gaps), f"fixed? move these out of KNOWN_GAPS: {gaps}"
 
 
 SETUP = {"participant": "P-050", "age": "50", "sex": "female", "egfr": "80", "product_name": "Mg citrate",
@@ -127,27 +111,20 @@ SETUP_CASES = [
     ("negative dose", {"units_per_day": "-2"}),
     ("dose as infinity", {"units_per_day": "inf"}),
     ("dose as NaN", {"elemental_mg_per_unit": "nan"}),
-    ("start date far in the future", {"start_date": "9999-12-31"}),  # a known gap: stays last
+    ("start date far in the future", {"start_date": "9999-12-31"}),  # was stored, then its page failed (500)
 ]
 
 
 def test_hostile_trial_setup_input_is_a_4xx_and_creates_nothing(web: Web) -> None:
     client = web.login("dr-lee")
-    wrong, gaps = [], []
+    wrong = []
     for case, fields in SETUP_CASES:
         before = snapshot(web.db)
-        if case in KNOWN_GAPS:
-            try:
-                gaps.append((case, post(client, "/clinic/new", {**SETUP, **fields}).status_code))
-            except OverflowError:  # the trial is stored, its page then fails: an internal error (500) today
-                gaps.append((case, 500))
-            continue  # the last case of the table: nothing after it depends on the database
         answer = post(client, "/clinic/new", {**SETUP, **fields})
         assert "<script>alert(1)</script>" not in answer.text, case
         if not 400 <= answer.status_code < 500 or snapshot(web.db) != before:
             wrong.append(f"{case}: {answer.status_code}")
     assert wrong == []
-    assert gaps and all(not 400 <= code < 500 for _, code in gaps), f"fixed? move these out of KNOWN_GAPS: {gaps}"
 
 
 def test_replayed_csrf_tokens_wrong_content_types_and_oversized_forms_are_refused(web: Web) -> None:

@@ -267,6 +267,10 @@ def participant_pseudonym(value: object) -> str:
     return name
 
 
+# A start date outside these is a typing slip (and a calendar running past 9999 cannot be built).
+EARLIEST_START, LATEST_START = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 def validate(p: Protocol) -> None:
     """Every rule a protocol must meet, each with a message a clinician can act on."""
     if not 3 <= p.period_days <= 84:
@@ -288,6 +292,11 @@ def validate(p: Protocol) -> None:
         raise ProtocolError(f"late-entry threshold must be 1-336 hours, got {p.late_after_hours}")
     if p.design is Design.COUNTERBALANCED and p.cycles % 2:
         raise ProtocolError("a counterbalanced ABBA/BAAB design needs an even number of cycles")
+    if p.start_date is not None and not EARLIEST_START <= p.start_date <= LATEST_START:
+        raise ProtocolError(
+            f"start date must be between {EARLIEST_START.isoformat()} and {LATEST_START.isoformat()}, "
+            f"got {p.start_date.isoformat()}"
+        )
     try:
         ZoneInfo(p.timezone)
     except (ZoneInfoNotFoundError, ValueError):

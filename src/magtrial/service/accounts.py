@@ -43,12 +43,28 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _hash(password: str | None) -> str | None:
+def _hash(password: str | None, name: str = "") -> str | None:
     if password is None:
         return None
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"a password must be at least {MIN_PASSWORD} characters")
+    check_guessable(password, name)
     return _hasher.hash(password)
+
+
+def check_guessable(password: str, name: str = "") -> None:
+    """Refuse passwords found in leaked-password lists or otherwise easy to guess.
+
+    zxcvbn (Dropbox's estimator) matches against its frequency lists of leaked passwords, common
+    names and words, keyboard patterns, dates and the account name; a score under 3 means
+    guessable within about 10^8 tries, too few for a password guarding health data.
+    """
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:100], user_inputs=[name] if name else [])
+    if result["score"] < 3:
+        hint = result["feedback"].get("warning") or "it is too easy to guess"
+        raise ValidationError(f"choose another password: {hint.rstrip('.').lower()}; a few unusual words work well")
 
 
 def count_accounts(db: Database) -> int:
@@ -62,7 +78,7 @@ def bootstrap(db: Database, name: str, password: str | None = None, clock: Clock
     with db.transaction() as s:
         if s.execute(select(func.count()).select_from(AccountRow)).scalar_one():
             raise Conflict("this database already has accounts; a clinician adds new ones with `magtrial user add`")
-        _insert(s, name, Role.CLINICIAN, _hash(password), created_by=name, at=clock())
+        _insert(s, name, Role.CLINICIAN, _hash(password, name), created_by=name, at=clock())
         audit.append_event(
             s, at=clock(), actor=name, role=Role.CLINICIAN.value, action="account.create", entity="account",
             entity_id=name, new={"role": Role.CLINICIAN.value, "password": password is not None},
@@ -77,7 +93,7 @@ def add_account(ctx: Context, name: str, role: Role | str, password: str | None 
     with ctx.db.transaction() as s:
         if s.get(AccountRow, name) is not None:
             raise Conflict(f"an account {name!r} already exists")
-        _insert(s, name, role, _hash(password), created_by=ctx.actor.name, at=ctx.clock())
+        _insert(s, name, role, _hash(password, name), created_by=ctx.actor.name, at=ctx.clock())
         ctx.audit(s, "account.create", "account", name, None,
                   new={"role": role.value, "password": password is not None})
     return Account(name, role, password is not None, True)
@@ -102,7 +118,7 @@ def set_password(ctx: Context, name: str, password: str) -> None:
             raise NotFound(f"no account {name!r}")
         if name != ctx.actor.name and not (ctx.actor.role is Role.CLINICIAN and row.role == Role.PATIENT.value):
             raise Forbidden("you may set only your own password (a clinician may also set a participant's)")
-        row.password_hash = _hash(password)
+        row.password_hash = _hash(password, name)
         ctx.audit(s, "account.password", "account", name, None, new={"password": True})
 
 

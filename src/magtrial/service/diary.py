@@ -40,6 +40,9 @@ from magtrial.store import audit
 from magtrial.store.models import DiaryVersionRow, TrialRow
 
 
+MAX_REASON = 2000
+
+
 @dataclass(frozen=True)
 class EntryResult:
     """What a diary write returns: the stored version, safety findings, and the receipt (audit head)."""
@@ -91,6 +94,8 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
     require(ctx.actor, Role.PATIENT, Role.CLINICIAN, to="write diary entries")
     now = ctx.clock()
     reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise DiaryError(f"the reason is longer than {MAX_REASON} characters")
     with ctx.db.transaction() as s:
         row = trial_for(s, ctx.actor, trial_id, lock=True)  # held until commit: unblinding waits for us
         if row.status != "active":

@@ -56,10 +56,10 @@ def _score(form: FormData, name: str) -> int | None:
     raw = form.get(name)
     if raw in (None, ""):
         return None
-    try:
-        return int(str(raw))
-    except ValueError:
-        raise DiaryError(f"{name.replace('_', ' ')} must be a whole number 0-10") from None
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 2):  # not "５", "٥", "0_4", "4.5" or "4e0"
+        raise DiaryError(f"{name.replace('_', ' ')} must be a whole number 0-10")
+    return int(text)
 
 
 def values_from_form(form: FormData) -> DiaryValues:
