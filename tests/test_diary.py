@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from magtrial.core.diary import DiaryValues, DoseTaken, VersionKind, is_late
 from magtrial.errors import Conflict, DiaryError, Forbidden, NotFound
-from magtrial.service import Actor, Context, Role, audit, diary, trials, unblinding
+from magtrial.service import audit, diary, trials, unblinding
 from magtrial.store.db import Database
 
 TABLES = ("trials", "sealed_allocations", "diary_versions", "audit_events", "audit_head", "accounts")

@@ -44,8 +44,8 @@ def test_a_diary_write_racing_an_unblinding_never_lands_after_it(db, clinician, 
         trial = trials.create_trial(clinician, sample_protocol(), "P-001", ADULT, start_date=start)
         day = dt.date.today() - dt.timedelta(days=round_ % 3)
         wrote, unblinded = _race(
-            lambda: diary.add_entry(patient, trial.trial_id, day, DiaryValues(4, 5, 1)),
-            lambda: unblinding.unblind(clinician, trial.trial_id, emergency_key, reason="race test"),
+            lambda t=trial.trial_id, d=day: diary.add_entry(patient, t, d, DiaryValues(4, 5, 1)),
+            lambda t=trial.trial_id: unblinding.unblind(clinician, t, emergency_key, reason="race test"),
         )
         assert not isinstance(unblinded, Exception), unblinded
         if isinstance(wrote, Exception):
@@ -67,8 +67,8 @@ def test_two_devices_saving_the_same_day_get_one_entry_and_a_clear_message(db, c
     for back in range(ROUNDS // 3):
         day = dt.date.today() - dt.timedelta(days=back)
         results = _race(
-            lambda: diary.add_entry(patient, running_trial.trial_id, day, DiaryValues(4, 5, 1)),
-            lambda: diary.add_entry(patient, running_trial.trial_id, day, DiaryValues(6, 7, 1)),
+            lambda d=day: diary.add_entry(patient, running_trial.trial_id, d, DiaryValues(4, 5, 1)),
+            lambda d=day: diary.add_entry(patient, running_trial.trial_id, d, DiaryValues(6, 7, 1)),
         )
         errors = [r for r in results if isinstance(r, Exception)]
         assert len(errors) == 1 and isinstance(errors[0], Conflict), errors

@@ -39,7 +39,6 @@ from magtrial.service.safety import review_entry
 from magtrial.store import audit
 from magtrial.store.models import DiaryVersionRow, TrialRow
 
-
 MAX_REASON = 2000
 
 

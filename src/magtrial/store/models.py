@@ -144,5 +144,4 @@ class EffectSummaryRow(Base):
 
 
 # Tables of the web layer live in their own modules; importing them here puts them in Base.metadata.
-from magtrial.store import api_models  # noqa: E402, F401
-from magtrial.store import web_models  # noqa: E402, F401
+from magtrial.store import api_models, web_models  # noqa: E402, F401, I001
