@@ -64,6 +64,19 @@ def test_login_and_logout_are_audited_and_logout_ends_the_session(web: Web) -> N
         assert s.execute(select(WebSessionRow)).first() is None
 
 
+def test_logging_in_again_ends_the_session_the_browser_held(web: Web) -> None:
+    client = web.login("P-001")
+    first = client.cookies.get("mt_session")
+    page = client.get("/login")
+    again = client.post("/login", data={"name": "P-001", "password": PASSWORDS["P-001"], "csrf": token(page.text)})
+    assert again.status_code == 200 and client.cookies.get("mt_session") != first
+    stale = web.client()
+    stale.cookies.set("mt_session", first)
+    assert stale.get(f"/diary/{web.trial}").url.path == "/login"  # the old token no longer works
+    with web.db.reader() as s:
+        assert len(s.execute(select(WebSessionRow)).all()) == 1
+
+
 def test_session_token_is_stored_only_as_a_digest(web: Web) -> None:
     client = web.login("dr-lee")
     cookie = client.cookies.get("mt_session")

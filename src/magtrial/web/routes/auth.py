@@ -27,6 +27,9 @@ def _safe_next(target: str | None) -> str:
 
 
 def _logged_in(request: Request, actor, target: str) -> Response:  # type: ignore[no-untyped-def]
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:  # rotation: a session the browser held before this login ends (no fixation)
+        sessions.end(get_db(request), sessions.digest(old))
     token, _ = sessions.start(get_db(request), actor, get_clock(request)())
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(sessions.ABSOLUTE.total_seconds()), httponly=True,
