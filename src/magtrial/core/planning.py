@@ -228,10 +228,11 @@ def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, d
 
     Same model and priors as ``analysis.model`` (level, effect, drift; AR(1) over calendar days with
     gaps), without its rounding term (``priors.rounding_var`` is ignored: with it, posterior means move
-    by up to about 0.07 points at rho 0.7, too little to change a power estimate), and sigma is fixed at its GLS estimate for each rho instead of integrated, and rho is
-    summed over an equally spaced grid. The result is a normal mixture per trial; its mean, a
-    normal-approximation 95 % interval (mixture mean +- 1.96 mixture SD) and P(beta <= -mcid) are
-    returned. ``tests/test_planning.py`` checks it against the exact ``fit_effect``.
+    by up to about 0.07 points at rho 0.7, too little to change a power estimate). Sigma is fixed at
+    its GLS estimate for each rho instead of integrated, and rho is summed over an equally spaced grid.
+    The result is a normal mixture per trial; its mean, a normal-approximation 95 % interval (mixture
+    mean +- 1.96 mixture SD) and P(beta <= -mcid) are returned. ``tests/test_planning.py`` checks it
+    against the exact ``fit_effect``.
     """
     b, n = y.shape
     idx = np.where(observed, np.arange(n)[None, :], -1)
