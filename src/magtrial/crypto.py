@@ -108,29 +108,16 @@ def read_public(path: Path) -> PublicKeyInfo:
 
 def unlock(path: Path, passphrase: str) -> UnlockedKey:
     """Open a key file with its passphrase; a wrong passphrase is a clear error, not a crash."""
-    doc = _read(path)
-    kdf = doc["kdf"]
     try:
-        secret_key = _KDF.kdf(
-            nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), _unb64(kdf["salt"]), kdf["opslimit"], kdf["memlimit"]
-        )
-        private = PrivateKey(nacl.secret.SecretBox(secret_key).decrypt(_unb64(doc["secret"])))
-    except nacl.exceptions.CryptoError:
-        raise Forbidden(f"wrong passphrase for the key file {path}") from None
-    info = PublicKeyInfo(doc["purpose"], doc["owner"], doc["public_key"], doc["fingerprint"])
-    if bytes(private.public_key).hex() != info.public_key or fingerprint(bytes(private.public_key)) != info.fingerprint:
-        raise ValidationError(f"{path}: the private key does not match the public key in the file (edited?)")
-    return UnlockedKey(info, private)
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ValidationError(f"no such key file: {path}") from None
+    return unlock_bytes(data, passphrase, f"the key file {path}")
 
 
 def unlock_bytes(data: bytes, passphrase: str, what: str = "the uploaded key file") -> UnlockedKey:
-    """Open a key file's contents (e.g. a web upload) with its passphrase, without writing them anywhere."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError(f"{what} is not a magtrial key file") from None
-    if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT or doc.get("v") != 1:
-        raise ValidationError(f"{what} is not a magtrial key file")
+    """Open a key file's contents (a file, a web upload) with its passphrase, writing them nowhere."""
+    doc = _parse(data, what)
     kdf = doc["kdf"]
     try:
         secret_key = _KDF.kdf(
@@ -176,13 +163,19 @@ def open_sealed(sealed: str, key: UnlockedKey, what: str) -> bytes:
 
 def _read(path: Path) -> dict:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise ValidationError(f"no such key file: {path}") from None
+    return _parse(data, str(path))
+
+
+def _parse(data: bytes, what: str) -> dict:
+    try:
+        doc = json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError(f"{path} is not a magtrial key file") from None
+        raise ValidationError(f"{what} is not a magtrial key file") from None
     if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT or doc.get("v") != 1:
-        raise ValidationError(f"{path} is not a magtrial key file")
+        raise ValidationError(f"{what} is not a magtrial key file")
     return doc
 
 
