@@ -38,6 +38,7 @@ ROLES = {"patient": "P-003", "clinician": "dr-lee", "pharmacist": "ph-ann"}
 CYCLES = 2  # 4 allowed orders, each crawled in full (test_blinding.py re-seals a 3-cycle trial's 8 for the services)
 LINK = re.compile(r'(?:href|src)="(/[^"#]*)"')
 TIMES = re.compile(r"\d{4}-?\d{2}-?\d{2}[T ]\d{2}:?\d{2}(:?\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+STAMPS = re.compile(r"\b\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC")  # the report's "generated" line
 HEADS = re.compile(r"\b\d+:[0-9a-f]{64}\b")
 SKIP = ("/static/", "/logout")
 SLOW = ("/report.pdf",)  # the PDF is the HTML report printed (test_blinded_outputs compares blinded PDFs)
@@ -63,6 +64,7 @@ def normalise(body: str, csrf: str | None) -> str:
     if csrf:
         body = body.replace(csrf, "CSRF")
     body = HEADS.sub("HEAD", body)
+    body = STAMPS.sub("TIME", body)
     return TIMES.sub("TIME", body)
 
 
