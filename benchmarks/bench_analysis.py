@@ -34,12 +34,20 @@ START = dt.date(2026, 1, 5)
 
 def simulated_record(seed: int = 1, effect: float = -1.0, rho: float = 0.4) -> TrialRecord:
     """A 16-week trial (7-day run-in, 4 AB/BA cycles of 14-day periods), unblinded."""
-    protocol = Protocol(condition=Condition.DIABETIC_NEUROPATHY,
-                        product=Product(name="Mg glycinate", salt="glycinate", elemental_mg_per_unit=100),
-                        cycles=4, period_days=14, run_in_days=7, start_date=START)
+    protocol = Protocol(
+        condition=Condition.DIABETIC_NEUROPATHY,
+        product=Product(name="Mg glycinate", salt="glycinate", elemental_mg_per_unit=100),
+        cycles=4,
+        period_days=14,
+        run_in_days=7,
+        start_date=START,
+    )
     rng = np.random.default_rng(seed)
-    seq = tuple(a for _ in range(4) for a in ((Arm.MAGNESIUM, Arm.COMPARATOR) if rng.random() < 0.5
-                                              else (Arm.COMPARATOR, Arm.MAGNESIUM)))
+    seq = tuple(
+        a
+        for _ in range(4)
+        for a in ((Arm.MAGNESIUM, Arm.COMPARATOR) if rng.random() < 0.5 else (Arm.COMPARATOR, Arm.MAGNESIUM))
+    )
     allocation = Allocation(protocol.design, seq, "0" * 64)
     days = simulate_diary(build_schedule(protocol, START), allocation, Participant(effect=effect, rho=rho), rng)
     at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -104,14 +112,22 @@ def main() -> None:
     t0 = time.perf_counter()
     model = pymc_model(data.y, data.day, data.first)
     with model:
-        pm.sample(draws=50, tune=50, chains=1, cores=1, random_seed=0, progressbar=False,
-                  compute_convergence_checks=False)
+        pm.sample(
+            draws=50, tune=50, chains=1, cores=1, random_seed=0, progressbar=False, compute_convergence_checks=False
+        )
     t_compile = time.perf_counter() - t0
 
     def nuts():
         with model:
-            return pm.sample(draws=1000, tune=1000, chains=2, cores=1, random_seed=1, progressbar=False,
-                             compute_convergence_checks=False)
+            return pm.sample(
+                draws=1000,
+                tune=1000,
+                chains=2,
+                cores=1,
+                random_seed=1,
+                progressbar=False,
+                compute_convergence_checks=False,
+            )
 
     runs = []
     for _ in range(3):
@@ -138,8 +154,10 @@ def main() -> None:
     print(f"{'ratio PyMC NUTS / magtrial analyze':<58}{t_pymc / t_analyze:>11.0f}x{'':>12}")
     print(f"{'planning: simulate_design, 10,000 trials':<58}{t_plan:>11.2f}s{'<= 5 s':>12}")
     lo, hi = post.interval()
-    print(f"beta: magtrial {post.mean:+.3f} [{lo:+.3f}, {hi:+.3f}]; PyMC {draws.mean():+.3f} "
-          f"[{np.quantile(draws, 0.025):+.3f}, {np.quantile(draws, 0.975):+.3f}]")
+    print(
+        f"beta: magtrial {post.mean:+.3f} [{lo:+.3f}, {hi:+.3f}]; PyMC {draws.mean():+.3f} "
+        f"[{np.quantile(draws, 0.025):+.3f}, {np.quantile(draws, 0.975):+.3f}]"
+    )
 
 
 if __name__ == "__main__":

@@ -39,13 +39,33 @@ def build_store(url: str, sim) -> None:
     with db.transaction() as s:
         for k, item in enumerate(sim.summaries):
             status = "unblinded" if k % 50 else "active"  # every 50th trial still blinded: never streamed
-            s.add(TrialRow(id=item.trial_id, participant=f"P-{k}", protocol="{}", start_date=dt.date(2026, 1, 5),
-                           status=status, commitment="0" * 64, created_at=now, created_by="bench",
-                           flags="[]"))
+            s.add(
+                TrialRow(
+                    id=item.trial_id,
+                    participant=f"P-{k}",
+                    protocol="{}",
+                    start_date=dt.date(2026, 1, 5),
+                    status=status,
+                    commitment="0" * 64,
+                    created_at=now,
+                    created_by="bench",
+                    flags="[]",
+                )
+            )
             c = item.covariates
-            summaries.save_summary(s, trial_id=item.trial_id, outcome="average_pain", method="sim",
-                                   likelihood=item.likelihood, n_days=112, condition=c.condition, route=c.route,
-                                   salt=c.salt, elemental_mg_per_day=c.elemental_mg_per_day, at=now)
+            summaries.save_summary(
+                s,
+                trial_id=item.trial_id,
+                outcome="average_pain",
+                method="sim",
+                likelihood=item.likelihood,
+                n_days=112,
+                condition=c.condition,
+                route=c.route,
+                salt=c.salt,
+                elemental_mg_per_day=c.elemental_mg_per_day,
+                at=now,
+            )
     db.dispose()
 
 
@@ -55,8 +75,10 @@ def pool_from_store(url: str):
 
     db = Database(url)
     with db.reader() as s:
-        stream = (summary_from_stored(x)  # each row carries its status
-                  for x in summaries.stream_summaries(s, "average_pain", batch=1000))
+        stream = (
+            summary_from_stored(x)  # each row carries its status
+            for x in summaries.stream_summaries(s, "average_pain", batch=1000)
+        )
         res = pool(stream, persons=False)
     db.dispose()
     return res
@@ -77,8 +99,9 @@ def pymc_fit(sim, persons: bool = False):
             pm.Normal("y", mu + tau * z, se, observed=y)
         else:
             pm.Normal("y", mu, pm.math.sqrt(se**2 + tau**2), observed=y)
-        idata = pm.sample(draws=1000, tune=1000, chains=2, cores=1, random_seed=1, progressbar=False,
-                          compute_convergence_checks=False)
+        idata = pm.sample(
+            draws=1000, tune=1000, chains=2, cores=1, random_seed=1, progressbar=False, compute_convergence_checks=False
+        )
     return time.perf_counter() - t0, float(idata.posterior["mu"].mean()), float(idata.posterior["tau"].mean())
 
 
@@ -98,32 +121,46 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.sqlite"
         t0 = time.perf_counter()
         build_store(url, sim)
-        print(f"store: {N} summaries written in {time.perf_counter() - t0:.1f} s "
-              f"({os.path.getsize(f'{tmp}/bench.sqlite') / 1e6:.0f} MB; every 50th trial left blinded)")
+        print(
+            f"store: {N} summaries written in {time.perf_counter() - t0:.1f} s "
+            f"({os.path.getsize(f'{tmp}/bench.sqlite') / 1e6:.0f} MB; every 50th trial left blinded)"
+        )
         t_store, res = median_time(lambda: pool_from_store(url), 3)
     unblinded = [s for k, s in enumerate(sim.summaries) if k % 50]
     data = collect(unblinded)
     t_mem, res_mem = median_time(lambda: pool_data(data, persons=False), 5)
     t_persons, _ = median_time(lambda: pool_data(data, persons=True), 3)
     t_groups, groups = median_time(lambda: pool_subgroups(data), 3)
-    print(f"magtrial pool, streamed from store  : median {t_store:6.2f} s over 3 runs  "
-          f"(n pooled = {res.n_trials}; mu {res.mu.mean:+.3f}, tau {res.tau.mean:.3f})")
+    print(
+        f"magtrial pool, streamed from store  : median {t_store:6.2f} s over 3 runs  "
+        f"(n pooled = {res.n_trials}; mu {res.mu.mean:+.3f}, tau {res.tau.mean:.3f})"
+    )
     print(f"magtrial pool, curves in memory     : median {t_mem:6.2f} s over 5 runs")
     print(f"magtrial pool, with person estimates: median {t_persons:6.2f} s over 3 runs")
-    print(f"magtrial subgroups (condition, route, salt, dose band; {len(groups)} levels): "
-          f"median {t_groups:6.2f} s over 3 runs")
+    print(
+        f"magtrial subgroups (condition, route, salt, dose band; {len(groups)} levels): "
+        f"median {t_groups:6.2f} s over 3 runs"
+    )
     keep = np.array([k % 50 != 0 for k in range(N)])
-    sub = type(sim)([s for s, k in zip(sim.summaries, keep, strict=True) if k], sim.beta[keep],
-                    [d for d, k in zip(sim.diffs, keep, strict=True) if k], sim.sigma[keep])
+    sub = type(sim)(
+        [s for s, k in zip(sim.summaries, keep, strict=True) if k],
+        sim.beta[keep],
+        [d for d, k in zip(sim.diffs, keep, strict=True) if k],
+        sim.sigma[keep],
+    )
     t_pymc, pm_mu, pm_tau = pymc_fit(sub)
     print(f"PyMC NUTS (marginal model, incl. compile): {t_pymc:6.2f} s  (mu {pm_mu:+.3f}, tau {pm_tau:.3f})")
     print(f"ratio PyMC / magtrial (streamed)    : {t_pymc / t_store:6.1f}x")
     t_full, full_mu, full_tau = pymc_fit(sub, persons=True)
-    print(f"PyMC NUTS (every beta_i, non-centred, incl. compile): {t_full:6.2f} s  (mu {full_mu:+.3f}, "
-          f"tau {full_tau:.3f})")
+    print(
+        f"PyMC NUTS (every beta_i, non-centred, incl. compile): {t_full:6.2f} s  (mu {full_mu:+.3f}, "
+        f"tau {full_tau:.3f})"
+    )
     print(f"ratio PyMC with persons / magtrial with person estimates: {t_full / t_persons:6.1f}x")
-    print(f"|diff| mu {abs(pm_mu - res_mem.mu.mean):.4f}, tau {abs(pm_tau - res_mem.tau.mean):.4f}; "
-          f"truth mu {MU}, tau {TAU}")
+    print(
+        f"|diff| mu {abs(pm_mu - res_mem.mu.mean):.4f}, tau {abs(pm_tau - res_mem.tau.mean):.4f}; "
+        f"truth mu {MU}, tau {TAU}"
+    )
 
 
 if __name__ == "__main__":

@@ -189,21 +189,31 @@ def magtrial_jobs(trials: list[tuple[str, str, dt.date, dt.date]]) -> Iterator[J
                 yield Job(trial, day, token)
 
 
-VALUES = {"average_pain": 5, "worst_pain": 7, "sleep_interference": 3, "dose_taken": "full",
-          "side_effects": ["nausea"], "note": "benchmark"}
+VALUES = {
+    "average_pain": 5,
+    "worst_pain": 7,
+    "sleep_interference": 3,
+    "dose_taken": "full",
+    "side_effects": ["nausea"],
+    "note": "benchmark",
+}
 
 
 def magtrial_request(job: Job, port: int) -> bytes:
     body = json.dumps({"day": job.day.isoformat(), "values": VALUES}).encode()
-    return (f"POST /api/v1/trials/{job.trial}/diary HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-            f"Authorization: Bearer {job.token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"POST /api/v1/trials/{job.trial}/diary HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Authorization: Bearer {job.token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 def minimal_request(job: Job, port: int) -> bytes:
     body = json.dumps({"trial": job.trial, "day": job.day.isoformat(), "values": VALUES}).encode()
-    return (f"POST /write HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"POST /write HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
 # --- the load generator -------------------------------------------------------------------------
@@ -282,8 +292,9 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def run_round(which: str, server: tuple[subprocess.Popen, int], jobs: Iterator[Job], count: int, seconds: float,
-              conns: int) -> Round:
+def run_round(
+    which: str, server: tuple[subprocess.Popen, int], jobs: Iterator[Job], count: int, seconds: float, conns: int
+) -> Round:
     before = cpu_seconds(server[0].pid)
     result = asyncio.run(_load(which, server[1], jobs, count, seconds, conns))
     result.server_cpu = cpu_seconds(server[0].pid) - before
@@ -304,9 +315,14 @@ def check_magtrial(url: str, acked: list[tuple[Job, dict]]) -> list[str]:
     db = Database(url)
     problems = []
     with db.reader() as s:
-        counts = {(t, d): n for t, d, n in s.execute(
-            select(DiaryVersionRow.trial_id, DiaryVersionRow.day, func.count()).group_by(
-                DiaryVersionRow.trial_id, DiaryVersionRow.day))}
+        counts = {
+            (t, d): n
+            for t, d, n in s.execute(
+                select(DiaryVersionRow.trial_id, DiaryVersionRow.day, func.count()).group_by(
+                    DiaryVersionRow.trial_id, DiaryVersionRow.day
+                )
+            )
+        }
         for job, answer in acked:
             if counts.get((job.trial, job.day)) != 1:
                 problems.append(f"{job.trial} {job.day}: {counts.get((job.trial, job.day), 0)} rows, expected 1")
@@ -346,9 +362,11 @@ def summary(rounds: list[Round]) -> tuple[float, float, float]:
     p50 = [r.quantile(0.5) for r in rounds]
     p99 = [r.quantile(0.99) for r in rounds]
     which = rounds[0].which
-    print(f"{which:9s} writes/s median {statistics.median(rates):7.0f} (range {min(rates):.0f}-{max(rates):.0f}); "
-          f"p50 {statistics.median(p50):5.1f} ms ({min(p50):.1f}-{max(p50):.1f}); "
-          f"p99 {statistics.median(p99):5.1f} ms ({min(p99):.1f}-{max(p99):.1f})")
+    print(
+        f"{which:9s} writes/s median {statistics.median(rates):7.0f} (range {min(rates):.0f}-{max(rates):.0f}); "
+        f"p50 {statistics.median(p50):5.1f} ms ({min(p50):.1f}-{max(p50):.1f}); "
+        f"p99 {statistics.median(p99):5.1f} ms ({min(p99):.1f}-{max(p99):.1f})"
+    )
     return statistics.median(rates), statistics.median(p50), statistics.median(p99)
 
 
@@ -359,8 +377,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--participants", type=int, default=PARTICIPANTS)
-    parser.add_argument("--py-spy", metavar="FILE", help="Sample the magtrial server with py-spy into FILE "
-                        "(collapsed stacks; needs `pip install py-spy`)")
+    parser.add_argument(
+        "--py-spy",
+        metavar="FILE",
+        help="Sample the magtrial server with py-spy into FILE (collapsed stacks; needs `pip install py-spy`)",
+    )
     parser.add_argument("--serve", choices=("magtrial", "minimal"))
     parser.add_argument("--port", type=int)
     parser.add_argument("--db")
@@ -368,8 +389,10 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.port, args.db)
         return
-    print(f"command: {' '.join(sys.orig_argv)}   (cores: {os.cpu_count()}; {args.conns} connections, "
-          f"{args.rounds} rounds of at most {args.count} writes or {args.seconds:g} s each, A B A B ...)")
+    print(
+        f"command: {' '.join(sys.orig_argv)}   (cores: {os.cpu_count()}; {args.conns} connections, "
+        f"{args.rounds} rounds of at most {args.count} writes or {args.seconds:g} s each, A B A B ...)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         url, minimal_url = f"sqlite:///{root / 'magtrial.sqlite3'}", f"sqlite:///{root / 'minimal.sqlite3'}"
@@ -377,10 +400,13 @@ def main() -> None:
         trials = build_database(url, root, args.participants)
         jobs = magtrial_jobs(trials)
         days = sum((end - start).days + 1 for *_, start, end in trials)
-        print(f"setup: {len(trials)} participants, trials and tokens ({days:,} writable days) in "
-              f"{time.perf_counter() - t0:.1f} s")
-        minimal_jobs = (Job(f"mt-{k % 997:08x}", dt.date(2026, 1, 1) + dt.timedelta(days=k % 300), "")
-                        for k in range(10**9))
+        print(
+            f"setup: {len(trials)} participants, trials and tokens ({days:,} writable days) in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
+        minimal_jobs = (
+            Job(f"mt-{k % 997:08x}", dt.date(2026, 1, 1) + dt.timedelta(days=k % 300), "") for k in range(10**9)
+        )
         servers: dict[str, tuple[subprocess.Popen, int]] = {}
         rounds: dict[str, list[Round]] = {"magtrial": [], "minimal": []}
         try:
@@ -388,19 +414,34 @@ def main() -> None:
                 servers[name] = start_server(name, u)
             spy = None
             if args.py_spy:
-                spy = subprocess.Popen(["py-spy", "record", "--pid", str(servers["magtrial"][0].pid), "--format",
-                                        "raw", "--rate", "200", "-o", args.py_spy], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+                spy = subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--pid",
+                        str(servers["magtrial"][0].pid),
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "200",
+                        "-o",
+                        args.py_spy,
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             for which, source in (("magtrial", jobs), ("minimal", minimal_jobs)):
                 warm = run_round(which, servers[which], source, 500, args.seconds, args.conns)
                 rounds[which + "-warm"] = [warm]
             for _ in range(args.rounds):
                 for which, source in (("magtrial", jobs), ("minimal", minimal_jobs)):
                     r = run_round(which, servers[which], source, args.count, args.seconds, args.conns)
-                    print(f"  {which:9s} {r.writes:5d} writes in {r.seconds:5.2f} s = {r.rate:6.0f}/s, "
-                          f"p50 {r.quantile(0.5):5.1f} ms, p99 {r.quantile(0.99):5.1f} ms, errors {r.errors}; "
-                          f"server CPU {r.server_cpu / max(r.writes, 1) * 1000:.2f} ms/write "
-                          f"({r.server_cpu / r.seconds:.0%} of a core)")
+                    print(
+                        f"  {which:9s} {r.writes:5d} writes in {r.seconds:5.2f} s = {r.rate:6.0f}/s, "
+                        f"p50 {r.quantile(0.5):5.1f} ms, p99 {r.quantile(0.99):5.1f} ms, errors {r.errors}; "
+                        f"server CPU {r.server_cpu / max(r.writes, 1) * 1000:.2f} ms/write "
+                        f"({r.server_cpu / r.seconds:.0%} of a core)"
+                    )
                     rounds[which].append(r)
         finally:
             if args.py_spy and spy is not None:
@@ -412,16 +453,20 @@ def main() -> None:
         rate, p50, p99 = summary(rounds["magtrial"])
         peer_rate, peer_p50, peer_p99 = summary(rounds["minimal"])
         paired = [a.rate / b.rate for a, b in zip(rounds["magtrial"], rounds["minimal"], strict=True)]
-        print(f"ratio magtrial / minimal: writes/s {rate / peer_rate:.2f}x (per A-B pair: "
-              f"{', '.join(f'{x:.2f}' for x in paired)}), p50 {p50 / peer_p50:.1f}x, p99 {p99 / peer_p99:.1f}x")
+        print(
+            f"ratio magtrial / minimal: writes/s {rate / peer_rate:.2f}x (per A-B pair: "
+            f"{', '.join(f'{x:.2f}' for x in paired)}), p50 {p50 / peer_p50:.1f}x, p99 {p99 / peer_p99:.1f}x"
+        )
         verdict = "met" if rate >= TARGET_WRITES_S and p99 <= TARGET_P99_MS else "NOT met"
         print(f"target >= {TARGET_WRITES_S:.0f} writes/s and p99 <= {TARGET_P99_MS:.0f} ms on SQLite: {verdict}")
         acked = [a for name in ("magtrial", "magtrial-warm") for r in rounds[name] for a in r.acked]
         peer_acked = [a for name in ("minimal", "minimal-warm") for r in rounds[name] for a in r.acked]
         problems = check_magtrial(url, acked) + check_minimal(minimal_url, peer_acked)
-        print(f"checks: {len(acked):,} acknowledged magtrial writes each stored exactly once with its receipt in "
-              f"the chain, audit verify (chain, kept head, replay) passes; {len(peer_acked):,} minimal writes "
-              f"stored: {'ok' if not problems else 'FAILED'}")
+        print(
+            f"checks: {len(acked):,} acknowledged magtrial writes each stored exactly once with its receipt in "
+            f"the chain, audit verify (chain, kept head, replay) passes; {len(peer_acked):,} minimal writes "
+            f"stored: {'ok' if not problems else 'FAILED'}"
+        )
         for p in problems:
             print(f"  problem: {p}")
         if problems:

@@ -31,7 +31,7 @@ def main() -> int:
     from tests.crash_support import crash_round, prepare
 
     failed = False
-    for backend in (("sqlite", "postgres") if args.backend == "both" else (args.backend,)):
+    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
         tmp = Path(tempfile.mkdtemp(prefix="magtrial-crash-"))
         server = None
         if backend == "postgres":
@@ -48,13 +48,18 @@ def main() -> int:
             for k in range(args.rounds):
                 r = crash_round(url, jobs, threads=args.threads, kill_after=args.kill_after, rng=rng)
                 acked, in_flight, problems = acked + len(r.acked), in_flight + len(r.in_flight), problems + r.problems
-                print(f"  {backend} round {k + 1}: {len(r.acked)} acknowledged, {len(r.in_flight)} in flight, "
-                      f"{len(r.problems)} problems", flush=True)
+                print(
+                    f"  {backend} round {k + 1}: {len(r.acked)} acknowledged, {len(r.in_flight)} in flight, "
+                    f"{len(r.problems)} problems",
+                    flush=True,
+                )
         finally:
             if server is not None:
                 server.stop()
-        print(f"{backend}: {args.rounds} SIGKILL rounds (seed {seed}), {acked} acknowledged writes, {in_flight} in "
-              f"flight at the kill; acknowledged writes lost or doubled and other problems: {len(problems)}")
+        print(
+            f"{backend}: {args.rounds} SIGKILL rounds (seed {seed}), {acked} acknowledged writes, {in_flight} in "
+            f"flight at the kill; acknowledged writes lost or doubled and other problems: {len(problems)}"
+        )
         for p in problems[:20]:
             print("  PROBLEM", p)
         failed |= bool(problems)

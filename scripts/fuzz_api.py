@@ -54,15 +54,25 @@ def main() -> int:
             keys.register_key(lee, crypto.generate_key_file(tmp / f"{purpose}.key", purpose, owner, KEY_PASSPHRASE))
         today = dt.date.today()
         own = trials.create_trial(lee, sample_protocol(), "P-001", ADULT, start_date=today - dt.timedelta(days=10))
-        other = trials.create_trial(Context(db, Actor("dr-kim", Role.CLINICIAN)), sample_protocol(), "P-009", ADULT,
-                                    start_date=today - dt.timedelta(days=10))
+        other = trials.create_trial(
+            Context(db, Actor("dr-kim", Role.CLINICIAN)),
+            sample_protocol(),
+            "P-009",
+            ADULT,
+            start_date=today - dt.timedelta(days=10),
+        )
         patient, pharmacist = Context(db, Actor("P-001", Role.PATIENT)), Context(db, Actor("ph-ann", Role.PHARMACIST))
         for back in (1, 2):
             diary.add_entry(patient, own.trial_id, today - dt.timedelta(days=back), DiaryValues(4, 6, 2))
-        people = {role: {"Authorization": f"Bearer {tokens.create_token(ctx, 'fuzz', 366).secret}"}
-                  for role, ctx in (("patient", patient), ("clinician", lee), ("pharmacist", pharmacist))}
-        people.update(trial=own.trial_id, other=other.trial_id,
-                      days=[(today - dt.timedelta(days=k)).isoformat() for k in range(4)])
+        people = {
+            role: {"Authorization": f"Bearer {tokens.create_token(ctx, 'fuzz', 366).secret}"}
+            for role, ctx in (("patient", patient), ("clinician", lee), ("pharmacist", pharmacist))
+        }
+        people.update(
+            trial=own.trial_id,
+            other=other.trial_id,
+            days=[(today - dt.timedelta(days=k)).isoformat() for k in range(4)],
+        )
         app = create_app(Settings(data_dir=tmp), database=db)
         started = time.perf_counter()
         report = fuzz(app, people, args.examples, seed=seed)
@@ -72,8 +82,10 @@ def main() -> int:
         if server is not None:
             server.stop()
     backend = "postgresql" if args.postgres else "sqlite"
-    print(f"schemathesis {backend}, seed {seed}: {report.cases} cases over {len(report.by_operation)} operations "
-          f"x 3 roles (positive and negative), {took:.0f} s; failures: {len(report.failures)}")
+    print(
+        f"schemathesis {backend}, seed {seed}: {report.cases} cases over {len(report.by_operation)} operations "
+        f"x 3 roles (positive and negative), {took:.0f} s; failures: {len(report.failures)}"
+    )
     print("statuses:", dict(sorted(report.statuses.items())))
     for line in report.failures[:30]:
         print("  FAIL", line)

@@ -50,10 +50,24 @@ class PostgresServer:
             os.chmod(self.root, 0o755)
             for path in (self.root, self.socket):
                 os.chown(path, user.pw_uid, user.pw_gid)
-        self._run([initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-                  check=True)
-        cmd = [postgres, "-D", str(self.data), "-k", str(self.socket), "-c", "listen_addresses=",
-               "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=50"]
+        self._run(
+            [initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], check=True
+        )
+        cmd = [
+            postgres,
+            "-D",
+            str(self.data),
+            "-k",
+            str(self.socket),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "fsync=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=50",
+        ]
         self.log = self.root / "postgres.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(self._wrap(cmd), stdout=log, stderr=subprocess.STDOUT)

@@ -53,8 +53,11 @@ def _writer(port: int, jobs: Iterator[Job], lock: threading.Lock, result: CrashR
             if job is None:
                 return
             try:
-                r = client.post(f"/api/v1/trials/{job.trial}/diary", headers={"Authorization": f"Bearer {job.token}"},
-                                json={"day": job.day.isoformat(), "values": VALUES})
+                r = client.post(
+                    f"/api/v1/trials/{job.trial}/diary",
+                    headers={"Authorization": f"Bearer {job.token}"},
+                    json={"day": job.day.isoformat(), "values": VALUES},
+                )
             except httpx.HTTPError:
                 with lock:
                     result.in_flight.append(job)
@@ -67,16 +70,18 @@ def _writer(port: int, jobs: Iterator[Job], lock: threading.Lock, result: CrashR
                     result.problems.append(f"{job.trial} {job.day}: {r.status_code} {r.text[:120]}")
 
 
-def crash_round(url: str, jobs: Iterator[Job], *, threads: int = 8, kill_after: float = 1.0,
-                rng: random.Random | None = None) -> CrashRound:
+def crash_round(
+    url: str, jobs: Iterator[Job], *, threads: int = 8, kill_after: float = 1.0, rng: random.Random | None = None
+) -> CrashRound:
     """One round: load, SIGKILL after about ``kill_after`` seconds of writes, restart, check; the server is left
     stopped."""
     rng = rng or random.Random()
     result, lock, stop = CrashRound(), threading.Lock(), threading.Event()
     proc, port = start_server("magtrial", url)
     try:
-        workers = [threading.Thread(target=_writer, args=(port, jobs, lock, result, stop), daemon=True)
-                   for _ in range(threads)]
+        workers = [
+            threading.Thread(target=_writer, args=(port, jobs, lock, result, stop), daemon=True) for _ in range(threads)
+        ]
         for w in workers:
             w.start()
         deadline = time.monotonic() + 30
@@ -110,8 +115,11 @@ def check(url: str, result: CrashRound) -> list[str]:
     try:
         with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=10) as client:
             for job in result.in_flight[:3]:  # sent again: stored once at most
-                r = client.post(f"/api/v1/trials/{job.trial}/diary", headers={"Authorization": f"Bearer {job.token}"},
-                                json={"day": job.day.isoformat(), "values": VALUES})
+                r = client.post(
+                    f"/api/v1/trials/{job.trial}/diary",
+                    headers={"Authorization": f"Bearer {job.token}"},
+                    json={"day": job.day.isoformat(), "values": VALUES},
+                )
                 if r.status_code not in (201, 409):
                     problems.append(f"in-flight write sent again: {r.status_code} {r.text[:120]}")
     finally:
@@ -121,8 +129,9 @@ def check(url: str, result: CrashRound) -> list[str]:
     try:
         with db.reader() as s:
             stored: dict[tuple[str, dt.date], list[str | None]] = {}
-            for t, d, values in s.execute(select(DiaryVersionRow.trial_id, DiaryVersionRow.day,
-                                                 DiaryVersionRow.values)):
+            for t, d, values in s.execute(
+                select(DiaryVersionRow.trial_id, DiaryVersionRow.day, DiaryVersionRow.values)
+            ):
                 day = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))
                 stored.setdefault((t, day), []).append(values)
             per_day = {key: len(versions) for key, versions in stored.items()}

@@ -39,12 +39,24 @@ def _checks() -> list[Any]:
         status_code_conformance,
     )
 
-    return [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-            response_schema_conformance]
+    return [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+    ]
 
 
-def fuzz(app: Any, people: dict[str, Any], max_examples: int, *, negative_roles: tuple[str, ...] = ROLES,
-         seed: int | None = None, derandomize: bool = False) -> FuzzReport:
+def fuzz(
+    app: Any,
+    people: dict[str, Any],
+    max_examples: int,
+    *,
+    negative_roles: tuple[str, ...] = ROLES,
+    seed: int | None = None,
+    derandomize: bool = False,
+) -> FuzzReport:
     """Fuzz every operation as every role in ``people`` (role -> headers; plus 'trial', 'other', 'days').
 
     Valid requests (Hypothesis' positive mode) go out as every role; requests that break the schema
@@ -65,16 +77,23 @@ def fuzz(app: Any, people: dict[str, Any], max_examples: int, *, negative_roles:
             modes = [GenerationMode.POSITIVE] + ([GenerationMode.NEGATIVE] if role in negative_roles else [])
             for mode in modes:
                 run = _one(operation, mode, people[role], trial_ids, days, checks, report)
-                run = settings(max_examples=max_examples, deadline=None, database=None, derandomize=derandomize,
-                               suppress_health_check=list(HealthCheck), print_blob=False)(run)
+                run = settings(
+                    max_examples=max_examples,
+                    deadline=None,
+                    database=None,
+                    derandomize=derandomize,
+                    suppress_health_check=list(HealthCheck),
+                    print_blob=False,
+                )(run)
                 if seed is not None:
                     run = hseed(seed)(run)
                 run()
     return report
 
 
-def _one(operation: Any, mode: Any, headers: dict[str, str], trial_ids: Any, days: Any, checks: list[Any],
-         report: FuzzReport) -> Any:
+def _one(
+    operation: Any, mode: Any, headers: dict[str, str], trial_ids: Any, days: Any, checks: list[Any], report: FuzzReport
+) -> Any:
     from schemathesis import GenerationMode
     from schemathesis.core.failures import FailureGroup
 
@@ -93,7 +112,9 @@ def _one(operation: Any, mode: Any, headers: dict[str, str], trial_ids: Any, day
         except FailureGroup as group:  # every failure is collected and reported, the draw goes on
             titles = sorted({getattr(e, "title", type(e).__name__) for e in group.exceptions})
             request = response.request
-            report.failures.append(f"{operation.label} as {mode.value} -> {response.status_code} "
-                                   f"{', '.join(titles)}: {request.method} {request.url} {request.body!r:.200}")
+            report.failures.append(
+                f"{operation.label} as {mode.value} -> {response.status_code} "
+                f"{', '.join(titles)}: {request.method} {request.url} {request.body!r:.200}"
+            )
 
     return run

@@ -159,9 +159,7 @@ def _versions(days, timezone: str):
     for i, day in enumerate(days):
         if day.values is None:
             continue
-        recorded = dt.datetime.combine(day.date, dt.time(20, 30), tzinfo=dt.UTC) + dt.timedelta(
-            minutes=i % 50
-        )
+        recorded = dt.datetime.combine(day.date, dt.time(20, 30), tzinfo=dt.UTC) + dt.timedelta(minutes=i % 50)
         yield DiaryVersion(
             day=day.date,
             version=1,

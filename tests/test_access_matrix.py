@@ -48,35 +48,91 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/invite/{token}"): {"anon": "404", "patient": "404", "clinician": "404", "pharmacist": "404"},
     ("POST", "/invite/{token}"): {"anon": "404", "patient": "404", "clinician": "404", "pharmacist": "404"},
     ("GET", "/diary"): {"anon": LOGIN, "patient": "303", "clinician": "403", "pharmacist": "403"},
-    ("GET", "/diary/{trial_id}"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                   "pharmacist": "403/403"},
-    ("POST", "/diary/{trial_id}"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                    "pharmacist": "403/403"},
-    ("GET", "/diary/{trial_id}/history"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                           "pharmacist": "403/403"},
-    ("GET", "/diary/{trial_id}/correct/{day}"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                                 "pharmacist": "403/403"},
-    ("POST", "/diary/{trial_id}/correct/{day}"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                                  "pharmacist": "403/403"},
-    ("GET", "/diary/{trial_id}/reminders.ics"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                                 "pharmacist": "403/403"},
-    ("GET", "/diary/{trial_id}/result"): {"anon": LOGIN, "patient": "200/404", "clinician": "403/403",
-                                          "pharmacist": "403/403"},
-    ("GET", "/diary/{trial_id}/charts/{name}.svg"): {"anon": LOGIN, "patient": "404/404", "clinician": "403/403",
-                                                     "pharmacist": "403/403"},
+    ("GET", "/diary/{trial_id}"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/diary/{trial_id}"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/diary/{trial_id}/history"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/diary/{trial_id}/correct/{day}"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/diary/{trial_id}/correct/{day}"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/diary/{trial_id}/reminders.ics"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/diary/{trial_id}/result"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/diary/{trial_id}/charts/{name}.svg"): {
+        "anon": LOGIN,
+        "patient": "404/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
     ("GET", "/clinic"): {"anon": LOGIN, "patient": "403", "clinician": "200", "pharmacist": "403"},
-    ("GET", "/clinic/trials/{trial_id}"): {"anon": LOGIN, "patient": "403/403", "clinician": "200/404",
-                                           "pharmacist": "403/403"},
-    ("POST", "/clinic/trials/{trial_id}/invite"): {"anon": LOGIN, "patient": "403/403", "clinician": "200/404",
-                                                   "pharmacist": "403/403"},
-    ("POST", "/clinic/trials/{trial_id}/unblind"): {"anon": LOGIN, "patient": "403/403", "clinician": "422/404",
-                                                    "pharmacist": "403/403"},
-    ("GET", "/clinic/trials/{trial_id}/charts/{name}.svg"): {"anon": LOGIN, "patient": "403/403",
-                                                             "clinician": "404/404", "pharmacist": "403/403"},
-    ("GET", "/clinic/trials/{trial_id}/report.{fmt}"): {"anon": LOGIN, "patient": "403/403", "clinician": "200/404",
-                                                        "pharmacist": "403/403"},
-    ("GET", "/clinic/trials/{trial_id}/export/{fmt}"): {"anon": LOGIN, "patient": "403/403", "clinician": "200/404",
-                                                        "pharmacist": "403/403"},
+    ("GET", "/clinic/trials/{trial_id}"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/invite"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/unblind"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "422/404",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/charts/{name}.svg"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "404/404",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/report.{fmt}"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/export/{fmt}"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
     ("GET", "/clinic/keys"): {"anon": LOGIN, "patient": "403", "clinician": "200", "pharmacist": "403"},
     ("GET", "/clinic/pooled"): {"anon": LOGIN, "patient": "403", "clinician": "200", "pharmacist": "403"},
     ("GET", "/clinic/pooled/forest.svg"): {"anon": LOGIN, "patient": "403", "clinician": "200", "pharmacist": "403"},
@@ -84,43 +140,103 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/clinic/safety-check"): {"anon": LOGIN, "patient": "403", "clinician": "200", "pharmacist": "403"},
     ("POST", "/clinic/new"): {"anon": LOGIN, "patient": "403", "clinician": "422", "pharmacist": "403"},
     ("GET", "/pharmacy"): {"anon": LOGIN, "patient": "403", "clinician": "403", "pharmacist": "200"},
-    ("GET", "/pharmacy/{trial_id}"): {"anon": LOGIN, "patient": "403/403", "clinician": "403/403",
-                                      "pharmacist": "200/404"},
-    ("POST", "/pharmacy/{trial_id}/packs"): {"anon": LOGIN, "patient": "403/403", "clinician": "403/403",
-                                             "pharmacist": "200/404"},
+    ("GET", "/pharmacy/{trial_id}"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "403/403",
+        "pharmacist": "200/404",
+    },
+    ("POST", "/pharmacy/{trial_id}/packs"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "403/403",
+        "pharmacist": "200/404",
+    },
     ("GET", "/api/v1/trials"): {"anon": LOGIN, "patient": "200", "clinician": "200", "pharmacist": "200"},
     ("POST", "/api/v1/trials"): {"anon": LOGIN, "patient": "403", "clinician": "201", "pharmacist": "403"},
-    ("GET", "/api/v1/trials/{trial_id}"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                           "pharmacist": "200/404"},
-    ("GET", "/api/v1/trials/{trial_id}/today"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                                 "pharmacist": "200/404"},
-    ("GET", "/api/v1/trials/{trial_id}/diary"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                                 "pharmacist": "200/404"},
-    ("POST", "/api/v1/trials/{trial_id}/diary"): {"anon": LOGIN, "patient": "201/404", "clinician": "201/404",
-                                                  "pharmacist": "403/403"},
+    ("GET", "/api/v1/trials/{trial_id}"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/today"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/diary"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("POST", "/api/v1/trials/{trial_id}/diary"): {
+        "anon": LOGIN,
+        "patient": "201/404",
+        "clinician": "201/404",
+        "pharmacist": "403/403",
+    },
     ("POST", "/api/v1/trials/{trial_id}/diary/{day}/corrections"): {
-        "anon": LOGIN, "patient": "201/404", "clinician": "201/404", "pharmacist": "403/403"},
-    ("POST", "/api/v1/trials/{trial_id}/diary/{day}/void"): {"anon": LOGIN, "patient": "201/404",
-                                                             "clinician": "201/404", "pharmacist": "403/403"},
+        "anon": LOGIN,
+        "patient": "201/404",
+        "clinician": "201/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/api/v1/trials/{trial_id}/diary/{day}/void"): {
+        "anon": LOGIN,
+        "patient": "201/404",
+        "clinician": "201/404",
+        "pharmacist": "403/403",
+    },
     ("POST", "/api/v1/safety/check"): {"anon": LOGIN, "patient": "200", "clinician": "200", "pharmacist": "200"},
-    ("GET", "/api/v1/trials/{trial_id}/analysis"): {"anon": LOGIN, "patient": "403/404", "clinician": "403/404",
-                                                    "pharmacist": "403/404"},
-    ("GET", "/api/v1/trials/{trial_id}/exports/csv"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                                       "pharmacist": "200/404"},
-    ("GET", "/api/v1/trials/{trial_id}/exports/fhir"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                                        "pharmacist": "200/404"},
-    ("GET", "/api/v1/trials/{trial_id}/exports/redcap"): {"anon": LOGIN, "patient": "200/404",
-                                                          "clinician": "200/404", "pharmacist": "200/404"},
-    ("GET", "/api/v1/trials/{trial_id}/exports/reminders.ics"): {"anon": LOGIN, "patient": "200/404",
-                                                                 "clinician": "200/404", "pharmacist": "200/404"},
+    ("GET", "/api/v1/trials/{trial_id}/analysis"): {
+        "anon": LOGIN,
+        "patient": "403/404",
+        "clinician": "403/404",
+        "pharmacist": "403/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/exports/csv"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/exports/fhir"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/exports/redcap"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/exports/reminders.ics"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
     ("GET", "/api/v1/audit/head"): {"anon": LOGIN, "patient": "200", "clinician": "200", "pharmacist": "200"},
     ("GET", "/api/v1/audit/verify"): {"anon": LOGIN, "patient": "403", "clinician": "200", "pharmacist": "403"},
-    ("GET", "/api/v1/trials/{trial_id}/audit"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                                 "pharmacist": "200/404"},
+    ("GET", "/api/v1/trials/{trial_id}/audit"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
     ("GET", "/api/v1/me"): {"anon": LOGIN, "patient": "200", "clinician": "200", "pharmacist": "200"},
     ("GET", "/api/v1/tokens"): {"anon": LOGIN, "patient": "200", "clinician": "200", "pharmacist": "200"},
-    ("DELETE", "/api/v1/tokens/{token_id}"): {"anon": LOGIN, "patient": "200/404", "clinician": "200/404",
-                                              "pharmacist": "200/404"},
+    ("DELETE", "/api/v1/tokens/{token_id}"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
     ("GET", "/api/v1/openapi.json"): {"anon": "200", "patient": "200", "clinician": "200", "pharmacist": "200"},
     ("GET", "/api/v1/docs"): {"anon": "200", "patient": "200", "clinician": "200", "pharmacist": "200"},
 }
@@ -134,8 +250,7 @@ def every_route(app: Any) -> list[tuple[str, str]]:
         found = [(c.route, c.path) for c in iter_route_contexts(app.router.routes)]
     except ImportError:  # older FastAPI: app.routes is already flat
         found = [(r, getattr(r, "path", "")) for r in app.routes]
-    return sorted({(m, path) for route, path in found for m in (getattr(route, "methods", None) or ())
-                   if m != "HEAD"})
+    return sorted({(m, path) for route, path in found for m in (getattr(route, "methods", None) or ()) if m != "HEAD"})
 
 
 def setup_other_world(web: Web, tmp_path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -147,16 +262,17 @@ def setup_other_world(web: Web, tmp_path) -> dict[str, Any]:  # type: ignore[no-
     bob_key = crypto.generate_key_file(tmp_path / "bob.key", "pharmacist", "ph-bob", KEY_PASSPHRASE)
     keys.register_key(lee, bob_key)
     kim = Context(db, Actor("dr-kim", Role.CLINICIAN))
-    other = trials.create_trial(kim, sample_protocol(), "P-009", ADULT, start_date=TODAY - dt.timedelta(days=20),
-                                pharmacist="ph-bob")
+    other = trials.create_trial(
+        kim, sample_protocol(), "P-009", ADULT, start_date=TODAY - dt.timedelta(days=20), pharmacist="ph-bob"
+    )
     p001, p009 = Context(db, Actor("P-001", Role.PATIENT)), Context(db, Actor("P-009", Role.PATIENT))
     for ctx, trial in ((p001, web.trial), (p009, other.trial_id)):
         for day in (EXISTING, *VOIDABLE.values()):
             diary.add_entry(ctx, trial, dt.date.fromisoformat(day), DiaryValues(4, 6, 2))
-    api = {role: tokens.create_token(Context(db, Actor(name, Role(role))), "matrix")
-           for role, name in ACCOUNT.items()}
-    spare = {role: tokens.create_token(Context(db, Actor(name, Role(role))), "to revoke")
-             for role, name in ACCOUNT.items()}
+    api = {role: tokens.create_token(Context(db, Actor(name, Role(role))), "matrix") for role, name in ACCOUNT.items()}
+    spare = {
+        role: tokens.create_token(Context(db, Actor(name, Role(role))), "to revoke") for role, name in ACCOUNT.items()
+    }
     theirs = tokens.create_token(p009, "P-009's own")
     return {"own": web.trial, "other": other.trial_id, "api": api, "spare": spare, "theirs": theirs.token_id}
 
@@ -164,9 +280,14 @@ def setup_other_world(web: Web, tmp_path) -> dict[str, Any]:  # type: ignore[no-
 def request_for(method: str, path: str, role: str, which: str, world: dict[str, Any], key_files) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """URL and body for one cell: the object is ``which`` ('own' or 'other'), writes touch this role's own day."""
     trial = world[which]
-    names = {"trial_id": trial, "day": EXISTING, "name": "timeseries", "fmt": "html" if "report" in path else "csv",
-             "token": "not-an-invitation", "token_id": world["spare"][role].token_id if which == "own" and
-             role != "anon" else world["theirs"]}
+    names = {
+        "trial_id": trial,
+        "day": EXISTING,
+        "name": "timeseries",
+        "fmt": "html" if "report" in path else "csv",
+        "token": "not-an-invitation",
+        "token_id": world["spare"][role].token_id if which == "own" and role != "anon" else world["theirs"],
+    }
     if path.endswith("/void"):
         names["day"] = VOIDABLE[role]
     url = path
@@ -176,20 +297,39 @@ def request_for(method: str, path: str, role: str, which: str, world: dict[str, 
     if url.startswith("/api/"):
         if method == "POST":
             kwargs["json"] = {
-                "/api/v1/trials": {"participant": f"P-1{ROLES.index(role)}", "protocol": sample_protocol().to_dict(),
-                                   "safety": ADULT, "pharmacist": "ph-ann"},
-                "/api/v1/safety/check": {"person": {"age": 50}, "product": [
-                    {"name": "Mg citrate", "salt": "citrate", "elemental_mg_per_unit": 100, "units_per_day": 2}]},
-            }.get(path) or ({"day": API_DAY.get(role, DAY[role]), "values": VALUES}
-                            if path.endswith("/diary") else
-                            {"changes": {"note": f"by {role}"}, "reason": "matrix"} if path.endswith("corrections")
-                            else {"reason": "matrix"})
+                "/api/v1/trials": {
+                    "participant": f"P-1{ROLES.index(role)}",
+                    "protocol": sample_protocol().to_dict(),
+                    "safety": ADULT,
+                    "pharmacist": "ph-ann",
+                },
+                "/api/v1/safety/check": {
+                    "person": {"age": 50},
+                    "product": [
+                        {"name": "Mg citrate", "salt": "citrate", "elemental_mg_per_unit": 100, "units_per_day": 2}
+                    ],
+                },
+            }.get(path) or (
+                {"day": API_DAY.get(role, DAY[role]), "values": VALUES}
+                if path.endswith("/diary")
+                else {"changes": {"note": f"by {role}"}, "reason": "matrix"}
+                if path.endswith("corrections")
+                else {"reason": "matrix"}
+            )
         return {"url": url, **kwargs}
     if method == "POST":
-        data: dict[str, Any] = {"average_pain": "3", "sleep_interference": "1", "day": DAY[role],
-                                "reason": "matrix", "note": f"by {role}", "name": "nobody",
-                                "password": "wrong-password-1", "repeat": "wrong-password-1",
-                                "participant": "", "passphrase": KEY_PASSPHRASE}
+        data: dict[str, Any] = {
+            "average_pain": "3",
+            "sleep_interference": "1",
+            "day": DAY[role],
+            "reason": "matrix",
+            "note": f"by {role}",
+            "name": "nobody",
+            "password": "wrong-password-1",
+            "repeat": "wrong-password-1",
+            "participant": "",
+            "passphrase": KEY_PASSPHRASE,
+        }
         if path.endswith("/unblind") or path.endswith("/packs"):
             purpose = "emergency" if path.endswith("/unblind") else "pharmacist"
             if which == "other" or purpose == "pharmacist":  # the real key: own pack list opens, other's never
@@ -217,8 +357,10 @@ def outcome(response, api: bool) -> str:  # type: ignore[no-untyped-def]
 
 def test_every_route_for_every_role_on_own_and_other_objects(web: Web, key_files, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     routes = every_route(web.app)
-    assert set(routes) == set(MATRIX), {"not in the table": set(routes) - set(MATRIX),
-                                        "no longer served": set(MATRIX) - set(routes)}
+    assert set(routes) == set(MATRIX), {
+        "not in the table": set(routes) - set(MATRIX),
+        "no longer served": set(MATRIX) - set(routes),
+    }
     world = setup_other_world(web, tmp_path)
     clients = {"anon": web.client(), **{role: web.login(name) for role, name in ACCOUNT.items()}}
     clients["anon"].csrf = support.token(clients["anon"].get("/login").text)  # type: ignore[attr-defined]
@@ -232,8 +374,7 @@ def test_every_route_for_every_role_on_own_and_other_objects(web: Web, key_files
                     continue  # no object in the route: one cell only
                 want_here = want[0] if which == "own" else want[-1]
                 api = path.startswith("/api/")
-                headers = ({"Authorization": f"Bearer {world['api'][role].secret}"} if api and role != "anon"
-                           else {})
+                headers = {"Authorization": f"Bearer {world['api'][role].secret}"} if api and role != "anon" else {}
                 client = clients[role] if not api else clients["anon"]
                 if path == "/logout" and role != "anon":
                     client = web.login(ACCOUNT[role])  # a session of its own, so the others stay logged in
@@ -241,8 +382,9 @@ def test_every_route_for_every_role_on_own_and_other_objects(web: Web, key_files
                 got = outcome(response, api)
                 checked += 1
                 if got != want_here:
-                    wrong.append(f"{method} {path} as {role} on {which}: {got}, expected {want_here}: "
-                                 f"{response.text[:160]!r}")
+                    wrong.append(
+                        f"{method} {path} as {role} on {which}: {got}, expected {want_here}: {response.text[:160]!r}"
+                    )
                 if which == "other":
                     assert not got.startswith("2"), (method, path, role, response.text[:300])
                     assert "P-009" not in response.text, (method, path, role)

@@ -6,8 +6,9 @@ from magtrial.errors import Forbidden, ValidationError
 from magtrial.service import Context, Role, accounts
 
 
-@pytest.mark.parametrize("password", ["password123", "qwertyuiop", "iloveyou12", "Passw0rd!!", "dragon1234",
-                                      "P-001P-001P-001"])
+@pytest.mark.parametrize(
+    "password", ["password123", "qwertyuiop", "iloveyou12", "Passw0rd!!", "dragon1234", "P-001P-001P-001"]
+)
 def test_leaked_or_guessable_passwords_are_refused(sqlite_db, password):
     ctx = Context(sqlite_db, accounts.bootstrap(sqlite_db, "dr-lee"))
     with pytest.raises(ValidationError, match="choose another password"):

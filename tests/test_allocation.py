@@ -17,7 +17,7 @@ def test_paired_design_is_balanced_within_every_cycle(cycles):
         a = alloc.draw_allocation(Design.PAIRED, cycles)
         assert len(a.sequence) == 2 * cycles
         for i in range(cycles):
-            assert set(a.sequence[2 * i: 2 * i + 2]) == {Arm.MAGNESIUM, Arm.COMPARATOR}
+            assert set(a.sequence[2 * i : 2 * i + 2]) == {Arm.MAGNESIUM, Arm.COMPARATOR}
 
 
 @pytest.mark.parametrize("cycles", [2, 4, 6])
@@ -73,8 +73,10 @@ def test_commitment_is_plain_sha256_of_documented_json():
     import hashlib
 
     a = alloc.Allocation(Design.PAIRED, alloc.parse_sequence("ABBA"), "ab" * 32)
-    text = ('{"design":"paired","salt":"' + "ab" * 32 + '","sequence":["magnesium","comparator","comparator",'
-            '"magnesium"],"trial":"mt-x","v":1}')
+    text = (
+        '{"design":"paired","salt":"' + "ab" * 32 + '","sequence":["magnesium","comparator","comparator",'
+        '"magnesium"],"trial":"mt-x","v":1}'
+    )
     assert alloc.commitment("mt-x", a) == hashlib.sha256(text.encode()).hexdigest()
 
 

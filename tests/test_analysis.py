@@ -74,15 +74,19 @@ def _dense_reference(y, day, first, n_rho=400, n_sigma=300, rounding_var=1 / 12,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("priors", [Priors(), Priors(rounding_var=0.0, rho_beta=2.0)],
-                         ids=["rounding, uniform rho", "plain AR(1), Beta(2,2) rho"])
+@pytest.mark.parametrize(
+    "priors",
+    [Priors(), Priors(rounding_var=0.0, rho_beta=2.0)],
+    ids=["rounding, uniform rho", "plain AR(1), Beta(2,2) rho"],
+)
 def test_quadrature_matches_dense_brute_force_integration(priors):
     rng = np.random.default_rng(11)
     y, day, first = _ar1_data(rng, n_days=36, rho=0.5)
     y = np.clip(np.rint(y), 0, 10)
     post = fit_effect(y, day, first, priors=priors)
-    mean, lo, hi, p0 = _dense_reference(y, day, first, n_rho=160, n_sigma=90,
-                                        rounding_var=priors.rounding_var, rho_beta=priors.rho_beta)
+    mean, lo, hi, p0 = _dense_reference(
+        y, day, first, n_rho=160, n_sigma=90, rounding_var=priors.rounding_var, rho_beta=priors.rho_beta
+    )
     assert post.mean == pytest.approx(mean, abs=0.01)
     assert post.interval() == pytest.approx((lo, hi), abs=0.01)
     assert post.cdf(0.0) == pytest.approx(p0, abs=0.005)
@@ -188,9 +192,11 @@ def test_per_period_means_match_the_diary():
     result = analyze(record)
     entries = record.current()
     p3 = record.schedule.period(3)
-    values = [entries[d].values.average_pain for d in
-              (p3.analysis_start + dt.timedelta(days=i) for i in range((p3.end - p3.analysis_start).days + 1))
-              if d in entries]
+    values = [
+        entries[d].values.average_pain
+        for d in (p3.analysis_start + dt.timedelta(days=i) for i in range((p3.end - p3.analysis_start).days + 1))
+        if d in entries
+    ]
     row = result.periods[2]
     assert row.pack == 3 and row.n_days == len(values)
     assert row.mean == pytest.approx(np.mean(values))
@@ -248,9 +254,17 @@ def test_one_arm_never_observed_is_refused():
 
 def test_all_values_equal_is_refused():
     record = make_record(blinded=False, seed=1, corrections=False)
-    flat = tuple(DiaryVersion(v.day, v.version, VersionKind.ORIGINAL,
-                              DiaryValues(4, 6, 3, v.values.dose_taken), v.recorded_at, v.recorded_by)
-                 for v in record.versions)
+    flat = tuple(
+        DiaryVersion(
+            v.day,
+            v.version,
+            VersionKind.ORIGINAL,
+            DiaryValues(4, 6, 3, v.values.dose_taken),
+            v.recorded_at,
+            v.recorded_by,
+        )
+        for v in record.versions
+    )
     with pytest.raises(ValidationError, match="same value"):
         analyze(dataclasses.replace(record, versions=flat))
 

@@ -16,10 +16,15 @@ SD95 = np.sqrt(0.95 * 0.05 / N)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", [Scenario(rho=0.6, effect=-1.0, drift_carryover=True),
-                                      Scenario(rho=0.8, effect=-1.0, drift_carryover=False),
-                                      Scenario(rho=0.3, effect=0.0, drift_carryover=False)],
-                         ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(rho=0.6, effect=-1.0, drift_carryover=True),
+        Scenario(rho=0.8, effect=-1.0, drift_carryover=False),
+        Scenario(rho=0.3, effect=0.0, drift_carryover=False),
+    ],
+    ids=lambda s: s.name,
+)
 def test_credible_interval_covers_and_randomization_test_holds_its_level(scenario):
     row = run_scenario((scenario, N, 77))
     assert abs(row["coverage"] - 0.95) <= 3 * SD95

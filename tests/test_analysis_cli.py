@@ -19,8 +19,14 @@ def test_plan_prints_power_per_number_of_cycles(run):
     assert rows[0]["power_interval"] < rows[1]["power_interval"]
 
 
-@pytest.mark.parametrize("args,message", [(["--cycles", "two"], "--cycles"), (["--rho", "1.5"], "autocorrelation"),
-                                          (["--design", "counterbalanced", "--cycles", "3"], "even number")])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--cycles", "two"], "--cycles"),
+        (["--rho", "1.5"], "autocorrelation"),
+        (["--design", "counterbalanced", "--cycles", "3"], "even number"),
+    ],
+)
 def test_plan_bad_input_is_one_clear_line(run, args, message):
     result = run("plan", "--trials", "100", *args, ok=False)
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
@@ -40,9 +46,34 @@ def test_analyze_a_completed_demo_trial(run, tmp_path):
 def test_analyze_refuses_a_blinded_trial_and_one_without_diary_days(run, tmp_path):
     keys = setup_clinic(run, tmp_path)
     start = (dt.date.today() - dt.timedelta(days=3)).isoformat()
-    created = run("trial", "create", "--participant", "P-9", "--condition", "crps-1", "--product", "Mg citrate",
-                  "--salt", "citrate", "--elemental-mg", "100", "--units-per-day", "2", "--period-days", "7",
-                  "--cycles", "2", "--run-in-days", "2", "--start", start, "--age", "50", "--egfr", "85").output
+    created = run(
+        "trial",
+        "create",
+        "--participant",
+        "P-9",
+        "--condition",
+        "crps-1",
+        "--product",
+        "Mg citrate",
+        "--salt",
+        "citrate",
+        "--elemental-mg",
+        "100",
+        "--units-per-day",
+        "2",
+        "--period-days",
+        "7",
+        "--cycles",
+        "2",
+        "--run-in-days",
+        "2",
+        "--start",
+        start,
+        "--age",
+        "50",
+        "--egfr",
+        "85",
+    ).output
     trial = re.search(r"Created trial (mt-[0-9a-f]+)", created).group(1)
     result = run("analyze", trial, ok=False)
     assert result.exit_code == 1 and "after unblinding" in result.output

@@ -85,18 +85,32 @@ def test_posterior_of_beta_agrees_with_pymc_nuts_on_20_data_sets():
         with model, warnings.catch_warnings():
             # NUTS may propose rho at the edge (a rejected, divergent step) and numpy warns on it.
             warnings.simplefilter("ignore", RuntimeWarning)
-            pm.set_data({"y": y, "x": np.where(first, 0.5, -0.5), "t": (day - day.mean()) / 7.0,
-                         "gap": np.diff(day).astype(float)})
-            trace = pm.sample(draws=3000, tune=500, chains=2, cores=1, random_seed=100 + i, progressbar=False,
-                              compute_convergence_checks=False)
+            pm.set_data(
+                {
+                    "y": y,
+                    "x": np.where(first, 0.5, -0.5),
+                    "t": (day - day.mean()) / 7.0,
+                    "gap": np.diff(day).astype(float),
+                }
+            )
+            trace = pm.sample(
+                draws=3000,
+                tune=500,
+                chains=2,
+                cores=1,
+                random_seed=100 + i,
+                progressbar=False,
+                compute_convergence_checks=False,
+            )
         draws = trace.posterior["beta"].values.ravel()
         lo, hi = post.interval()
         rb_lo, rb_hi = _rao_blackwell_limits(trace, y, day, first)
         raw = np.quantile(draws, [0.025, 0.975])
         diffs.append((post.mean - draws.mean(), lo - rb_lo, hi - rb_hi, lo - raw[0], hi - raw[1]))
     diffs = np.abs(np.array(diffs))
-    print(f"\nmax |diff| mean {diffs[:, 0].max():.4f}, 2.5% {diffs[:, 1].max():.4f}, 97.5% {diffs[:, 2].max():.4f}"
-          f" (raw sample quantiles {diffs[:, 3].max():.4f}, {diffs[:, 4].max():.4f})")
+    print(
+        f"\nmax |diff| mean {diffs[:, 0].max():.4f}, 2.5% {diffs[:, 1].max():.4f}, 97.5% {diffs[:, 2].max():.4f}"
+        f" (raw sample quantiles {diffs[:, 3].max():.4f}, {diffs[:, 4].max():.4f})"
+    )
     assert diffs[:, :3].max() < 0.05
     assert diffs[:, 3:].max() < 0.1
-

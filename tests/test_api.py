@@ -46,9 +46,13 @@ def people(db: Database, clinician: Context, pharmacist: Context, patient: Conte
     kim = Context(db, Actor("dr-kim", Role.CLINICIAN))
     other = trials.create_trial(kim, sample_protocol(), "P-009", ADULT, start_date=running_trial.start_date)
     return {
-        "trial": running_trial.trial_id, "other": other.trial_id,
-        "patient": bearer(patient), "clinician": bearer(clinician), "pharmacist": bearer(pharmacist),
-        "other_patient": bearer(Context(db, Actor("P-009", Role.PATIENT))), "other_clinician": bearer(kim),
+        "trial": running_trial.trial_id,
+        "other": other.trial_id,
+        "patient": bearer(patient),
+        "clinician": bearer(clinician),
+        "pharmacist": bearer(pharmacist),
+        "other_patient": bearer(Context(db, Actor("P-009", Role.PATIENT))),
+        "other_clinician": bearer(kim),
     }
 
 
@@ -76,20 +80,40 @@ def walk(value: Any, key: str = ""):  # type: ignore[no-untyped-def]
 
 def test_every_route_refuses_a_request_without_a_valid_token(client, people):
     trial = people["trial"]
-    routes = [("GET", "/me"), ("GET", "/trials"), ("POST", "/trials"), ("GET", f"/trials/{trial}"),
-              ("GET", f"/trials/{trial}/today"), ("GET", f"/trials/{trial}/diary"),
-              ("POST", f"/trials/{trial}/diary"), ("POST", f"/trials/{trial}/diary/2026-01-01/corrections"),
-              ("POST", f"/trials/{trial}/diary/2026-01-01/void"), ("POST", "/safety/check"),
-              ("GET", f"/trials/{trial}/analysis"), ("GET", f"/trials/{trial}/exports/csv"),
-              ("GET", f"/trials/{trial}/exports/fhir"), ("GET", f"/trials/{trial}/exports/redcap"),
-              ("GET", f"/trials/{trial}/exports/reminders.ics"), ("GET", "/audit/head"), ("GET", "/audit/verify"),
-              ("GET", f"/trials/{trial}/audit"), ("GET", "/tokens"), ("DELETE", "/tokens/tok-1")]
-    documented = {(m, p.replace("{trial_id}", trial).replace("{day}", "2026-01-01").replace("{token_id}", "tok-1"))
-                  for p, item in client.get(f"{API}/openapi.json").json()["paths"].items()
-                  for m in (k.upper() for k in item)}
+    routes = [
+        ("GET", "/me"),
+        ("GET", "/trials"),
+        ("POST", "/trials"),
+        ("GET", f"/trials/{trial}"),
+        ("GET", f"/trials/{trial}/today"),
+        ("GET", f"/trials/{trial}/diary"),
+        ("POST", f"/trials/{trial}/diary"),
+        ("POST", f"/trials/{trial}/diary/2026-01-01/corrections"),
+        ("POST", f"/trials/{trial}/diary/2026-01-01/void"),
+        ("POST", "/safety/check"),
+        ("GET", f"/trials/{trial}/analysis"),
+        ("GET", f"/trials/{trial}/exports/csv"),
+        ("GET", f"/trials/{trial}/exports/fhir"),
+        ("GET", f"/trials/{trial}/exports/redcap"),
+        ("GET", f"/trials/{trial}/exports/reminders.ics"),
+        ("GET", "/audit/head"),
+        ("GET", "/audit/verify"),
+        ("GET", f"/trials/{trial}/audit"),
+        ("GET", "/tokens"),
+        ("DELETE", "/tokens/tok-1"),
+    ]
+    documented = {
+        (m, p.replace("{trial_id}", trial).replace("{day}", "2026-01-01").replace("{token_id}", "tok-1"))
+        for p, item in client.get(f"{API}/openapi.json").json()["paths"].items()
+        for m in (k.upper() for k in item)
+    }
     assert documented == {(m, API + p) for m, p in routes}  # the list covers every route
-    for headers in ({}, {"Authorization": "Bearer mt_not-a-real-token"}, {"Authorization": "Basic abc"},
-                    {"Authorization": "Bearer " + "x" * 500}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer mt_not-a-real-token"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer " + "x" * 500},
+    ):
         for method, path in routes:
             r = client.request(method, API + path, headers=headers, json={})
             assert r.status_code == 401, (method, path, r.text)
@@ -170,11 +194,14 @@ def test_another_participants_trial_is_not_found_on_every_route(client, people, 
     other = people["other"]
     headers = people[who]
     for method, path, body in (
-        ("GET", f"/trials/{other}", None), ("GET", f"/trials/{other}/today", None),
-        ("GET", f"/trials/{other}/diary", None), ("POST", f"/trials/{other}/diary", {"values": VALUES}),
+        ("GET", f"/trials/{other}", None),
+        ("GET", f"/trials/{other}/today", None),
+        ("GET", f"/trials/{other}/diary", None),
+        ("POST", f"/trials/{other}/diary", {"values": VALUES}),
         ("POST", f"/trials/{other}/diary/{dt.date.today()}/corrections", {"changes": {"note": "x"}, "reason": "r"}),
         ("POST", f"/trials/{other}/diary/{dt.date.today()}/void", {"reason": "r"}),
-        ("GET", f"/trials/{other}/analysis", None), ("GET", f"/trials/{other}/audit", None),
+        ("GET", f"/trials/{other}/analysis", None),
+        ("GET", f"/trials/{other}/audit", None),
         *(("GET", f"/trials/{other}/exports/{f}", None) for f in ("csv", "fhir", "redcap", "reminders.ics")),
     ):
         r = client.request(method, API + path, headers=headers, json=body)
@@ -188,13 +215,18 @@ def test_a_participant_and_a_clinician_write_the_diary_a_pharmacist_may_not(db, 
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     r = client.post(f"{API}/trials/{trial}/diary", headers=people["pharmacist"], json={"values": VALUES})
     assert r.status_code == 403 and "pharmacist may not write diary entries" in r.json()["detail"]
-    assert client.post(f"{API}/trials/{trial}/diary", headers=people["patient"],
-                       json={"values": VALUES}).status_code == 201
-    r = client.post(f"{API}/trials/{trial}/diary", headers=people["clinician"],
-                    json={"day": yesterday, "values": VALUES})
+    assert (
+        client.post(f"{API}/trials/{trial}/diary", headers=people["patient"], json={"values": VALUES}).status_code
+        == 201
+    )
+    r = client.post(
+        f"{API}/trials/{trial}/diary", headers=people["clinician"], json={"day": yesterday, "values": VALUES}
+    )
     assert r.status_code == 201 and r.json()["day"] == yesterday
-    for path, body in ((f"diary/{yesterday}/corrections", {"changes": {"note": "x"}, "reason": "r"}),
-                       (f"diary/{yesterday}/void", {"reason": "r"})):
+    for path, body in (
+        (f"diary/{yesterday}/corrections", {"changes": {"note": "x"}, "reason": "r"}),
+        (f"diary/{yesterday}/void", {"reason": "r"}),
+    ):
         r = client.post(f"{API}/trials/{trial}/{path}", headers=people["pharmacist"], json=body)
         assert r.status_code == 403, path
 
@@ -215,8 +247,11 @@ def test_only_a_clinician_creates_trials(db, client, people):
 def test_a_blocked_regimen_is_409_and_needs_clinician_findings_need_the_acknowledgement(client, people):
     protocol = sample_protocol().to_dict()
     kidneys = {"person": {"age": 60, "egfr": 20}}
-    r = client.post(f"{API}/trials", headers=people["clinician"],
-                    json={"participant": "P-021", "protocol": protocol, "safety": kidneys})
+    r = client.post(
+        f"{API}/trials",
+        headers=people["clinician"],
+        json={"participant": "P-021", "protocol": protocol, "safety": kidneys},
+    )
     assert r.status_code == 409 and "blocked" in r.json()["detail"]
     moderate = {"person": {"age": 60, "egfr": 45}}
     body = {"participant": "P-021", "protocol": protocol, "safety": moderate}
@@ -231,9 +266,17 @@ def test_a_blocked_regimen_is_409_and_needs_clinician_findings_need_the_acknowle
 
 def blinded_bodies(client: TestClient, headers: dict[str, str], trial: str) -> list[Any]:
     """What a caller can read about a trial: JSON documents, and the export files as text."""
-    docs: list[Any] = [client.get(f"{API}{p}", headers=headers).json() for p in (
-        "/trials", f"/trials/{trial}", f"/trials/{trial}/today", f"/trials/{trial}/diary?history=true",
-        f"/trials/{trial}/audit", f"/trials/{trial}/exports/fhir")]
+    docs: list[Any] = [
+        client.get(f"{API}{p}", headers=headers).json()
+        for p in (
+            "/trials",
+            f"/trials/{trial}",
+            f"/trials/{trial}/today",
+            f"/trials/{trial}/diary?history=true",
+            f"/trials/{trial}/audit",
+            f"/trials/{trial}/exports/fhir",
+        )
+    ]
     for fmt in ("csv", "reminders.ics"):
         docs.append(client.get(f"{API}/trials/{trial}/exports/{fmt}", headers=headers).text)
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"{API}/trials/{trial}/exports/redcap", headers=headers).content))
@@ -246,8 +289,9 @@ def test_no_blinded_answer_holds_the_allocation(db, client, people, patient, pha
     diary.add_entry(patient, trial, dt.date.today(), DiaryValues(3, 5, 1))
     opened = unblinding.pharmacist_record(pharmacist, trial, pharm_key, "test: the truth to search for")
     salt, arms = opened.allocation.salt, [a.value for a in opened.allocation.sequence]
-    orders = ["".join(a.letter for a in seq) for seq in possible_sequences(opened.protocol.design,
-                                                                           opened.protocol.cycles)]
+    orders = [
+        "".join(a.letter for a in seq) for seq in possible_sequences(opened.protocol.design, opened.protocol.cycles)
+    ]
     for who in ("patient", "clinician", "pharmacist"):
         for doc in blinded_bodies(client, people[who], trial):
             flat = json.dumps(doc) if not isinstance(doc, str) else doc
@@ -285,8 +329,9 @@ def test_after_unblinding_arms_allocation_and_analysis_are_shown(db, clinician, 
     assert result["randomization_test"]["n_sequences"] >= 2 and result["text"]
     r = client.get(f"{API}/trials/{rec.trial_id}/analysis?outcome=worst_pain&mcid=30%25-run-in", headers=headers)
     assert r.status_code == 200 and r.json()["outcome"] == "worst_pain"
-    r = client.post(f"{API}/trials/{rec.trial_id}/diary", headers=headers,
-                    json={"day": start.isoformat(), "values": VALUES})
+    r = client.post(
+        f"{API}/trials/{rec.trial_id}/diary", headers=headers, json={"day": start.isoformat(), "values": VALUES}
+    )
     assert r.status_code == 409 and "locked" in r.json()["detail"]
 
 
@@ -296,8 +341,11 @@ def test_after_unblinding_arms_allocation_and_analysis_are_shown(db, clinician, 
 def test_diary_add_correct_void_and_history(db, client, people):
     trial, headers = people["trial"], people["patient"]
     day = dt.date.today().isoformat()
-    r = client.post(f"{API}/trials/{trial}/diary", headers=headers,
-                    json={"values": {**VALUES, "side_effects": ["nausea"], "note": "ok"}})
+    r = client.post(
+        f"{API}/trials/{trial}/diary",
+        headers=headers,
+        json={"values": {**VALUES, "side_effects": ["nausea"], "note": "ok"}},
+    )
     assert r.status_code == 201
     entry = r.json()
     assert (entry["day"], entry["version"], entry["kind"], entry["urgent"]) == (day, 1, "original", False)
@@ -306,8 +354,11 @@ def test_diary_add_correct_void_and_history(db, client, people):
     r = client.post(f"{API}/trials/{trial}/diary", headers=headers, json={"values": VALUES})
     assert r.status_code == 409 and "correct it" in r.json()["detail"]
 
-    r = client.post(f"{API}/trials/{trial}/diary/{day}/corrections", headers=headers,
-                    json={"changes": {"average_pain": 3}, "reason": "typed 4 by mistake"})
+    r = client.post(
+        f"{API}/trials/{trial}/diary/{day}/corrections",
+        headers=headers,
+        json={"changes": {"average_pain": 3}, "reason": "typed 4 by mistake"},
+    )
     assert r.status_code == 201
     corrected = r.json()
     assert corrected["version"] == 2 and corrected["values"]["average_pain"] == 3
@@ -327,16 +378,21 @@ def test_diary_add_correct_void_and_history(db, client, people):
 
 def test_a_stop_symptom_comes_back_urgent_and_flags_the_trial(client, people):
     trial = people["trial"]
-    r = client.post(f"{API}/trials/{trial}/diary", headers=people["patient"],
-                    json={"values": {**VALUES, "side_effects": ["muscle-weakness"]}})
+    r = client.post(
+        f"{API}/trials/{trial}/diary",
+        headers=people["patient"],
+        json={"values": {**VALUES, "side_effects": ["muscle-weakness"]}},
+    )
     assert r.status_code == 201
     entry = r.json()
     assert entry["urgent"] and entry["findings"][0]["urgent"] and entry["findings"][0]["source"]
     assert "muscle weakness" in entry["findings"][0]["message"].lower()
     listed = client.get(f"{API}/trials", headers=people["clinician"]).json()
     assert listed[0]["flags"] == 1
-    assert any("muscle weakness" in f.lower() for f in
-               client.get(f"{API}/trials/{trial}", headers=people["clinician"]).json()["flags"])
+    assert any(
+        "muscle weakness" in f.lower()
+        for f in client.get(f"{API}/trials/{trial}", headers=people["clinician"]).json()["flags"]
+    )
 
 
 def test_today_names_a_pack_never_an_arm(client, people, running_trial):
@@ -344,8 +400,9 @@ def test_today_names_a_pack_never_an_arm(client, people, running_trial):
     plan = r.json()
     assert plan["date"] == dt.date.today().isoformat() and plan["kind"] == "period"
     assert f"pack {plan['pack']}" in plan["instruction"]
-    first = client.get(f"{API}/trials/{people['trial']}/today?date={running_trial.start_date}",
-                       headers=people["patient"]).json()
+    first = client.get(
+        f"{API}/trials/{people['trial']}/today?date={running_trial.start_date}", headers=people["patient"]
+    ).json()
     assert first["kind"] == "run-in" and first["pack"] is None
 
 
@@ -354,10 +411,20 @@ def test_today_names_a_pack_never_an_arm(client, people, running_trial):
 
 def test_safety_check_returns_the_verdict_and_sourced_findings_and_stores_nothing(db, client, people):
     before = snapshot(db)
-    body = {"person": {"age": 61, "sex": "male", "egfr": 72}, "jurisdiction": "US",
-            "product": [{"name": "Mg citrate", "salt": "citrate", "elemental_mg_per_unit": 100, "units_per_day": 2,
-                         "doses_per_day": 2}],
-            "medication": [{"name": "gabapentin", "times": ["08:00", "20:00"]}]}
+    body = {
+        "person": {"age": 61, "sex": "male", "egfr": 72},
+        "jurisdiction": "US",
+        "product": [
+            {
+                "name": "Mg citrate",
+                "salt": "citrate",
+                "elemental_mg_per_unit": 100,
+                "units_per_day": 2,
+                "doses_per_day": 2,
+            }
+        ],
+        "medication": [{"name": "gabapentin", "times": ["08:00", "20:00"]}],
+    }
     r = client.post(f"{API}/safety/check", headers=people["patient"], json=body)
     assert r.status_code == 200, r.text
     report = r.json()
@@ -365,8 +432,7 @@ def test_safety_check_returns_the_verdict_and_sourced_findings_and_stores_nothin
     gabapentin = [f for f in report["findings"] if "gabapentin" in f["rule_id"]]
     assert gabapentin and all(f["source"] for f in report["findings"])
     assert report["timetable"]["feasible"] and report["timetable"]["doses"]
-    r = client.post(f"{API}/safety/check", headers=people["patient"],
-                    json={**body, "person": {"age": 61, "egfr": 20}})
+    r = client.post(f"{API}/safety/check", headers=people["patient"], json={**body, "person": {"age": 61, "egfr": 20}})
     assert r.json()["verdict"] == "blocked" and not r.json()["may_start"]
     assert snapshot(db) == before
 
@@ -375,8 +441,10 @@ def test_exports_come_in_their_formats_with_the_audit_head(client, people, patie
     trial, headers = people["trial"], people["clinician"]
     diary.add_entry(patient, trial, dt.date.today(), DiaryValues(3, 5, 1))
     head = client.get(f"{API}/audit/head", headers=headers).json()["head"]
-    answers = {f: client.get(f"{API}/trials/{trial}/exports/{f}", headers=headers)
-               for f in ("csv", "fhir", "redcap", "reminders.ics")}
+    answers = {
+        f: client.get(f"{API}/trials/{trial}/exports/{f}", headers=headers)
+        for f in ("csv", "fhir", "redcap", "reminders.ics")
+    }
     for r in answers.values():
         assert r.status_code == 200 and r.headers["x-magtrial-audit-head"] == head
         assert "attachment" in r.headers["content-disposition"]
@@ -385,8 +453,7 @@ def test_exports_come_in_their_formats_with_the_audit_head(client, people, patie
     names = zipfile.ZipFile(io.BytesIO(answers["redcap"].content)).namelist()
     assert names == [f"{trial}_redcap_data.csv", f"{trial}_redcap_dictionary.csv"]
     assert answers["reminders.ics"].text.startswith("BEGIN:VCALENDAR")
-    r = client.get(f"{API}/trials/{trial}/exports/reminders.ics?diary_time=21:30&dose_time=09:00",
-                   headers=headers)
+    r = client.get(f"{API}/trials/{trial}/exports/reminders.ics?diary_time=21:30&dose_time=09:00", headers=headers)
     assert r.status_code == 200 and "T213000" in r.text
 
 
@@ -423,17 +490,34 @@ def test_openapi_schema_describes_every_route_and_the_docs_page_is_served(client
 BIG = "x" * (70 * 1024)
 BAD_INPUT = [
     # (case, method, path after /trials/{trial}, JSON body or raw (bytes, content type), status, words in detail)
-    ("score above 10", "POST", "/diary", {"values": {**VALUES, "average_pain": 11, "worst_pain": 11}}, 422,
-     "average pain must be 0-10"),
+    (
+        "score above 10",
+        "POST",
+        "/diary",
+        {"values": {**VALUES, "average_pain": 11, "worst_pain": 11}},
+        422,
+        "average pain must be 0-10",
+    ),
     ("negative score", "POST", "/diary", {"values": {**VALUES, "sleep_interference": -1}}, 422, "0-10"),
-    ("score as text", "POST", "/diary", {"values": {**VALUES, "average_pain": "4"}}, 422,
-     "values.average_pain must be a whole number"),
-    ("score as a fraction", "POST", "/diary", {"values": {**VALUES, "average_pain": 4.5}}, 422,
-     "values.average_pain"),
+    (
+        "score as text",
+        "POST",
+        "/diary",
+        {"values": {**VALUES, "average_pain": "4"}},
+        422,
+        "values.average_pain must be a whole number",
+    ),
+    ("score as a fraction", "POST", "/diary", {"values": {**VALUES, "average_pain": 4.5}}, 422, "values.average_pain"),
     ("score as true", "POST", "/diary", {"values": {**VALUES, "average_pain": True}}, 422, "values.average_pain"),
     ("worst below average", "POST", "/diary", {"values": {**VALUES, "worst_pain": 1}}, 422, "worst pain"),
-    ("unknown side effect", "POST", "/diary", {"values": {**VALUES, "side_effects": ["hiccups"]}}, 422,
-     "unknown side effect"),
+    (
+        "unknown side effect",
+        "POST",
+        "/diary",
+        {"values": {**VALUES, "side_effects": ["hiccups"]}},
+        422,
+        "unknown side effect",
+    ),
     ("note too long", "POST", "/diary", {"values": {**VALUES, "note": "x" * 2001}}, 422, "values.note is too long"),
     ("unknown field", "POST", "/diary", {"values": VALUES, "mood": 3}, 422, "unknown key mood"),
     ("unknown diary value", "POST", "/diary", {"values": {**VALUES, "mood": 3}}, 422, "unknown key values.mood"),
@@ -449,18 +533,54 @@ BAD_INPUT = [
     ("JSON list", "POST", "/diary", (b"[1, 2]", "application/json"), 422, ""),
     ("oversized body", "POST", "/diary", {"values": {**VALUES, "note": BIG}}, 413, "larger than 64 kB"),
     ("oversized chunked body", "POST", "/diary", ("CHUNKS", "application/json"), 413, "64 kB"),
-    ("correction without reason", "POST", "/diary/EXISTING/corrections", {"changes": {"average_pain": 3}}, 422,
-     "reason is missing"),
-    ("empty reason", "POST", "/diary/EXISTING/corrections", {"changes": {"average_pain": 3}, "reason": ""}, 422,
-     "reason"),
-    ("correction of a day without entry", "POST", "/diary/EMPTY/corrections",
-     {"changes": {"average_pain": 3}, "reason": "r"}, 404, "no current entry"),
-    ("correction with unknown field", "POST", "/diary/EXISTING/corrections",
-     {"changes": {"mood": 3}, "reason": "r"}, 422, "unknown key changes.mood"),
-    ("correction out of range", "POST", "/diary/EXISTING/corrections",
-     {"changes": {"worst_pain": 12}, "reason": "r"}, 422, "0-10"),
-    ("correction of a bad date", "POST", "/diary/2026-02-31/corrections",
-     {"changes": {"average_pain": 3}, "reason": "r"}, 422, "path parameter day"),
+    (
+        "correction without reason",
+        "POST",
+        "/diary/EXISTING/corrections",
+        {"changes": {"average_pain": 3}},
+        422,
+        "reason is missing",
+    ),
+    (
+        "empty reason",
+        "POST",
+        "/diary/EXISTING/corrections",
+        {"changes": {"average_pain": 3}, "reason": ""},
+        422,
+        "reason",
+    ),
+    (
+        "correction of a day without entry",
+        "POST",
+        "/diary/EMPTY/corrections",
+        {"changes": {"average_pain": 3}, "reason": "r"},
+        404,
+        "no current entry",
+    ),
+    (
+        "correction with unknown field",
+        "POST",
+        "/diary/EXISTING/corrections",
+        {"changes": {"mood": 3}, "reason": "r"},
+        422,
+        "unknown key changes.mood",
+    ),
+    (
+        "correction out of range",
+        "POST",
+        "/diary/EXISTING/corrections",
+        {"changes": {"worst_pain": 12}, "reason": "r"},
+        422,
+        "0-10",
+    ),
+    (
+        "correction of a bad date",
+        "POST",
+        "/diary/2026-02-31/corrections",
+        {"changes": {"average_pain": 3}, "reason": "r"},
+        422,
+        "path parameter day",
+    ),
     ("void without reason", "POST", "/diary/EXISTING/void", {}, 422, "reason is missing"),
     ("history not a flag", "GET", "/diary?history=maybe", None, 422, "query parameter history"),
     ("today of a bad date", "GET", "/today?date=yesterday", None, 422, "query parameter date"),
@@ -469,10 +589,12 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("case", "method", "path", "body", "status", "words"), BAD_INPUT,
-                         ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_is_refused_with_one_line_and_changes_nothing(db, client, people, patient, case, method, path,
-                                                                body, status, words):
+@pytest.mark.parametrize(
+    ("case", "method", "path", "body", "status", "words"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT]
+)
+def test_bad_input_is_refused_with_one_line_and_changes_nothing(
+    db, client, people, patient, case, method, path, body, status, words
+):
     trial = people["trial"]
     existing = dt.date.today() - dt.timedelta(days=1)
     diary.add_entry(patient, trial, existing, DiaryValues(4, 6, 2))
@@ -496,13 +618,17 @@ def test_bad_input_is_refused_with_one_line_and_changes_nothing(db, client, peop
     assert snapshot(db) == before
 
 
-@pytest.mark.parametrize(("case", "body", "words"), [
-    ("cycles 0", {"protocol": {"cycles": 0}}, "cycles must be 1-12"),
-    ("unknown protocol key", {"protocol": {"colour": "red"}}, "unknown key protocol.colour"),
-    ("unknown condition", {"protocol": {"condition": "flu"}}, "protocol.condition must be one of"),
-    ("age out of range", {"safety": {"person": {"age": 200}}}, "age must be 0-120"),
-    ("participant not text", {"participant": 17}, "participant"),
-], ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("case", "body", "words"),
+    [
+        ("cycles 0", {"protocol": {"cycles": 0}}, "cycles must be 1-12"),
+        ("unknown protocol key", {"protocol": {"colour": "red"}}, "unknown key protocol.colour"),
+        ("unknown condition", {"protocol": {"condition": "flu"}}, "protocol.condition must be one of"),
+        ("age out of range", {"safety": {"person": {"age": 200}}}, "age must be 0-120"),
+        ("participant not text", {"participant": 17}, "participant"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_bad_trial_input_is_refused_and_creates_nothing(db, client, people, case, body, words):
     good = {"participant": "P-040", "protocol": sample_protocol().to_dict(), "safety": ADULT}
     merged = {**good, **body}
@@ -517,9 +643,10 @@ def test_bad_trial_input_is_refused_and_creates_nothing(db, client, people, case
 
 
 def test_safety_check_input_errors_name_the_field(client, people):
-    for body, words in (({"person": {"age": 61}}, "product is missing"),
-                        ({"person": {"age": "old"}, "product": []}, "person.age must be a number"),
-                        ({"person": {"age": 61}, "product": [{"name": "x", "salt": "citrate"}]},
-                         "elemental mg per unit")):
+    for body, words in (
+        ({"person": {"age": 61}}, "product is missing"),
+        ({"person": {"age": "old"}, "product": []}, "person.age must be a number"),
+        ({"person": {"age": 61}, "product": [{"name": "x", "salt": "citrate"}]}, "elemental mg per unit"),
+    ):
         r = client.post(f"{API}/safety/check", headers=people["patient"], json=body)
         assert r.status_code == 422 and words in r.json()["detail"], r.text

@@ -6,10 +6,33 @@ import pathlib
 import magtrial
 
 CORE = pathlib.Path(magtrial.__file__).parent / "core"
-FORBIDDEN = {"sqlalchemy", "alembic", "fastapi", "starlette", "jinja2", "typer", "click", "rich", "weasyprint",
-             "matplotlib", "fhir", "icalendar", "psycopg", "httpx", "tomllib", "csv", "sqlite3", "pymc",
-             "magtrial.store", "magtrial.service", "magtrial.cli", "magtrial.report", "magtrial.export",
-             "magtrial.data", "magtrial.plots"}
+FORBIDDEN = {
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "jinja2",
+    "typer",
+    "click",
+    "rich",
+    "weasyprint",
+    "matplotlib",
+    "fhir",
+    "icalendar",
+    "psycopg",
+    "httpx",
+    "tomllib",
+    "csv",
+    "sqlite3",
+    "pymc",
+    "magtrial.store",
+    "magtrial.service",
+    "magtrial.cli",
+    "magtrial.report",
+    "magtrial.export",
+    "magtrial.data",
+    "magtrial.plots",
+}
 
 
 def imported_modules(path: pathlib.Path) -> set[str]:

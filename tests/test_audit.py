@@ -70,15 +70,18 @@ def _rechain(db):
             fields["seq"], fields["prev_hash"] = new_seq, prev
             fields["reveals_allocation"] = bool(fields["reveals_allocation"])
             digest = event_hash(fields)
-            conn.execute(text("UPDATE audit_events SET seq = :n, prev_hash = :p, hash = :h WHERE seq = :o"),
-                         {"n": -new_seq, "p": prev, "h": digest, "o": row["seq"]})
+            conn.execute(
+                text("UPDATE audit_events SET seq = :n, prev_hash = :p, hash = :h WHERE seq = :o"),
+                {"n": -new_seq, "p": prev, "h": digest, "o": row["seq"]},
+            )
             prev = digest
         conn.execute(text("UPDATE audit_events SET seq = -seq"))
         conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": len(rows), "h": prev})
 
 
-def test_a_full_consistent_rewrite_passes_the_chain_but_fails_against_a_kept_head(db, clinician, running_trial,
-                                                                                   patient):
+def test_a_full_consistent_rewrite_passes_the_chain_but_fails_against_a_kept_head(
+    db, clinician, running_trial, patient
+):
     fill(patient, running_trial, days=3)
     receipt = diary.add_entry(patient, running_trial.trial_id, dt.date.today(), DiaryValues(7, 8, 3)).receipt
     assert audit.verify(clinician, expect_head=receipt).ok
@@ -112,14 +115,20 @@ def test_a_malformed_kept_head_is_a_clear_error(clinician):
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
-        ("UPDATE diary_versions SET \"values\" = replace(\"values\", '\"average_pain\": 5', '\"average_pain\": 2')",
-         "average_pain differ"),
-        ("UPDATE trials SET protocol = replace(protocol, '\"period_days\": 7', '\"period_days\": 8')",
-         "protocol differs"),
+        (
+            'UPDATE diary_versions SET "values" = replace("values", \'"average_pain": 5\', \'"average_pain": 2\')',
+            "average_pain differ",
+        ),
+        (
+            "UPDATE trials SET protocol = replace(protocol, '\"period_days\": 7', '\"period_days\": 8')",
+            "protocol differs",
+        ),
         ("UPDATE trials SET participant = 'P-999'", "participant is 'P-999'"),
         ("UPDATE accounts SET role = 'pharmacist' WHERE name = 'P-001'", "has role 'pharmacist'"),
-        ("DELETE FROM diary_versions WHERE version = 1 AND day = (SELECT min(day) FROM diary_versions)",
-         "missing (deleted?)"),
+        (
+            "DELETE FROM diary_versions WHERE version = 1 AND day = (SELECT min(day) FROM diary_versions)",
+            "missing (deleted?)",
+        ),
     ],
 )
 def test_a_direct_table_edit_fails_verify_and_is_named(db, clinician, running_trial, patient, edit, named):
@@ -139,10 +148,13 @@ def test_setting_an_unblinded_trial_back_to_active_is_named(db, clinician, runni
 def test_swapping_the_sealed_allocation_of_another_trial_is_named(db, clinician, running_trial):
     other = trials.create_trial(clinician, running_trial.protocol, "P-002", ADULT, start_date=running_trial.start_date)
     with db.engine.begin() as conn:
-        theirs = conn.execute(text("SELECT sealed FROM sealed_allocations WHERE trial_id = :t"),
-                              {"t": other.trial_id}).scalar()
-        conn.execute(text("UPDATE sealed_allocations SET sealed = :s WHERE trial_id = :t"),
-                     {"s": theirs, "t": running_trial.trial_id})
+        theirs = conn.execute(
+            text("SELECT sealed FROM sealed_allocations WHERE trial_id = :t"), {"t": other.trial_id}
+        ).scalar()
+        conn.execute(
+            text("UPDATE sealed_allocations SET sealed = :s WHERE trial_id = :t"),
+            {"s": theirs, "t": running_trial.trial_id},
+        )
     report = audit.verify(clinician)
     assert not report.ok and "not the one sealed at creation" in report.problem
 
@@ -196,8 +208,9 @@ def test_a_reader_does_not_block_a_writer_on_sqlite(sqlite_db, key_files):
     accounts.add_account(ctx, "ph-ann", Role.PHARMACIST)
     for _, key in key_files.values():
         keys.register_key(ctx, key.info)
-    trial = trials.create_trial(ctx, running_protocol(), "P-001", ADULT,
-                                start_date=dt.date.today() - dt.timedelta(days=3))
+    trial = trials.create_trial(
+        ctx, running_protocol(), "P-001", ADULT, start_date=dt.date.today() - dt.timedelta(days=3)
+    )
     patient = Context(sqlite_db, Actor("P-001", Role.PATIENT))
     sqlite_db.engine.pool.dispose()
     with sqlite_db.reader() as s:

@@ -29,8 +29,9 @@ def without_backup_events(snap: dict) -> dict:
     return {t: rows for t, rows in snap.items() if t not in ("audit_events", "audit_head")}
 
 
-def test_a_populated_database_round_trips_and_verifies(db, clinician, patient, running_trial, pharmacist, tmp_path,
-                                                       request):
+def test_a_populated_database_round_trips_and_verifies(
+    db, clinician, patient, running_trial, pharmacist, tmp_path, request
+):
     populate(patient, running_trial.trial_id, range(0, 6))
     diary.correct_entry(patient, running_trial.trial_id, dt.date.today(), {"average_pain": 2}, "typo")
     tokens.create_token(patient, "phone")
@@ -69,8 +70,9 @@ def test_a_populated_database_round_trips_and_verifies(db, clinician, patient, r
         fresh.dispose()
 
 
-def test_only_clinicians_back_up_and_restore_and_a_changed_file_is_refused(db, clinician, patient, pharmacist,
-                                                                          running_trial, tmp_path):
+def test_only_clinicians_back_up_and_restore_and_a_changed_file_is_refused(
+    db, clinician, patient, pharmacist, running_trial, tmp_path
+):
     for ctx in (patient, pharmacist):
         with pytest.raises(Forbidden, match="back up"):
             backup.backup(ctx, tmp_path / f"{ctx.actor.name}.backup")

@@ -61,10 +61,13 @@ DIARY_FORM = [
     ("correction of a day without entry", "correct-empty", {"average_pain": "3", "reason": "r"}, 422),
     # Found by this table and fixed since: int() took any Unicode digit; the form took a reason of any length.
     ("fullwidth digit", "diary", {"average_pain": "\uff15", "day": TODAY.isoformat()}, 422),
-    ("Arabic-Indic digit", "diary", {"average_pain": "\u0665", "day": (TODAY - dt.timedelta(days=2)).isoformat()},
-     422),
-    ("digits with an underscore", "diary", {"average_pain": "0_4", "day": (TODAY - dt.timedelta(days=4)).isoformat()},
-     422),
+    ("Arabic-Indic digit", "diary", {"average_pain": "\u0665", "day": (TODAY - dt.timedelta(days=2)).isoformat()}, 422),
+    (
+        "digits with an underscore",
+        "diary",
+        {"average_pain": "0_4", "day": (TODAY - dt.timedelta(days=4)).isoformat()},
+        422,
+    ),
     ("correction reason too long", "correct", {"average_pain": "3", "reason": "r" * 3000}, 422),
 ]
 
@@ -75,9 +78,12 @@ def test_hostile_diary_form_input_is_a_4xx_and_changes_nothing(web: Web) -> None
     client = web.login("P-001")
     wrong = []
     for case, route, fields, status in DIARY_FORM:
-        url = {"diary": f"/diary/{web.trial}", "correct": f"/diary/{web.trial}/correct/{EXISTING}",
-               "correct-bad-day": f"/diary/{web.trial}/correct/2026-02-30",
-               "correct-empty": f"/diary/{web.trial}/correct/{(TODAY - dt.timedelta(days=3)).isoformat()}"}[route]
+        url = {
+            "diary": f"/diary/{web.trial}",
+            "correct": f"/diary/{web.trial}/correct/{EXISTING}",
+            "correct-bad-day": f"/diary/{web.trial}/correct/2026-02-30",
+            "correct-empty": f"/diary/{web.trial}/correct/{(TODAY - dt.timedelta(days=3)).isoformat()}",
+        }[route]
         form: dict[str, Any] = {**GOOD, **fields}
         if route.startswith("correct"):
             form = {"average_pain": "4", "worst_pain": "6", "sleep_interference": "2", **fields}
@@ -90,11 +96,28 @@ def test_hostile_diary_form_input_is_a_4xx_and_changes_nothing(web: Web) -> None
     assert wrong == []
 
 
-SETUP = {"participant": "P-050", "age": "50", "sex": "female", "egfr": "80", "product_name": "Mg citrate",
-         "salt": "citrate", "elemental_mg_per_unit": "100", "units_per_day": "2", "doses_per_day": "2",
-         "route": "oral", "jurisdiction": "US", "condition": "crps-1", "comparator": "matched-placebo",
-         "design": "paired", "cycles": "3", "period_days": "7", "run_in_days": "3", "washout_days": "0",
-         "carryover_days": "2", "timezone": "Europe/London"}
+SETUP = {
+    "participant": "P-050",
+    "age": "50",
+    "sex": "female",
+    "egfr": "80",
+    "product_name": "Mg citrate",
+    "salt": "citrate",
+    "elemental_mg_per_unit": "100",
+    "units_per_day": "2",
+    "doses_per_day": "2",
+    "route": "oral",
+    "jurisdiction": "US",
+    "condition": "crps-1",
+    "comparator": "matched-placebo",
+    "design": "paired",
+    "cycles": "3",
+    "period_days": "7",
+    "run_in_days": "3",
+    "washout_days": "0",
+    "carryover_days": "2",
+    "timezone": "Europe/London",
+}
 
 
 SETUP_CASES = [

@@ -43,8 +43,9 @@ def every_value(db) -> list[str]:
     return values
 
 
-def test_the_database_holds_neither_sequence_nor_salt_in_any_encoding(db, clinician, running_trial, patient,
-                                                                        pharmacist, pharm_key):
+def test_the_database_holds_neither_sequence_nor_salt_in_any_encoding(
+    db, clinician, running_trial, patient, pharmacist, pharm_key
+):
     diary.add_entry(patient, running_trial.trial_id, dt.date.today(), DiaryValues(4, 5, 1))
     unblinding.packs(pharmacist, running_trial.trial_id, pharm_key)  # opening it writes nothing secret
     secret = unblinding.pharmacist_record(pharmacist, running_trial.trial_id, pharm_key, "test").allocation
@@ -62,8 +63,9 @@ def test_sealed_boxes_have_the_same_length_for_every_allocation(key_files):
     lengths = set()
     for sequence in alloc.possible_sequences(alloc.Design.PAIRED, 4):
         allocation = alloc.Allocation(alloc.Design.PAIRED, sequence, "ab" * 32)
-        sealed = crypto.seal(alloc.canonical_bytes("mt-00000000", allocation.design, sequence, allocation.salt),
-                             recipients)
+        sealed = crypto.seal(
+            alloc.canonical_bytes("mt-00000000", allocation.design, sequence, allocation.salt), recipients
+        )
         lengths.add(len(sealed))
     assert len(lengths) == 1
 
@@ -94,8 +96,9 @@ def test_blinded_roles_cannot_open_the_allocation_even_with_a_key(request, runni
         unblinding.pharmacist_record(ctx, running_trial.trial_id, pharm_key, "curious")
 
 
-def test_with_the_key_the_pharmacist_sees_packs_and_every_view_is_audited(clinician, running_trial, pharmacist,
-                                                                        pharm_key):
+def test_with_the_key_the_pharmacist_sees_packs_and_every_view_is_audited(
+    clinician, running_trial, pharmacist, pharm_key
+):
     packs = unblinding.packs(pharmacist, running_trial.trial_id, pharm_key)
     assert [n for n, _ in packs] == list(range(1, 7))
     assert sorted(arm for _, arm in packs) == ["comparator"] * 3 + ["magnesium"] * 3
@@ -122,11 +125,14 @@ def test_unblinding_with_the_emergency_key_reveals_a_sequence_matching_the_commi
     assert unblinding.verify_commitment(clinician, running_trial.trial_id).ok is False
 
 
-def test_a_sealed_box_that_does_not_match_the_commitment_is_refused(db, clinician, running_trial, emergency_key,
-                                                                   key_files):
+def test_a_sealed_box_that_does_not_match_the_commitment_is_refused(
+    db, clinician, running_trial, emergency_key, key_files
+):
     forged = alloc.Allocation(alloc.Design.PAIRED, next(alloc.possible_sequences(alloc.Design.PAIRED, 3)), "cd" * 32)
-    box = crypto.seal(alloc.canonical_bytes(running_trial.trial_id, forged.design, forged.sequence, forged.salt),
-                      [k.info for _, k in key_files.values()])
+    box = crypto.seal(
+        alloc.canonical_bytes(running_trial.trial_id, forged.design, forged.sequence, forged.salt),
+        [k.info for _, k in key_files.values()],
+    )
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE sealed_allocations SET sealed = :s"), {"s": box})
     with pytest.raises(Exception, match="does not match its published commitment"):
@@ -150,14 +156,19 @@ def test_an_account_sees_only_its_own_trials(db, clinician, running_trial):
         diary.add_entry(p2, running_trial.trial_id, dt.date.today(), DiaryValues(3, 3, 0))
 
 
-def test_blinded_views_are_identical_for_every_allocation_the_design_allows(db, clinician, running_trial, patient,
-                                                                          key_files):
+def test_blinded_views_are_identical_for_every_allocation_the_design_allows(
+    db, clinician, running_trial, patient, key_files
+):
     """Re-seal the trial with each of the 8 allowed sequences: nothing a blinded person sees changes."""
     from magtrial.export.csv_long import long_rows
 
     for back in range(0, 6):
-        diary.add_entry(patient, running_trial.trial_id, dt.date.today() - dt.timedelta(days=back),
-                        DiaryValues(3 + back % 4, 6, 1, side_effects=frozenset({"diarrhoea"}) if back == 2 else ()))
+        diary.add_entry(
+            patient,
+            running_trial.trial_id,
+            dt.date.today() - dt.timedelta(days=back),
+            DiaryValues(3 + back % 4, 6, 1, side_effects=frozenset({"diarrhoea"}) if back == 2 else ()),
+        )
     recipients = [k.info for _, k in key_files.values()]
     views = set()
     sequences = list(alloc.possible_sequences(alloc.Design.PAIRED, 3))

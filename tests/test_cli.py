@@ -21,9 +21,35 @@ def clinic(run, tmp_path):
 
 def create(run, *extra):
     start = (dt.date.today() - dt.timedelta(days=9)).isoformat()
-    result = run("trial", "create", "--participant", "P-9", "--condition", "crps-1", "--product", "Mg citrate",
-                 "--salt", "citrate", "--elemental-mg", "100", "--units-per-day", "2", "--period-days", "7",
-                 "--cycles", "2", "--run-in-days", "2", "--start", start, "--age", "50", "--egfr", "85", *extra)
+    result = run(
+        "trial",
+        "create",
+        "--participant",
+        "P-9",
+        "--condition",
+        "crps-1",
+        "--product",
+        "Mg citrate",
+        "--salt",
+        "citrate",
+        "--elemental-mg",
+        "100",
+        "--units-per-day",
+        "2",
+        "--period-days",
+        "7",
+        "--cycles",
+        "2",
+        "--run-in-days",
+        "2",
+        "--start",
+        start,
+        "--age",
+        "50",
+        "--egfr",
+        "85",
+        *extra,
+    )
     return re.search(r"Created trial (mt-[0-9a-f]+)", result.output).group(1), result
 
 
@@ -34,8 +60,23 @@ def test_create_show_today_and_diary_round_trip(run, clinic):
     assert shown["status"] == "active" and "arm" not in json.dumps(shown["periods"])
     assert "take pack" in run("--user", "P-9", "trial", "today", trial).output
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    added = run("--user", "P-9", "diary", "add", trial, "--date", yesterday, "--avg", "6", "--worst", "8",
-                "--sleep", "3", "--side-effect", "nausea").output
+    added = run(
+        "--user",
+        "P-9",
+        "diary",
+        "add",
+        trial,
+        "--date",
+        yesterday,
+        "--avg",
+        "6",
+        "--worst",
+        "8",
+        "--sleep",
+        "3",
+        "--side-effect",
+        "nausea",
+    ).output
     receipt = re.search(r"Receipt: (\d+:[0-9a-f]{64})", added).group(1)
     run("--user", "P-9", "diary", "correct", trial, "--date", yesterday, "--avg", "5", "--reason", "typo")
     history = run("diary", "list", trial, "--history").output
@@ -147,15 +188,48 @@ def test_demo_runs_end_to_end_on_its_own_database_with_keys(run, tmp_path):
 
 
 def test_blocked_regimen_cannot_start_and_nothing_is_stored(run, clinic):
-    result = run("trial", "create", "--participant", "P-1", "--condition", "crps-1", "--product", "Mg", "--salt",
-                 "oxide", "--elemental-mg", "241", "--age", "70", "--egfr", "25", ok=False)
+    result = run(
+        "trial",
+        "create",
+        "--participant",
+        "P-1",
+        "--condition",
+        "crps-1",
+        "--product",
+        "Mg",
+        "--salt",
+        "oxide",
+        "--elemental-mg",
+        "241",
+        "--age",
+        "70",
+        "--egfr",
+        "25",
+        ok=False,
+    )
     assert result.exit_code == 1 and "blocked" in result.output and "renal-severe" in result.output
     assert "mt-" not in run("trial", "list").output
 
 
 def test_needs_clinician_requires_acknowledgement_recorded_in_audit(run, clinic):
-    args = ["trial", "create", "--participant", "P-2", "--condition", "crps-1", "--product", "Mg", "--salt",
-            "citrate", "--elemental-mg", "100", "--age", "66", "--egfr", "45"]
+    args = [
+        "trial",
+        "create",
+        "--participant",
+        "P-2",
+        "--condition",
+        "crps-1",
+        "--product",
+        "Mg",
+        "--salt",
+        "citrate",
+        "--elemental-mg",
+        "100",
+        "--age",
+        "66",
+        "--egfr",
+        "45",
+    ]
     refused = run(*args, ok=False)
     assert refused.exit_code == 1 and "--clinician-ack" in refused.output
     created = run(*args, "--clinician-ack").output
@@ -195,8 +269,9 @@ def test_audit_verify_command_names_a_row_edited_with_raw_sql(run, tmp_path, cli
     trial, _ = create(run)
     run("diary", "add", trial, "--avg", "4")
     with sqlite3.connect(tmp_path / "data" / "magtrial.sqlite3") as conn:
-        conn.execute("UPDATE diary_versions SET \"values\" = replace(\"values\", '\"average_pain\": 4', "
-                     "'\"average_pain\": 1')")
+        conn.execute(
+            'UPDATE diary_versions SET "values" = replace("values", \'"average_pain": 4\', \'"average_pain": 1\')'
+        )
     result = run("audit", "verify", ok=False)
     assert result.exit_code == 2 and "average_pain differ" in result.output
     with sqlite3.connect(tmp_path / "data" / "magtrial.sqlite3") as conn:

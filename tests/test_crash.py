@@ -25,8 +25,10 @@ def test_every_acknowledged_write_survives_a_sigkill_exactly_once(backend, tmp_p
     rounds = [crash_round(url, jobs, threads=6, kill_after=0.4, rng=rng) for _ in range(count)]
     acked = sum(len(r.acked) for r in rounds)
     with capsys.disabled():
-        print(f"\ncrash ({backend}): {len(rounds)} SIGKILL rounds, {acked} acknowledged writes, "
-              f"{sum(len(r.in_flight) for r in rounds)} in flight at the kill, problems: "
-              f"{sum(len(r.problems) for r in rounds)}")
+        print(
+            f"\ncrash ({backend}): {len(rounds)} SIGKILL rounds, {acked} acknowledged writes, "
+            f"{sum(len(r.in_flight) for r in rounds)} in flight at the kill, problems: "
+            f"{sum(len(r.problems) for r in rounds)}"
+        )
     assert [p for r in rounds for p in r.problems] == []
     assert all(r.acked for r in rounds) and acked >= 5

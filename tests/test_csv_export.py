@@ -22,9 +22,7 @@ def test_one_row_per_day_item_and_version():
 def test_correction_keeps_previous_value_in_history():
     record = make_record(seed=2)
     corrected = next(v for v in record.versions if v.kind.value == "correction")
-    rows = [
-        r for r in _rows(record) if r["date"] == corrected.day.isoformat() and r["item"] == "average_pain"
-    ]
+    rows = [r for r in _rows(record) if r["date"] == corrected.day.isoformat() and r["item"] == "average_pain"]
     assert [(r["version"], r["kind"], r["current"]) for r in rows] == [
         ("1", "original", "0"),
         ("2", "correction", "1"),

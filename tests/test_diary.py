@@ -25,7 +25,9 @@ def test_correction_keeps_previous_value_in_history(running_trial, patient):
     diary.correct_entry(patient, tid, day, DiaryValues(5, 8, 4), reason="pressed the wrong number")
     versions = diary.versions(patient, tid)
     assert [(v.version, v.kind, v.values.average_pain) for v in versions] == [
-        (1, VersionKind.ORIGINAL, 6), (2, VersionKind.CORRECTION, 5)]
+        (1, VersionKind.ORIGINAL, 6),
+        (2, VersionKind.CORRECTION, 5),
+    ]
     assert versions[1].reason == "pressed the wrong number"
     assert trials.record(patient, tid).current()[day].values.average_pain == 5
     trail = audit.trail(patient, tid)
@@ -38,8 +40,7 @@ def test_a_correction_changes_only_the_values_given(running_trial, patient):
     diary.add_entry(patient, tid, day, first)
     diary.correct_entry(patient, tid, day, {"average_pain": 5}, reason="typed 6 by mistake")
     now = trials.record(patient, tid).current()[day].values
-    assert now == DiaryValues(5, 9, 4, dose_taken=DoseTaken.PARTIAL, side_effects=frozenset({"nausea"}),
-                              note="bad day")
+    assert now == DiaryValues(5, 9, 4, dose_taken=DoseTaken.PARTIAL, side_effects=frozenset({"nausea"}), note="bad day")
     with pytest.raises(DiaryError, match="unknown diary field"):
         diary.correct_entry(patient, tid, day, {"mood": 3}, reason="x")
 
@@ -67,8 +68,9 @@ def test_void_marks_entered_in_error_and_allows_a_fresh_entry(running_trial, pat
         ("pharmacist_writes", Forbidden, "pharmacist may not write"),
     ],
 )
-def test_bad_diary_input_is_refused_and_changes_nothing_stored(db, running_trial, patient, pharmacist, action,
-                                                               error, message):
+def test_bad_diary_input_is_refused_and_changes_nothing_stored(
+    db, running_trial, patient, pharmacist, action, error, message
+):
     tid = running_trial.trial_id
     yesterday = dt.date.today() - dt.timedelta(days=1)
     diary.add_entry(patient, tid, yesterday, DiaryValues(5, 6, 2))
@@ -77,27 +79,33 @@ def test_bad_diary_input_is_refused_and_changes_nothing_stored(db, running_trial
         "future": lambda: diary.add_entry(patient, tid, dt.date.today() + dt.timedelta(days=2), DiaryValues(5, 6, 2)),
         "duplicate": lambda: diary.add_entry(patient, tid, yesterday, DiaryValues(1, 2, 2)),
         "unknown_trial": lambda: diary.add_entry(patient, "mt-nosuch", yesterday, DiaryValues(5, 6, 2)),
-        "before_start": lambda: diary.add_entry(patient, tid, running_trial.start_date - dt.timedelta(days=1),
-                                                DiaryValues(5, 6, 2)),
-        "correct_missing": lambda: diary.correct_entry(patient, tid, yesterday - dt.timedelta(days=1),
-                                                       DiaryValues(5, 6, 2), "x"),
+        "before_start": lambda: diary.add_entry(
+            patient, tid, running_trial.start_date - dt.timedelta(days=1), DiaryValues(5, 6, 2)
+        ),
+        "correct_missing": lambda: diary.correct_entry(
+            patient, tid, yesterday - dt.timedelta(days=1), DiaryValues(5, 6, 2), "x"
+        ),
         "correct_without_reason": lambda: diary.correct_entry(patient, tid, yesterday, DiaryValues(4, 6, 2), "  "),
-        "pharmacist_writes": lambda: diary.add_entry(pharmacist, tid, yesterday - dt.timedelta(days=1),
-                                                     DiaryValues(5, 6, 2)),
+        "pharmacist_writes": lambda: diary.add_entry(
+            pharmacist, tid, yesterday - dt.timedelta(days=1), DiaryValues(5, 6, 2)
+        ),
     }
     with pytest.raises(error, match=message):
         calls[action]()
     assert snapshot(db) == before
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    (dict(average_pain=11, worst_pain=11, sleep_interference=0), "average pain must be 0-10"),
-    (dict(average_pain=-1, worst_pain=2, sleep_interference=0), "average pain must be 0-10"),
-    (dict(average_pain=5, worst_pain=4, sleep_interference=0), "cannot be lower"),
-    (dict(average_pain=5.5, worst_pain=6, sleep_interference=0), "whole number"),
-    (dict(average_pain=5, worst_pain=6, sleep_interference=0, side_effects={"hiccups"}), "unknown side effect"),
-    (dict(average_pain=5, worst_pain=6, sleep_interference=0, dose_taken="double"), "full, partial or none"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (dict(average_pain=11, worst_pain=11, sleep_interference=0), "average pain must be 0-10"),
+        (dict(average_pain=-1, worst_pain=2, sleep_interference=0), "average pain must be 0-10"),
+        (dict(average_pain=5, worst_pain=4, sleep_interference=0), "cannot be lower"),
+        (dict(average_pain=5.5, worst_pain=6, sleep_interference=0), "whole number"),
+        (dict(average_pain=5, worst_pain=6, sleep_interference=0, side_effects={"hiccups"}), "unknown side effect"),
+        (dict(average_pain=5, worst_pain=6, sleep_interference=0, dose_taken="double"), "full, partial or none"),
+    ],
+)
 def test_invalid_values_are_refused(values, message):
     with pytest.raises(DiaryError, match=message):
         DiaryValues(**values)
@@ -126,8 +134,12 @@ def test_diary_is_locked_after_unblinding(running_trial, clinician, patient, eme
 
 
 def test_stop_symptom_flags_the_trial_in_the_same_transaction(running_trial, patient, clinician):
-    result = diary.add_entry(patient, running_trial.trial_id, dt.date.today(),
-                             DiaryValues(5, 6, 1, side_effects=frozenset({"muscle-weakness"})))
+    result = diary.add_entry(
+        patient,
+        running_trial.trial_id,
+        dt.date.today(),
+        DiaryValues(5, 6, 1, side_effects=frozenset({"muscle-weakness"})),
+    )
     assert result.urgent and "muscle weakness" in result.urgent[0].message.lower()
     flags = trials.record(clinician, running_trial.trial_id).flags
     assert len(flags) == 1 and "muscle weakness" in flags[0].lower()
@@ -139,8 +151,9 @@ def test_protocol_amendment_is_audited_and_structure_is_protected(db, clinician)
     from magtrial.errors import ValidationError
     from tests.helpers import ADULT, sample_protocol
 
-    future = trials.create_trial(clinician, sample_protocol(), "P-5", ADULT,
-                                 start_date=dt.date.today() + dt.timedelta(days=5))
+    future = trials.create_trial(
+        clinician, sample_protocol(), "P-5", ADULT, start_date=dt.date.today() + dt.timedelta(days=5)
+    )
     new = trials.amend_protocol(clinician, future.trial_id, {"period_days": 10, "carryover_days": 3}, "shorter")
     assert new.period_days == 10 and trials.record(clinician, future.trial_id).schedule.periods[0].days == 10
     event = audit.trail(clinician, future.trial_id)[-1]
@@ -148,8 +161,9 @@ def test_protocol_amendment_is_audited_and_structure_is_protected(db, clinician)
     assert audit.verify(clinician).ok  # replaying the amendment gives the stored protocol
     with pytest.raises(ValidationError, match="cannot change once a trial exists"):
         trials.amend_protocol(clinician, future.trial_id, {"cycles": 5}, "more cycles")
-    started = trials.create_trial(clinician, sample_protocol(), "P-6", ADULT,
-                                  start_date=dt.date.today() - dt.timedelta(days=1))
+    started = trials.create_trial(
+        clinician, sample_protocol(), "P-6", ADULT, start_date=dt.date.today() - dt.timedelta(days=1)
+    )
     before = snapshot(db)
     with pytest.raises(ValidationError, match="after the trial has started"):
         trials.amend_protocol(clinician, started.trial_id, {"period_days": 9}, "oops")

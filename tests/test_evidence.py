@@ -26,9 +26,9 @@ def test_table_holds_the_four_trials_and_the_review(table):
 
 
 def test_numbers_match_the_research_notes(table):
-    collins, fischer, yousef, pickering, park = (table[k] for k in
-                                                 ("collins2009", "fischer2013", "yousef2013", "pickering2011",
-                                                  "park2020"))
+    collins, fischer, yousef, pickering, park = (
+        table[k] for k in ("collins2009", "fischer2013", "yousef2013", "pickering2011", "park2020")
+    )
     assert (collins.n, collins.numbers["n_magnesium"], collins.numbers["n_saline_not_analysed"]) == (10, 8, 2)
     assert collins.numbers["mg_per_kg"] == fischer.numbers["mg_per_kg"] == 70
     assert collins.numbers["days"] == fischer.numbers["days"] == 5
@@ -88,13 +88,27 @@ def test_research_file_contains_every_quoted_number(table):
     if not RESEARCH.exists():
         pytest.skip("research notes not on this machine; the fixed assertions above still hold")
     text = RESEARCH.read_text(encoding="utf-8")
-    section = text[text.index("## E. Clinical trials"):text.index("## F.")]
+    section = text[text.index("## E. Clinical trials") : text.index("## F.")]
     flat = section.replace("**", "")
-    for needle in ("10 CRPS-1 patients", "8 received Mg", "2 received saline", "70 mg/kg IV over 4 h",
-                   "n = 56", "n = 80 (40/40)", "7.5 (SD 2.2) → 4.7 (SD 1.8) at 6 months (p = 0.034)",
-                   "Placebo NRS 7.4 → 7.2", "n = 45", "6 capsules/day of 419 mg", "245 mg twice daily",
-                   "9 RCTs, 418 participants", "CRPS 2 (86)", "neuropathic pain 3 studies (62 participants)",
-                   "P = 0.01, 0.04, 0.02, 0.02", "mean 0.7, SD 1.1", "LANSS ≥ 12"):
+    for needle in (
+        "10 CRPS-1 patients",
+        "8 received Mg",
+        "2 received saline",
+        "70 mg/kg IV over 4 h",
+        "n = 56",
+        "n = 80 (40/40)",
+        "7.5 (SD 2.2) → 4.7 (SD 1.8) at 6 months (p = 0.034)",
+        "Placebo NRS 7.4 → 7.2",
+        "n = 45",
+        "6 capsules/day of 419 mg",
+        "245 mg twice daily",
+        "9 RCTs, 418 participants",
+        "CRPS 2 (86)",
+        "neuropathic pain 3 studies (62 participants)",
+        "P = 0.01, 0.04, 0.02, 0.02",
+        "mean 0.7, SD 1.1",
+        "LANSS ≥ 12",
+    ):
         assert needle in flat, needle
     # every number stored in the table appears in the section (dose/design integers included)
     numbers = set(re.findall(r"\d+(?:\.\d+)?", flat))
@@ -111,8 +125,10 @@ def test_research_file_contains_every_quoted_number(table):
 
 
 def test_forest_rows_put_the_pooled_estimate_beside_the_published_ones(table):
-    items = [TrialSummary(f"t{i}", "unblinded", EffectLikelihood.from_normal(-1.0 + 0.1 * i, 0.5), Covariates())
-             for i in range(8)]
+    items = [
+        TrialSummary(f"t{i}", "unblinded", EffectLikelihood.from_normal(-1.0 + 0.1 * i, 0.5), Covariates())
+        for i in range(8)
+    ]
     rows = forest_rows(table, pool(items, persons=False))
     assert [r.kind for r in rows] == ["uncontrolled", "published", "published", "published", "published", "pooled"]
     assert rows[2].value == pytest.approx(-2.6) and rows[2].lower is None and "SE not extractable" in rows[2].note

@@ -25,13 +25,36 @@ def _add(db, items, status="unblinded", at=NOW, prefix="t"):
     with db.transaction() as s:
         for k, item in enumerate(items):
             tid = f"{prefix}-{k}"
-            s.add(TrialRow(id=tid, participant=f"P-{prefix}{k}", clinician="dr-lee", simulated=False, protocol="{}",
-                           start_date=dt.date(2026, 1, 5), status=status, commitment="0" * 64, created_at=at,
-                           created_by="test", flags="[]", unblinded_at=at if status == "unblinded" else None))
+            s.add(
+                TrialRow(
+                    id=tid,
+                    participant=f"P-{prefix}{k}",
+                    clinician="dr-lee",
+                    simulated=False,
+                    protocol="{}",
+                    start_date=dt.date(2026, 1, 5),
+                    status=status,
+                    commitment="0" * 64,
+                    created_at=at,
+                    created_by="test",
+                    flags="[]",
+                    unblinded_at=at if status == "unblinded" else None,
+                )
+            )
             c = item.covariates
-            summaries.save_summary(s, trial_id=tid, outcome="average_pain", method="sim", likelihood=item.likelihood,
-                                   n_days=112, condition=c.condition, route=c.route, salt=c.salt,
-                                   elemental_mg_per_day=c.elemental_mg_per_day, at=at)
+            summaries.save_summary(
+                s,
+                trial_id=tid,
+                outcome="average_pain",
+                method="sim",
+                likelihood=item.likelihood,
+                n_days=112,
+                condition=c.condition,
+                route=c.route,
+                salt=c.salt,
+                elemental_mg_per_day=c.elemental_mg_per_day,
+                at=at,
+            )
 
 
 @pytest.fixture

@@ -44,8 +44,11 @@ def test_exported_bundle_parses_with_r4b_models(blinded):
 
 
 def _pain(bundle, code):
-    return [o for o in _resources(bundle, "Observation") if any(c.system == DIARY_SYSTEM and c.code == code
-                                                                for c in o.code.coding)]
+    return [
+        o
+        for o in _resources(bundle, "Observation")
+        if any(c.system == DIARY_SYSTEM and c.code == code for c in o.code.coding)
+    ]
 
 
 def test_pain_observations_are_0_to_10_surveys():
@@ -190,8 +193,10 @@ def test_unconvertible_salt_leaves_the_dose_out_and_says_why():
 # --- doses as a FHIR consumer reads them (issue 12) -------------------------------------------------------
 
 DOSE_CASES = [  # (product, elemental mg a day as the label says)
-    (dict(name="Mg glycinate 100 mg", salt="glycinate", units_per_day=2, elemental_mg_per_unit=100, doses_per_day=2),
-     200),
+    (
+        dict(name="Mg glycinate 100 mg", salt="glycinate", units_per_day=2, elemental_mg_per_unit=100, doses_per_day=2),
+        200,
+    ),
     (dict(name="Mg citrate 120 mg", salt="citrate", units_per_day=3, elemental_mg_per_unit=120, doses_per_day=2), 360),
     (dict(name="Mg 50 mg", salt="lactate", units_per_day=3, elemental_mg_per_unit=50, doses_per_day=3), 150),
     (dict(name="Mg 100 mg", salt="citrate", units_per_day=1, elemental_mg_per_unit=100, doses_per_day=1), 100),
@@ -242,8 +247,10 @@ def test_magnesium_periods_reference_the_medication_and_placebo_periods_do_not()
     record = make_record(blinded=False, seed=18, sequence="ABBAABBA")
     bundle = record_to_bundle(record, generated_at=WHEN)
     medication = _resources(bundle, "Medication")[0]
-    refs = [m.medicationReference.reference if m.medicationReference else None
-            for m in _resources(bundle, "MedicationStatement")]
+    refs = [
+        m.medicationReference.reference if m.medicationReference else None
+        for m in _resources(bundle, "MedicationStatement")
+    ]
     target = f"urn:uuid:{medication.id}"
     assert [r == target for r in refs] == [c == "A" for c in "ABBAABBA"]
     fullurls = {e.fullUrl for e in bundle.entry}

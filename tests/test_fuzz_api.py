@@ -29,22 +29,30 @@ def fuzz_people(db, clinician, patient, pharmacist, running_trial) -> dict:  # t
     today = dt.date.today()
     for back in (1, 2):
         diary.add_entry(patient, running_trial.trial_id, today - dt.timedelta(days=back), DiaryValues(4, 6, 2))
-    people = {role: {"Authorization": f"Bearer {tokens.create_token(ctx, 'fuzz').secret}"}
-              for role, ctx in (("patient", patient), ("clinician", clinician), ("pharmacist", pharmacist))}
-    people.update(trial=running_trial.trial_id, other=other.trial_id,
-                  days=[(today - dt.timedelta(days=k)).isoformat() for k in range(4)])
+    people = {
+        role: {"Authorization": f"Bearer {tokens.create_token(ctx, 'fuzz').secret}"}
+        for role, ctx in (("patient", patient), ("clinician", clinician), ("pharmacist", pharmacist))
+    }
+    people.update(
+        trial=running_trial.trial_id,
+        other=other.trial_id,
+        days=[(today - dt.timedelta(days=k)).isoformat() for k in range(4)],
+    )
     return people
 
 
-def test_every_operation_as_every_role_answers_within_the_schema_and_never_5xx(db, clinician, patient, pharmacist,
-                                                                               running_trial, tmp_path, capsys):
+def test_every_operation_as_every_role_answers_within_the_schema_and_never_5xx(
+    db, clinician, patient, pharmacist, running_trial, tmp_path, capsys
+):
     people = fuzz_people(db, clinician, patient, pharmacist, running_trial)
     app = create_app(Settings(data_dir=tmp_path), database=db)
     report = fuzz(app, people, max_examples=5, negative_roles=("clinician",), derandomize=True)
     operations = len(report.by_operation)
     with capsys.disabled():
-        print(f"\nfuzz: {report.cases} cases, {operations} operations x {len(ROLES)} roles, "
-              f"{len(report.failures)} failures; statuses {dict(sorted(report.statuses.items()))}")
+        print(
+            f"\nfuzz: {report.cases} cases, {operations} operations x {len(ROLES)} roles, "
+            f"{len(report.failures)} failures; statuses {dict(sorted(report.statuses.items()))}"
+        )
     assert report.failures == []
     assert operations == 20 and min(report.by_operation.values()) >= len(ROLES)
     assert not any(status >= 500 for status in report.statuses)

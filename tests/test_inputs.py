@@ -42,10 +42,19 @@ PROTOCOL = {
     "start_date": "2026-03-02",
     "notes": "",
 }
-PROFILE = {"person": {"age": 61, "sex": "male", "egfr": 72},
-           "medication": [{"name": "gabapentin", "times": ["08:00", "20:00"]}], "jurisdiction": "US"}
-DIARY = {"average_pain": 5, "worst_pain": 7, "sleep_interference": 3, "dose_taken": "full",
-         "side_effects": ["nausea"], "note": "a fair day"}
+PROFILE = {
+    "person": {"age": 61, "sex": "male", "egfr": 72},
+    "medication": [{"name": "gabapentin", "times": ["08:00", "20:00"]}],
+    "jurisdiction": "US",
+}
+DIARY = {
+    "average_pain": 5,
+    "worst_pain": 7,
+    "sleep_interference": 3,
+    "dose_taken": "full",
+    "side_effects": ["nausea"],
+    "note": "a fair day",
+}
 
 
 def changed(base: dict, path: str, value: object) -> dict:
@@ -98,8 +107,7 @@ PROTOCOL_CASES = [
     ("period_days", math.nan, "period_days must be a whole number"),
     ("late_after_hours", None, "late_after_hours must be a whole number, got None (nothing)"),
     ("colour", "red", "unknown key colour; allowed keys: condition, product, comparator"),
-    ("primary_outcome", "pain_relief",
-     "primary_outcome must be one of average_pain, worst_pain or sleep_interference"),
+    ("primary_outcome", "pain_relief", "primary_outcome must be one of average_pain, worst_pain or sleep_interference"),
     ("primary_outcome", 1, "primary_outcome must be one of"),
     ("condition", "migraine", "condition must be one of crps-1, painful-diabetic-neuropathy"),
     ("design", "crossover", "design must be one of paired or counterbalanced; got 'crossover'"),
@@ -109,18 +117,22 @@ PROTOCOL_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), PROTOCOL_CASES, ids=[c[0] + "=" + repr(c[1])[:20]
-                                                                             for c in PROTOCOL_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), PROTOCOL_CASES, ids=[c[0] + "=" + repr(c[1])[:20] for c in PROTOCOL_CASES]
+)
 def test_bad_protocol_input_gives_one_line_naming_the_field(path, value, message):
     with pytest.raises(ProtocolError) as exc:
         Protocol.from_dict(changed(PROTOCOL, path, value))
     assert_one_line_naming(exc, message)
 
 
-@pytest.mark.parametrize(("remove", "message"), [
-    ("condition", "condition is missing; give one of crps-1"),
-    ("product", r"product is missing; a protocol needs a [product] table with at least name and salt"),
-])
+@pytest.mark.parametrize(
+    ("remove", "message"),
+    [
+        ("condition", "condition is missing; give one of crps-1"),
+        ("product", r"product is missing; a protocol needs a [product] table with at least name and salt"),
+    ],
+)
 def test_missing_protocol_keys_say_what_to_give(remove, message):
     data = {k: v for k, v in PROTOCOL.items() if k != remove}
     with pytest.raises(ProtocolError) as exc:
@@ -171,10 +183,17 @@ def test_analysis_uses_the_protocols_primary_outcome_by_default(outcome):
 
 # --- one parser per fact: masses with units --------------------------------------------------------
 
-@pytest.mark.parametrize(("key", "value", "mg"), [
-    ("elemental_mg_per_unit", "100 mg", 100), ("elemental_mg_per_unit", "0.1 g", 100),
-    ("elemental_mg_per_unit", "4 mmol", 97.22), ("salt_mg_per_unit", "0.4 g", 400), ("salt_mg_per_unit", 400, 400),
-])
+
+@pytest.mark.parametrize(
+    ("key", "value", "mg"),
+    [
+        ("elemental_mg_per_unit", "100 mg", 100),
+        ("elemental_mg_per_unit", "0.1 g", 100),
+        ("elemental_mg_per_unit", "4 mmol", 97.22),
+        ("salt_mg_per_unit", "0.4 g", 400),
+        ("salt_mg_per_unit", 400, 400),
+    ],
+)
 def test_a_mass_with_a_unit_means_the_same_in_the_protocol_and_the_safety_check(key, value, mg):
     product = {"name": "Mg", "salt": "oxide", key: value}
     from_protocol = Protocol.from_dict({**PROTOCOL, "product": product}).product
@@ -183,12 +202,15 @@ def test_a_mass_with_a_unit_means_the_same_in_the_protocol_and_the_safety_check(
     assert getattr(from_protocol, key) == pytest.approx(mg, abs=0.01)
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("units_per_day", "2", "units_per_day must be a number, got '2' (a string)"),
-    ("elemental_mg_per_unit", "100 lbs", "unknown unit 'lbs'"),
-    ("elemental_mg_per_unit", math.nan, "elemental_mg_per_unit must be a finite number"),
-    ("colour", "red", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("units_per_day", "2", "units_per_day must be a number, got '2' (a string)"),
+        ("elemental_mg_per_unit", "100 lbs", "unknown unit 'lbs'"),
+        ("elemental_mg_per_unit", math.nan, "elemental_mg_per_unit must be a finite number"),
+        ("colour", "red", "unknown key"),
+    ],
+)
 def test_the_protocol_and_the_safety_check_refuse_the_same_product(key, value, message):
     product = {"name": "Mg", "salt": "oxide", "elemental_mg_per_unit": 100, key: value}
     with pytest.raises(ProtocolError) as in_protocol:
@@ -215,16 +237,32 @@ TOML_CASES = [
     ("units_per_day = 2", 'units_per_day = "2"', ProtocolError, "product.units_per_day must be a number, got '2'"),
     ("units_per_day = 2", "units_per_day = nan", ProtocolError, "product.units_per_day must be a finite number"),
     ("units_per_day = 2", "units_per_day = inf", ProtocolError, "product.units_per_day must be a finite number"),
-    ("elemental_mg_per_unit = 100", 'elemental_mg_per_unit = "100 lbs"', ProtocolError,
-     "unknown unit 'lbs' for product.elemental_mg_per_unit"),
+    (
+        "elemental_mg_per_unit = 100",
+        'elemental_mg_per_unit = "100 lbs"',
+        ProtocolError,
+        "unknown unit 'lbs' for product.elemental_mg_per_unit",
+    ),
     ("cycles = 4", "cycles = true", ProtocolError, "cycles must be a whole number, got True"),
     ("cycles = 4", "cycles = 4.0", ProtocolError, "cycles must be a whole number, got 4.0"),
-    ("run_in_days = 7", "run_in_days = 7\nstart_date = 20260101", ProtocolError,
-     "start_date must be a date, got 20260101 (a whole number); use YYYY-MM-DD"),
-    ("run_in_days = 7", "run_in_days = 7\nstart_date = 2026-01-01T08:00:00", ProtocolError,
-     "start_date must be a date"),
-    ("run_in_days = 7", 'run_in_days = 7\nprimary_outcome = "pain_relief"', ProtocolError,
-     "primary_outcome must be one of average_pain, worst_pain or sleep_interference; got 'pain_relief'"),
+    (
+        "run_in_days = 7",
+        "run_in_days = 7\nstart_date = 20260101",
+        ProtocolError,
+        "start_date must be a date, got 20260101 (a whole number); use YYYY-MM-DD",
+    ),
+    (
+        "run_in_days = 7",
+        "run_in_days = 7\nstart_date = 2026-01-01T08:00:00",
+        ProtocolError,
+        "start_date must be a date",
+    ),
+    (
+        "run_in_days = 7",
+        'run_in_days = 7\nprimary_outcome = "pain_relief"',
+        ProtocolError,
+        "primary_outcome must be one of average_pain, worst_pain or sleep_interference; got 'pain_relief'",
+    ),
     ("run_in_days = 7", 'run_in_days = 7\ncolour = "red"', ProtocolError, "unknown key colour; allowed keys:"),
     ("run_in_days = 7", f'run_in_days = 7\nnotes = "{MEGABYTE}"', ProtocolError, "notes is too long"),
     ('name = "Magnesium citrate 100 mg"', f'name = "{MEGABYTE}"', ProtocolError, "product.name is too long"),
@@ -232,16 +270,32 @@ TOML_CASES = [
     ("age = 61", "age = nan", SafetyInputError, "person.age must be a finite number"),
     ("age = 61", 'age = "61"', SafetyInputError, "person.age must be a number, got '61' (a string)"),
     ("egfr = 72", "egfr = inf", SafetyInputError, "person.egfr must be a finite number"),
-    ("egfr = 72", "egfr = 72\nweight = 80", SafetyInputError,
-     "unknown key person.weight; allowed keys: age, sex, pregnant, lactating, egfr, dialysis, conditions"),
-    ("egfr = 72", f'egfr = 72\nconditions = ["{MEGABYTE}"]', SafetyInputError,
-     "person.conditions[1] is too long (1,000,000 characters; at most 200)"),
+    (
+        "egfr = 72",
+        "egfr = 72\nweight = 80",
+        SafetyInputError,
+        "unknown key person.weight; allowed keys: age, sex, pregnant, lactating, egfr, dialysis, conditions",
+    ),
+    (
+        "egfr = 72",
+        f'egfr = 72\nconditions = ["{MEGABYTE}"]',
+        SafetyInputError,
+        "person.conditions[1] is too long (1,000,000 characters; at most 200)",
+    ),
     ('sex = "male"', 'sex = "male"\npregnant = "no"', SafetyInputError, "person.pregnant must be true or false"),
     ('name = "gabapentin"', f'name = "{MEGABYTE}"', SafetyInputError, "medication[1].name is too long"),
-    ('times = ["08:00", "20:00"]', 'times = ["08:00", "25:00"]', SafetyInputError,
-     "medication[1].times[2] must be a 24-hour time HH:MM"),
-    ('times = ["08:00", "20:00"]', 'times = ["08:00"]\ndose = "300 mg"', SafetyInputError,
-     "unknown key medication[1].dose; allowed keys: name, times"),
+    (
+        'times = ["08:00", "20:00"]',
+        'times = ["08:00", "25:00"]',
+        SafetyInputError,
+        "medication[1].times[2] must be a 24-hour time HH:MM",
+    ),
+    (
+        'times = ["08:00", "20:00"]',
+        'times = ["08:00"]\ndose = "300 mg"',
+        SafetyInputError,
+        "unknown key medication[1].dose; allowed keys: name, times",
+    ),
     ('jurisdiction = "US"', 'jurisdiction = "UK"', SafetyInputError, "jurisdiction must be one of US or EU"),
 ]
 
@@ -264,8 +318,9 @@ def test_the_example_trial_file_is_valid():
 
 
 def test_a_label_mass_in_a_trial_file_no_longer_crashes_trial_creation():
-    protocol_data, _ = split_trial_file(EXAMPLE.replace("elemental_mg_per_unit = 100",
-                                                        'elemental_mg_per_unit = "100 mg"'))
+    protocol_data, _ = split_trial_file(
+        EXAMPLE.replace("elemental_mg_per_unit = 100", 'elemental_mg_per_unit = "100 mg"')
+    )
     assert Protocol.from_dict(protocol_data).product.elemental_mg_per_unit == 100
 
 
@@ -294,8 +349,9 @@ PROFILE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "error", "message"), PROFILE_CASES,
-                         ids=[c[0] + "=" + repr(c[1])[:20] for c in PROFILE_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "error", "message"), PROFILE_CASES, ids=[c[0] + "=" + repr(c[1])[:20] for c in PROFILE_CASES]
+)
 def test_bad_safety_profile_gives_one_line_naming_the_field(path, value, error, message):
     with pytest.raises(error) as exc:
         SafetyProfile.from_dict(changed(PROFILE, path, value))
@@ -321,8 +377,13 @@ def test_safety_constructors_validate_the_same_way():
 
 
 def test_a_single_medication_table_and_a_single_time_are_read_as_lists():
-    profile = SafetyProfile.from_dict({"person": {"age": 40, "sex": "Female"}, "jurisdiction": "eu",
-                                       "medication": {"name": "levothyroxine", "times": "07:00"}})
+    profile = SafetyProfile.from_dict(
+        {
+            "person": {"age": 40, "sex": "Female"},
+            "jurisdiction": "eu",
+            "medication": {"name": "levothyroxine", "times": "07:00"},
+        }
+    )
     assert profile.medications == (Medication("levothyroxine", (dt.time(7),)),)
     assert profile.jurisdiction.value == "EU" and profile.person.sex.value == "female"
 
@@ -344,8 +405,9 @@ DIARY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), DIARY_CASES,
-                         ids=[c[0] + "=" + repr(c[1])[:20] for c in DIARY_CASES])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), DIARY_CASES, ids=[c[0] + "=" + repr(c[1])[:20] for c in DIARY_CASES]
+)
 def test_bad_diary_values_give_one_line_naming_the_field(path, value, message):
     with pytest.raises(DiaryError) as exc:
         DiaryValues.from_dict(changed(DIARY, path, value))
@@ -368,12 +430,18 @@ def test_diary_values_round_trip_through_plain_keys():
 
 # --- the participant's pseudonym ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("", "participant is empty"), ("   ", "participant is empty"), (17, "participant must be a pseudonym"),
-    ("P" * 101, "participant is too long (101 characters; at most 100)"),
-    (MEGABYTE, "participant is too long (1,000,000 characters; at most 100)"),
-    ("P-1\nP-2", "participant must be printable characters on one line"),
-])
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "participant is empty"),
+        ("   ", "participant is empty"),
+        (17, "participant must be a pseudonym"),
+        ("P" * 101, "participant is too long (101 characters; at most 100)"),
+        (MEGABYTE, "participant is too long (1,000,000 characters; at most 100)"),
+        ("P-1\nP-2", "participant must be printable characters on one line"),
+    ],
+)
 def test_bad_pseudonyms_are_refused(value, message):
     with pytest.raises(ProtocolError) as exc:
         participant_pseudonym(value)
@@ -385,6 +453,7 @@ def test_a_pseudonym_is_stripped():
 
 
 # --- round trips -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
 def test_example_files_round_trip(path):
@@ -406,12 +475,15 @@ def protocols(draw: st.DrawFn) -> Protocol:
     route = draw(st.sampled_from(Route))
     oral = route is Route.ORAL
     product = Product(
-        name=draw(printable.filter(str.strip)), salt=draw(st.sampled_from(["citrate", "oxide", "chloride"])),
-        route=route, units_per_day=draw(st.one_of(finite, st.integers(1, 12))),
+        name=draw(printable.filter(str.strip)),
+        salt=draw(st.sampled_from(["citrate", "oxide", "chloride"])),
+        route=route,
+        units_per_day=draw(st.one_of(finite, st.integers(1, 12))),
         elemental_mg_per_unit=draw(finite if oral else st.one_of(st.none(), finite)),
         salt_mg_per_unit=draw(st.one_of(st.none(), finite)),
         hydrate=draw(st.one_of(st.none(), st.sampled_from(["anhydrous", "hexahydrate", "unknown"]))),
-        doses_per_day=draw(st.integers(1, 6)))
+        doses_per_day=draw(st.integers(1, 6)),
+    )
     comparator = Comparator.PLACEBO if route.blindable else Comparator.NONE
     if route.transdermal and route.blindable and draw(st.booleans()):
         comparator = Comparator.VEHICLE
@@ -420,13 +492,22 @@ def protocols(draw: st.DrawFn) -> Protocol:
     cycles = draw(st.integers(1, 6).map(lambda c: 2 * c) if design is Design.COUNTERBALANCED else st.integers(1, 12))
     period = draw(st.integers(3, 84))
     return Protocol(
-        condition=draw(st.sampled_from(Condition)), product=product, comparator=comparator, blinding=blinding,
-        design=design, run_in_days=draw(st.integers(0, 56)), period_days=period,
-        washout_days=draw(st.integers(0, period - 1)), cycles=cycles,
-        carryover_days=draw(st.integers(0, period - 2)), late_after_hours=draw(st.integers(1, 336)),
+        condition=draw(st.sampled_from(Condition)),
+        product=product,
+        comparator=comparator,
+        blinding=blinding,
+        design=design,
+        run_in_days=draw(st.integers(0, 56)),
+        period_days=period,
+        washout_days=draw(st.integers(0, period - 1)),
+        cycles=cycles,
+        carryover_days=draw(st.integers(0, period - 2)),
+        late_after_hours=draw(st.integers(1, 336)),
         start_date=draw(st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))),
         timezone=draw(st.sampled_from(["UTC", "Europe/London", "Pacific/Auckland", "America/New_York"])),
-        primary_outcome=draw(st.sampled_from(OUTCOMES)), notes=draw(printable))
+        primary_outcome=draw(st.sampled_from(OUTCOMES)),
+        notes=draw(printable),
+    )
 
 
 @settings(max_examples=150, deadline=None)

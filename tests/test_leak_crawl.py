@@ -47,17 +47,38 @@ ARM_KEYS = ("arm", "allocation", "sequence", "group", "group_means", "contents")
 
 def api_reads(trial: str) -> list[str]:
     base = f"/api/v1/trials/{trial}"
-    return ["/api/v1/me", "/api/v1/trials", base, f"{base}/today", f"{base}/diary", f"{base}/diary?history=true",
-            f"{base}/audit", f"{base}/analysis", f"{base}/exports/csv", f"{base}/exports/fhir",
-            f"{base}/exports/redcap", f"{base}/exports/reminders.ics", "/api/v1/audit/head", "/api/v1/audit/verify",
-            "/api/v1/tokens", "/api/v1/trials/mt-00000000"]
+    return [
+        "/api/v1/me",
+        "/api/v1/trials",
+        base,
+        f"{base}/today",
+        f"{base}/diary",
+        f"{base}/diary?history=true",
+        f"{base}/audit",
+        f"{base}/analysis",
+        f"{base}/exports/csv",
+        f"{base}/exports/fhir",
+        f"{base}/exports/redcap",
+        f"{base}/exports/reminders.ics",
+        "/api/v1/audit/head",
+        "/api/v1/audit/verify",
+        "/api/v1/tokens",
+        "/api/v1/trials/mt-00000000",
+    ]
 
 
 def page_extras(trial: str) -> list[str]:
     """Pages no link may point to while blinded, fetched anyway: exports, reports, charts, error answers."""
-    return [f"/clinic/trials/{trial}/report.html", *(f"/clinic/trials/{trial}/export/{f}" for f in ("csv", "fhir",
-            "redcap")), f"/clinic/trials/{trial}/charts/timeseries.svg", f"/diary/{trial}/charts/posterior.svg",
-            f"/diary/{trial}/result", f"/pharmacy/{trial}", f"/diary/{trial}/reminders.ics", "/nowhere"]
+    return [
+        f"/clinic/trials/{trial}/report.html",
+        *(f"/clinic/trials/{trial}/export/{f}" for f in ("csv", "fhir", "redcap")),
+        f"/clinic/trials/{trial}/charts/timeseries.svg",
+        f"/diary/{trial}/charts/posterior.svg",
+        f"/diary/{trial}/result",
+        f"/pharmacy/{trial}",
+        f"/diary/{trial}/reminders.ics",
+        "/nowhere",
+    ]
 
 
 def normalise(body: str, csrf: str | None) -> str:
@@ -76,8 +97,9 @@ def as_text(response) -> str:  # type: ignore[no-untyped-def]
     return response.text
 
 
-def crawl(trial: str, clients: dict[str, Any], bearer: dict[str, dict[str, str]], skip: tuple[str, ...] = ()
-          ) -> dict[str, str]:
+def crawl(
+    trial: str, clients: dict[str, Any], bearer: dict[str, dict[str, str]], skip: tuple[str, ...] = ()
+) -> dict[str, str]:
     """Everything each role can fetch: (role, url) -> status, the headers that matter, the body."""
     seen: dict[str, str] = {}
     for role, client in clients.items():
@@ -99,8 +121,11 @@ def crawl(trial: str, clients: dict[str, Any], bearer: dict[str, dict[str, str]]
 
 
 def record(response, body: str, csrf: str | None) -> str:  # type: ignore[no-untyped-def]
-    headers = {k: v for k, v in response.headers.items() if k in ("content-type", "content-disposition",
-                                                                   "x-magtrial-audit-head", "location")}
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k in ("content-type", "content-disposition", "x-magtrial-audit-head", "location")
+    }
     return normalise(f"{response.status_code} {json.dumps(headers, sort_keys=True)}\n{body}", csrf)
 
 
@@ -108,8 +133,10 @@ def reseal(web: Web, trial: str, key_files, sequence: tuple[alloc.Arm, ...], sal
     recipients = [k.info for _, k in key_files.values()]
     plain = alloc.canonical_bytes(trial, alloc.Design.PAIRED, sequence, salt)
     with web.db.engine.begin() as conn:
-        conn.execute(text("UPDATE sealed_allocations SET sealed = :s WHERE trial_id = :t"),
-                     {"s": crypto.seal(plain, recipients), "t": trial})
+        conn.execute(
+            text("UPDATE sealed_allocations SET sealed = :s WHERE trial_id = :t"),
+            {"s": crypto.seal(plain, recipients), "t": trial},
+        )
 
 
 def leaks(seen: dict[str, str], salt: str, letters: str, orders: list[str], key_material: list[str]) -> list[str]:
@@ -142,24 +169,37 @@ def test_nothing_a_blinded_role_can_fetch_depends_on_the_allocation(web: Web, ke
 
     today = dt.date.today()
     lee = Context(web.db, Actor("dr-lee", Role.CLINICIAN))
-    trial = trials.create_trial(lee, sample_protocol(cycles=CYCLES), "P-003", ADULT,
-                                start_date=today - dt.timedelta(days=12)).trial_id
+    trial = trials.create_trial(
+        lee, sample_protocol(cycles=CYCLES), "P-003", ADULT, start_date=today - dt.timedelta(days=12)
+    ).trial_id
     accounts.set_password(lee, "P-003", "participant-three-pw")
     patient = Context(web.db, Actor("P-003", Role.PATIENT))
     for back in range(1, 9):
-        diary.add_entry(patient, trial, today - dt.timedelta(days=back),
-                        DiaryValues(3 + back % 4, 7, back % 3, side_effects=frozenset({"nausea"}) if back == 3 else ()))
+        diary.add_entry(
+            patient,
+            trial,
+            today - dt.timedelta(days=back),
+            DiaryValues(3 + back % 4, 7, back % 3, side_effects=frozenset({"nausea"}) if back == 3 else ()),
+        )
     diary.correct_entry(patient, trial, today - dt.timedelta(days=2), {"average_pain": 2}, "tapped 3")
-    clients = {role: web.login(name, "participant-three-pw" if role == "patient" else None)
-               for role, name in ROLES.items()}
-    bearer = {role: {"Authorization": "Bearer " + tokens.create_token(Context(web.db, Actor(name, Role(role))),
-                                                                      "crawl").secret}
-              for role, name in ROLES.items()}
+    clients = {
+        role: web.login(name, "participant-three-pw" if role == "patient" else None) for role, name in ROLES.items()
+    }
+    bearer = {
+        role: {
+            "Authorization": "Bearer " + tokens.create_token(Context(web.db, Actor(name, Role(role))), "crawl").secret
+        }
+        for role, name in ROLES.items()
+    }
     private = [k.private.encode().hex() for _, k in key_files.values()]
     private += [base64.b64encode(k.private.encode()).decode() for _, k in key_files.values()]
 
-    truth = unblinding.pharmacist_record(Context(web.db, Actor("ph-ann", Role.PHARMACIST)), trial,
-                                         key_files["pharmacist"][1], "test: the truth to search for").allocation
+    truth = unblinding.pharmacist_record(
+        Context(web.db, Actor("ph-ann", Role.PHARMACIST)),
+        trial,
+        key_files["pharmacist"][1],
+        "test: the truth to search for",
+    ).allocation
     sequences = list(alloc.possible_sequences(alloc.Design.PAIRED, CYCLES))
     orders = ["".join(a.letter for a in s) for s in sequences]
     views, found = {}, []
@@ -178,9 +218,11 @@ def test_nothing_a_blinded_role_can_fetch_depends_on_the_allocation(web: Web, ke
     differing = sorted({k for v in views.values() for k in v if v.get(k) != reference.get(k)})
     with capsys.disabled():
         pages = {r: sum(1 for k in first if k.startswith(r + " page")) for r in ROLES}
-        print(f"\nleak crawl: {len(first)} answers (pages per role {pages}, plus API reads) searched for the salt, "
-              f"key material, the order and pack contents; {len(reference)} compared across {len(views)} "
-              f"allowed allocations: {len(differing)} differ, {len(found)} leaks")
+        print(
+            f"\nleak crawl: {len(first)} answers (pages per role {pages}, plus API reads) searched for the salt, "
+            f"key material, the order and pack contents; {len(reference)} compared across {len(views)} "
+            f"allowed allocations: {len(differing)} differ, {len(found)} leaks"
+        )
     assert found == []
     assert differing == []
     assert any(k.endswith(f"/diary/{trial}/history") for k in reference)  # the crawl reached the diary pages

@@ -12,9 +12,13 @@ from magtrial.core.protocol import Design
 from magtrial.errors import ValidationError
 
 
-@pytest.mark.parametrize("spec", [DesignSpec(rho=0.4, effect=-1.0),
-                                  DesignSpec(rho=0.7, effect=-2.0, drift_per_week=0.1, missing_rate=0.25,
-                                             washout_days=3)])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        DesignSpec(rho=0.4, effect=-1.0),
+        DesignSpec(rho=0.7, effect=-2.0, drift_per_week=0.1, missing_rate=0.25, washout_days=3),
+    ],
+)
 def test_batched_analysis_agrees_with_the_exact_model(spec):
     layout = _layout(spec)
     y, first, observed = _simulate(spec, layout, 60, np.random.default_rng(1))
@@ -50,8 +54,12 @@ def test_no_effect_rarely_gives_an_interval_below_zero():
 
 def test_counterbalanced_design_and_progress_callback():
     calls = []
-    r = simulate_design(DesignSpec(design=Design.COUNTERBALANCED, cycles=2, effect=-2.0), n_trials=2500,
-                        chunk=1000, progress=lambda done, total: calls.append((done, total)))
+    r = simulate_design(
+        DesignSpec(design=Design.COUNTERBALANCED, cycles=2, effect=-2.0),
+        n_trials=2500,
+        chunk=1000,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
     assert r.power_interval > 0.3
 
@@ -62,10 +70,16 @@ def test_simulation_is_reproducible_from_its_seed():
     assert a == b
 
 
-@pytest.mark.parametrize("kwargs,match", [({"cycles": 0}, "cycles"), ({"sd": 0}, "SD"),
-                                          ({"rho": 0.99}, "autocorrelation"),
-                                          ({"design": Design.COUNTERBALANCED, "cycles": 3}, "even"),
-                                          ({"missing_rate": 0.9}, "missing")])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"cycles": 0}, "cycles"),
+        ({"sd": 0}, "SD"),
+        ({"rho": 0.99}, "autocorrelation"),
+        ({"design": Design.COUNTERBALANCED, "cycles": 3}, "even"),
+        ({"missing_rate": 0.9}, "missing"),
+    ],
+)
 def test_bad_design_is_refused(kwargs, match):
     with pytest.raises(ValidationError, match=match):
         DesignSpec(**kwargs)

@@ -31,8 +31,10 @@ from magtrial.errors import Forbidden, ValidationError
 
 
 def normal_summaries(means, sds, status="unblinded", **cov):
-    return [TrialSummary(f"t{i}", status, EffectLikelihood.from_normal(m, s), Covariates(**cov))
-            for i, (m, s) in enumerate(zip(means, sds, strict=True))]
+    return [
+        TrialSummary(f"t{i}", status, EffectLikelihood.from_normal(m, s), Covariates(**cov))
+        for i, (m, s) in enumerate(zip(means, sds, strict=True))
+    ]
 
 
 def reference_posterior(loglik_fn, n, prior: Prior, mu_nodes, tau_nodes):
@@ -86,8 +88,7 @@ def test_gaussian_curves_match_brute_force_posterior():
         v = sds[:, None, None] ** 2 + tau**2
         return (-0.5 * np.log(v) - 0.5 * (means[:, None, None] - mu) ** 2 / v).sum(axis=0)
 
-    ref_mu, ref_tau, ref_sd = reference_posterior(loglik, 12, Prior(), np.linspace(-4, 3, 701),
-                                                  np.linspace(0, 5, 701))
+    ref_mu, ref_tau, ref_sd = reference_posterior(loglik, 12, Prior(), np.linspace(-4, 3, 701), np.linspace(0, 5, 701))
     assert res.mu.mean == pytest.approx(ref_mu, abs=0.005)
     assert res.tau.mean == pytest.approx(ref_tau, abs=0.005)
     assert res.mu.sd == pytest.approx(ref_sd, abs=0.005)
@@ -136,10 +137,18 @@ def test_blinded_trials_are_never_pooled():
 
 
 def test_a_blinded_record_cannot_become_a_summary():
-    protocol = Protocol(condition=Condition.CRPS1, product=Product("Mg glycinate", "glycinate",
-                                                                   elemental_mg_per_unit=100.0, units_per_day=2))
-    base = dict(trial_id="t1", participant="P-1", protocol=protocol, start_date=dt.date(2026, 1, 5),
-                commitment="x", created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    protocol = Protocol(
+        condition=Condition.CRPS1,
+        product=Product("Mg glycinate", "glycinate", elemental_mg_per_unit=100.0, units_per_day=2),
+    )
+    base = dict(
+        trial_id="t1",
+        participant="P-1",
+        protocol=protocol,
+        start_date=dt.date(2026, 1, 5),
+        commitment="x",
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     curve = EffectLikelihood.from_normal(-1.0, 0.5)
     with pytest.raises(Forbidden):
         summary_from_record(TrialRecord(**base, status="active"), curve)
@@ -187,10 +196,24 @@ def test_population_responder_share_has_the_predictive_probability_as_its_mean()
 
 def test_subgroups_estimate_large_levels_and_warn_on_small_ones():
     rng = np.random.default_rng(4)
-    items = [TrialSummary(f"o{i}", "unblinded", EffectLikelihood.from_normal(rng.normal(-1.5, 0.3), 0.4),
-                          Covariates("crps-1", "oral", "glycinate", 250.0)) for i in range(12)]
-    items += [TrialSummary(f"c{i}", "unblinded", EffectLikelihood.from_normal(rng.normal(0.0, 0.3), 0.4),
-                           Covariates("other", "transdermal-cream", "chloride", None)) for i in range(3)]
+    items = [
+        TrialSummary(
+            f"o{i}",
+            "unblinded",
+            EffectLikelihood.from_normal(rng.normal(-1.5, 0.3), 0.4),
+            Covariates("crps-1", "oral", "glycinate", 250.0),
+        )
+        for i in range(12)
+    ]
+    items += [
+        TrialSummary(
+            f"c{i}",
+            "unblinded",
+            EffectLikelihood.from_normal(rng.normal(0.0, 0.3), 0.4),
+            Covariates("other", "transdermal-cream", "chloride", None),
+        )
+        for i in range(3)
+    ]
     groups = {(g.by, g.level): g for g in pool_subgroups(collect(items))}
     oral = groups[("route", "oral")]
     assert oral.n_trials == 12 and oral.result is not None and oral.result.mu.upper < -1.0
@@ -202,7 +225,13 @@ def test_subgroups_estimate_large_levels_and_warn_on_small_ones():
 
 def test_dose_bands_cut_at_150_and_300_mg():
     assert [dose_band(x) for x in (None, 0, 149.9, 150, 300, 300.1)] == [
-        "unknown", "<150 mg/day", "<150 mg/day", "150-300 mg/day", ">300 mg/day", ">300 mg/day"]
+        "unknown",
+        "<150 mg/day",
+        "<150 mg/day",
+        "150-300 mg/day",
+        ">300 mg/day",
+        ">300 mg/day",
+    ]
 
 
 def test_streaming_reads_chunks_and_skips_duplicates_and_other_outcomes():
@@ -247,8 +276,7 @@ def test_bimodal_curves_give_the_bimodal_posterior_of_the_brute_force_reference(
         m = sum(s / np.sqrt(v) * np.exp(-0.5 * (c - mu) ** 2 / v) for c in centres)
         return 10 * np.log(m)
 
-    ref_mu, ref_tau, ref_sd = reference_posterior(loglik, 10, Prior(), np.linspace(-4, 3, 701),
-                                                  np.linspace(0, 4, 401))
+    ref_mu, ref_tau, ref_sd = reference_posterior(loglik, 10, Prior(), np.linspace(-4, 3, 701), np.linspace(0, 4, 401))
     assert res.mu.mean == pytest.approx(ref_mu, abs=0.01)  # about -0.32: mass at both modes, prior tilts to +1
     assert res.mu.sd == pytest.approx(ref_sd, abs=0.01) and res.mu.sd > 1.0
     assert res.tau.mean == pytest.approx(ref_tau, abs=0.01)

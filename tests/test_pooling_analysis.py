@@ -23,19 +23,32 @@ MU, TAU = -1.0, 0.6
 
 def simulated_record(i: int, effect: float, rng: np.random.Generator, status: str = "unblinded") -> TrialRecord:
     cycles = 3 + i % 2
-    product = (Product(name="Mg glycinate", salt="glycinate", elemental_mg_per_unit=100, units_per_day=1 + i % 3)
-               if i % 5 else Product(name="Mg oil", salt="chloride", route=Route.OIL))
-    protocol = Protocol(condition=(Condition.CRPS1, Condition.DIABETIC_NEUROPATHY)[i % 2], product=product,
-                        cycles=cycles, period_days=14, run_in_days=7, start_date=START)
-    seq = tuple(a for _ in range(cycles) for a in ((Arm.MAGNESIUM, Arm.COMPARATOR) if rng.random() < 0.5
-                                                   else (Arm.COMPARATOR, Arm.MAGNESIUM)))
+    product = (
+        Product(name="Mg glycinate", salt="glycinate", elemental_mg_per_unit=100, units_per_day=1 + i % 3)
+        if i % 5
+        else Product(name="Mg oil", salt="chloride", route=Route.OIL)
+    )
+    protocol = Protocol(
+        condition=(Condition.CRPS1, Condition.DIABETIC_NEUROPATHY)[i % 2],
+        product=product,
+        cycles=cycles,
+        period_days=14,
+        run_in_days=7,
+        start_date=START,
+    )
+    seq = tuple(
+        a
+        for _ in range(cycles)
+        for a in ((Arm.MAGNESIUM, Arm.COMPARATOR) if rng.random() < 0.5 else (Arm.COMPARATOR, Arm.MAGNESIUM))
+    )
     allocation = Allocation(protocol.design, seq, "0" * 64)
     person = Participant(effect=effect, sd=rng.uniform(0.8, 2.0), rho=rng.uniform(0.2, 0.6))
     days = simulate_diary(build_schedule(protocol, START), allocation, person, rng)
     at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     versions = tuple(DiaryVersion(d.date, 1, VersionKind.ORIGINAL, d.values, at, "p") for d in days if d.values)
-    return TrialRecord(f"T{i:03d}", f"P-{i}", protocol, START, "", at, status, versions,
-                       allocation if status == "unblinded" else None)
+    return TrialRecord(
+        f"T{i:03d}", f"P-{i}", protocol, START, "", at, status, versions, allocation if status == "unblinded" else None
+    )
 
 
 @pytest.mark.slow

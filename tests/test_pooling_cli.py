@@ -34,17 +34,41 @@ def store(tmp_path, monkeypatch):
     demo = simulate_pool(2, -8.0, 0.1, np.random.default_rng(9))
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     with db.transaction() as s:
-        for k, (item, status, simulated) in enumerate([(x, "unblinded", False) for x in sim.summaries]
-                                                      + [(x, "active", False) for x in blinded.summaries]
-                                                      + [(x, "unblinded", True) for x in demo.summaries]):
+        for k, (item, status, simulated) in enumerate(
+            [(x, "unblinded", False) for x in sim.summaries]
+            + [(x, "active", False) for x in blinded.summaries]
+            + [(x, "unblinded", True) for x in demo.summaries]
+        ):
             tid = f"{status}-{simulated}-{item.trial_id}"
-            s.add(TrialRow(id=tid, participant=f"P-{k}", clinician="dr-lee", simulated=simulated, protocol="{}",
-                           start_date=dt.date(2026, 1, 5), status=status, commitment="0" * 64, created_at=now,
-                           created_by="test", flags="[]"))
+            s.add(
+                TrialRow(
+                    id=tid,
+                    participant=f"P-{k}",
+                    clinician="dr-lee",
+                    simulated=simulated,
+                    protocol="{}",
+                    start_date=dt.date(2026, 1, 5),
+                    status=status,
+                    commitment="0" * 64,
+                    created_at=now,
+                    created_by="test",
+                    flags="[]",
+                )
+            )
             c = item.covariates
-            summaries.save_summary(s, trial_id=tid, outcome="average_pain", method="sim", likelihood=item.likelihood,
-                                   n_days=112, condition=c.condition, route=c.route, salt=c.salt,
-                                   elemental_mg_per_day=c.elemental_mg_per_day, at=now)
+            summaries.save_summary(
+                s,
+                trial_id=tid,
+                outcome="average_pain",
+                method="sim",
+                likelihood=item.likelihood,
+                n_days=112,
+                condition=c.condition,
+                route=c.route,
+                salt=c.salt,
+                elemental_mg_per_day=c.elemental_mg_per_day,
+                at=now,
+            )
     db.dispose()
     return CliRunner()
 

@@ -38,8 +38,16 @@ def pymc_fit(sim, shape: str, seed: int) -> tuple[float, float]:
         else:
             idx = np.concatenate([np.full(d.size, i) for i, d in enumerate(sim.diffs)])
             pm.StudentT("d", nu=STUDENT_DF, mu=beta[idx], sigma=sim.sigma[idx], observed=np.concatenate(sim.diffs))
-        idata = pm.sample(draws=3000, tune=1500, chains=2, cores=1, target_accept=0.95, random_seed=seed,
-                          progressbar=False, compute_convergence_checks=False)
+        idata = pm.sample(
+            draws=3000,
+            tune=1500,
+            chains=2,
+            cores=1,
+            target_accept=0.95,
+            random_seed=seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
     post = idata.posterior
     return float(post["mu"].mean()), float(post["tau"].mean())
 

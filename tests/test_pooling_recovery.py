@@ -20,9 +20,12 @@ def coverage(shape: str, mu: float, tau: float, seed: int, reps: int = REPS, n: 
         sim = simulate_pool(n, mu, tau, rng, shape=shape)
         res = pool(sim.summaries, persons=False)
         realised = float(np.mean(sim.beta <= -1.0))
-        for key, est, truth in (("mu", res.mu, mu), ("tau", res.tau, tau),
-                                ("responders_population", res.responders_population, true_share),
-                                ("responders_enrolled", res.responders_enrolled, realised)):
+        for key, est, truth in (
+            ("mu", res.mu, mu),
+            ("tau", res.tau, tau),
+            ("responders_population", res.responders_population, true_share),
+            ("responders_enrolled", res.responders_enrolled, realised),
+        ):
             hits[key] += est.lower <= truth <= est.upper
     return {k: v / reps for k, v in hits.items()}
 

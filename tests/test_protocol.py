@@ -67,14 +67,26 @@ units_per_day = 2
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"condition": "migraine", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1}},
-         "condition must be one of"),
-        ({"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1}, "colour": 1},
-         "unknown key colour; allowed keys: condition, product, comparator"),
-        ({"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": -5}},
-         "must be positive"),
-        ({"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1},
-          "cycles": "four"}, "cycles must be a whole number, got 'four'"),
+        (
+            {"condition": "migraine", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1}},
+            "condition must be one of",
+        ),
+        (
+            {"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1}, "colour": 1},
+            "unknown key colour; allowed keys: condition, product, comparator",
+        ),
+        (
+            {"condition": "crps-1", "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": -5}},
+            "must be positive",
+        ),
+        (
+            {
+                "condition": "crps-1",
+                "product": {"name": "x", "salt": "oxide", "elemental_mg_per_unit": 1},
+                "cycles": "four",
+            },
+            "cycles must be a whole number, got 'four'",
+        ),
         ({"condition": "crps-1"}, r"\[product\] table"),
     ],
 )

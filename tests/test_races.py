@@ -54,9 +54,15 @@ def test_a_diary_write_racing_an_unblinding_never_lands_after_it(db, clinician, 
         else:
             landed += 1
         with db.engine.connect() as conn:
-            order = dict(conn.execute(text(
-                "SELECT action, seq FROM audit_events WHERE trial_id = :t AND action IN ('trial.unblind', "
-                "'diary.original')"), {"t": trial.trial_id}).all())
+            order = dict(
+                conn.execute(
+                    text(
+                        "SELECT action, seq FROM audit_events WHERE trial_id = :t AND action IN ('trial.unblind', "
+                        "'diary.original')"
+                    ),
+                    {"t": trial.trial_id},
+                ).all()
+            )
         if "diary.original" in order:
             assert order["diary.original"] < order["trial.unblind"]
     assert landed + refused == ROUNDS

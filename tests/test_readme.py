@@ -10,8 +10,8 @@ README = pathlib.Path(__file__).parent.parent / "README.md"
 def tour_commands() -> list[str]:
     """The shell block under "A trial from the command line", one command per line, comments dropped."""
     text = README.read_text()
-    section = text[text.index("### A trial from the command line"):]
-    block = section[section.index("```sh\n") + 6: section.index("```\n", section.index("```sh\n") + 6)]
+    section = text[text.index("### A trial from the command line") :]
+    block = section[section.index("```sh\n") + 6 : section.index("```\n", section.index("```sh\n") + 6)]
     return [re.split(r"\s#\s", line)[0].strip() for line in block.splitlines() if line.strip()]
 
 

@@ -36,9 +36,7 @@ def test_every_data_column_is_defined_in_the_dictionary():
     for col in data_columns(record):
         base = col.split("___")[0]
         assert (
-            base in fields
-            or col in {"redcap_repeat_instrument", "redcap_repeat_instance"}
-            or col.endswith("_complete")
+            base in fields or col in {"redcap_repeat_instrument", "redcap_repeat_instance"} or col.endswith("_complete")
         ), col
 
 

@@ -68,8 +68,9 @@ def test_reminder_wording_is_blinded():
 def test_calendar_carries_the_audit_head_when_there_is_one():
     cal = icalendar.Calendar.from_ical(reminders_ics(make_record(seed=7, audit_head=AUDIT_HEAD), generated_at=WHEN))
     assert cal["X-MAGTRIAL-AUDIT-HEAD"] == AUDIT_HEAD
-    assert "X-MAGTRIAL-AUDIT-HEAD" not in icalendar.Calendar.from_ical(reminders_ics(make_record(seed=7),
-                                                                                       generated_at=WHEN))
+    assert "X-MAGTRIAL-AUDIT-HEAD" not in icalendar.Calendar.from_ical(
+        reminders_ics(make_record(seed=7), generated_at=WHEN)
+    )
 
 
 def test_dose_times_come_from_the_stored_safety_timetable():

@@ -79,8 +79,10 @@ def test_blinded_report_names_no_arm_for_any_period_or_chart_label():
 def test_blinded_report_neither_groups_nor_compares_packs():
     record = make_record(blinded=True, seed=5)
     ctx = build_context(record, generated_at=WHEN)
-    assert all(set(p) == {"period", "pack", "dates", "diary", "analysed", "adherence", "partial_missed",
-                          "side_effect_days"} for p in ctx["periods"])  # no group, no outcome mean per pack
+    assert all(
+        set(p) == {"period", "pack", "dates", "diary", "analysed", "adherence", "partial_missed", "side_effect_days"}
+        for p in ctx["periods"]
+    )  # no group, no outcome mean per pack
     assert ctx["groups"] == [] and ctx["analysis"] is None
     assert ctx["se_columns"] == ["run-in", *(f"pack {n}" for n in range(1, 9))]
     labels = [t for t in svg_texts(ctx["charts"]["timeseries"]) if t.startswith("pack")]
@@ -116,7 +118,7 @@ def test_report_names_its_audit_head_and_how_to_check_it():
 
 def test_simulated_report_says_so_prominently():
     html = render_html(make_record(blinded=False, seed=19, simulated=True), generated_at=WHEN)
-    header = html[html.index("<header>"): html.index("</header>")]
+    header = html[html.index("<header>") : html.index("</header>")]
     assert '<p class="banner simulated" id="simulated">SIMULATED DATA — not a real participant</p>' in header
     assert "<title>SIMULATED: " in html and "@top-center" in html
 

@@ -19,8 +19,43 @@ WHEN = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
 
 # CENT 2015 (Vohra et al., BMJ 2015;350:h1738), the 25 items with their parts.
 CENT_2015 = [
-    "1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b", "5", "6a", "6b", "7a", "7b", "8a", "8b", "9", "10", "11a", "11b",
-    "12a", "12b", "13a", "13b", "14a", "14b", "15", "16", "17a", "17b", "18", "19", "20", "21", "22", "23", "24", "25",
+    "1a",
+    "1b",
+    "2a",
+    "2b",
+    "3a",
+    "3b",
+    "4a",
+    "4b",
+    "5",
+    "6a",
+    "6b",
+    "7a",
+    "7b",
+    "8a",
+    "8b",
+    "9",
+    "10",
+    "11a",
+    "11b",
+    "12a",
+    "12b",
+    "13a",
+    "13b",
+    "14a",
+    "14b",
+    "15",
+    "16",
+    "17a",
+    "17b",
+    "18",
+    "19",
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
 ]
 
 
@@ -28,8 +63,7 @@ def test_every_cent_2015_item_is_answered_or_explicitly_not_applicable_with_why(
     assert list(CENT_ITEMS) == CENT_2015
     for blinded, analysis in ((True, False), (False, False), (False, True)):
         record = make_record(blinded=blinded, seed=3)
-        ctx = build_context(record, analysis=analyze(record) if analysis else None, generated_at=WHEN,
-                            charts=False)
+        ctx = build_context(record, analysis=analyze(record) if analysis else None, generated_at=WHEN, charts=False)
         items = [row["item"] for row in ctx["cent"]]
         assert items == CENT_2015, set(CENT_2015) ^ set(items)
         for row in ctx["cent"]:
@@ -64,8 +98,7 @@ def test_missing_days_are_counted_to_today_not_to_the_last_entry():
     record = dataclasses.replace(record, versions=tuple(v for v in record.versions if v.day <= stop))
     today = start + dt.timedelta(days=30)
     ctx = build_context(record, generated_at=dt.datetime.combine(today, dt.time(12), dt.UTC), charts=False)
-    due = sum(1 for d in record.schedule.days()
-              if d.kind in (DayKind.RUN_IN, DayKind.PERIOD) and d.date <= today)
+    due = sum(1 for d in record.schedule.days() if d.kind in (DayKind.RUN_IN, DayKind.PERIOD) and d.date <= today)
     assert ctx["quality"]["due"] == due and due > 25
     assert ctx["quality"]["missing"] == due - ctx["quality"]["filled"]
     # after the trial's end every scheduled day is due
@@ -90,8 +123,9 @@ def test_condition_is_named_in_words_and_a_default_time_zone_is_said_to_be_one()
 def test_order_drawn_after_a_past_start_date_is_not_said_to_precede_the_diary():
     record = make_record(blinded=True, seed=3)
     late = dt.datetime.combine(record.schedule.start + dt.timedelta(days=9), dt.time(10), dt.UTC)
-    method = build_context(dataclasses.replace(record, created_at=late), generated_at=WHEN,
-                           charts=False)["randomization"]["method"]
+    method = build_context(dataclasses.replace(record, created_at=late), generated_at=WHEN, charts=False)[
+        "randomization"
+    ]["method"]
     assert "before the first diary day" not in method and "9 day(s) after the start date" in method
     ok = build_context(record, generated_at=WHEN, charts=False)["randomization"]["method"]
     assert "before the first diary day" in ok

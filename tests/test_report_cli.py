@@ -18,8 +18,9 @@ def test_finished_demo_trial_reports_and_exports_every_format(run, tmp_path):
     html = (tmp_path / "r.html").read_text()
     assert "Verified:" in html and 'id="chart-posterior"' in html and "Safety check" in html
     assert "SIMULATED DATA — not a real participant" in html  # the demo is simulated, and says so
-    assert re.search(r"Check this record later with <code>magtrial audit verify --expect-head \d+:[0-9a-f]{64}</code>",
-                     html)
+    assert re.search(
+        r"Check this record later with <code>magtrial audit verify --expect-head \d+:[0-9a-f]{64}</code>", html
+    )
     assert 'id="chart-forest"' in html and "Pooled 1 unblinded N-of-1 trials" not in html  # demo data never pooled
     run("export", trial, "--format", "fhir", "-o", tmp_path / "b.json")
     bundle = Bundle.model_validate_json((tmp_path / "b.json").read_text())

@@ -22,8 +22,9 @@ DEJAVU_BOX = 1.164  # DejaVu Sans ascent + descent, in ems: a word's box height 
 
 def word_sizes(pdf: bytes) -> list[tuple[float, str]]:
     """(font size in pt, word) for every word, from pdftotext's word boxes."""
-    html = subprocess.run([_tool("pdftotext"), "-bbox", "-", "-"], input=pdf, capture_output=True,
-                          check=True).stdout.decode()
+    html = subprocess.run(
+        [_tool("pdftotext"), "-bbox", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
     words = re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', html)
     return [((float(y1) - float(y0)) / DEJAVU_BOX, w) for y0, y1, w in words]
 

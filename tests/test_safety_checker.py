@@ -83,6 +83,7 @@ def test_a_well_adult_at_a_modest_dose_is_ok(person):
 
 # --- dose: elemental arithmetic and the upper limit -------------------------------------------------
 
+
 def test_400_mg_magnesium_oxide_is_241_mg_elemental():
     report = check_regimen(ADULT, [oral(salt="oxide", salt_mg=400)], [], "US", rules=RULES)
     assert report.total_oral_mg == pytest.approx(241, abs=0.5)  # OTC label: 400 mg MgO = 241.3 mg Mg
@@ -98,10 +99,16 @@ def test_citrate_salt_mass_is_converted_but_elemental_mass_is_not():
     assert as_elemental.verdict is CLIN and "dose-over-ul" in ids(as_elemental)
 
 
-@pytest.mark.parametrize(("elemental", "jurisdiction", "rule_id", "level"), [
-    (350, "US", "dose-within-ul", OK), (351, "US", "dose-over-ul", CLIN),
-    (250, "EU", "dose-within-ul", OK), (300, "EU", "dose-over-ul", CLIN), (300, "US", "dose-within-ul", OK),
-])
+@pytest.mark.parametrize(
+    ("elemental", "jurisdiction", "rule_id", "level"),
+    [
+        (350, "US", "dose-within-ul", OK),
+        (351, "US", "dose-over-ul", CLIN),
+        (250, "EU", "dose-within-ul", OK),
+        (300, "EU", "dose-over-ul", CLIN),
+        (300, "US", "dose-within-ul", OK),
+    ],
+)
 def test_adult_upper_limit_by_jurisdiction(elemental, jurisdiction, rule_id, level):
     report = check_regimen(ADULT, [oral(elemental=elemental)], [], jurisdiction, rules=RULES)
     assert rule_id in ids(report) and report.verdict is level
@@ -217,8 +224,9 @@ def test_interaction_rule_level_and_spacing(name, rule_id, level, before, after)
     finding = next(f for f in report.findings if f.rule_id == rule_id)
     assert finding.level is level and report.verdict is level
     _, spacings = medication_findings([Medication(name, (t("12:00"),))], RULES, takes_oral=True)
-    assert [(s.drug_before_mg_min, s.drug_after_mg_min) for s in spacings] == ([(before, after)] if before or after
-                                                                                else [])
+    assert [(s.drug_before_mg_min, s.drug_after_mg_min) for s in spacings] == (
+        [(before, after)] if before or after else []
+    )
 
 
 def test_every_interaction_row_has_a_case():
@@ -251,8 +259,10 @@ def test_unlisted_drug_gets_a_caution_and_the_default_three_hour_spacing():
 
 
 def test_no_workable_dose_time_needs_a_clinician():
-    meds = [Medication("levothyroxine", (t("07:00"),)),
-            Medication("ferrous sulfate", (t("11:00"), t("15:00"), t("19:00")))]
+    meds = [
+        Medication("levothyroxine", (t("07:00"),)),
+        Medication("ferrous sulfate", (t("11:00"), t("15:00"), t("19:00"))),
+    ]
     report = check_regimen(ADULT, [oral(elemental=200)], meds, "US", rules=RULES)
     assert not report.timetable.feasible and report.timetable.doses == ()
     assert "timetable-infeasible" in ids(report) and report.verdict is CLIN
@@ -277,17 +287,21 @@ def test_stop_level_ranks_above_blocked():
 
 # --- bad input ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("build", "message"), [
-    (lambda: Person(age=200), "age must be 0-120"),
-    (lambda: Person(age=-1), "age must be 0-120"),
-    (lambda: Person(age=50, egfr=900), "eGFR must be 0-200"),
-    (lambda: Person(age=50, egfr=-5), "eGFR must be 0-200"),
-    (lambda: Person(age=50, sex="robot"), "sex must be one of"),
-    (lambda: Person(age=50, sex="male", pregnant=True), "pregnant or lactating"),
-    (lambda: Medication(" "), "needs a name"),
-    (lambda: check_regimen(ADULT, [], [], "US", rules=RULES), "at least one magnesium product"),
-    (lambda: check_regimen(ADULT, [oral(elemental=10)], [], "UK", rules=RULES), "jurisdiction must be one of"),
-])
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Person(age=200), "age must be 0-120"),
+        (lambda: Person(age=-1), "age must be 0-120"),
+        (lambda: Person(age=50, egfr=900), "eGFR must be 0-200"),
+        (lambda: Person(age=50, egfr=-5), "eGFR must be 0-200"),
+        (lambda: Person(age=50, sex="robot"), "sex must be one of"),
+        (lambda: Person(age=50, sex="male", pregnant=True), "pregnant or lactating"),
+        (lambda: Medication(" "), "needs a name"),
+        (lambda: check_regimen(ADULT, [], [], "US", rules=RULES), "at least one magnesium product"),
+        (lambda: check_regimen(ADULT, [oral(elemental=10)], [], "UK", rules=RULES), "jurisdiction must be one of"),
+    ],
+)
 def test_bad_input_gives_a_clear_error(build, message):
     with pytest.raises(SafetyInputError, match=message):
         build()

@@ -15,8 +15,21 @@ def run(*args: str):
 
 
 def test_check_with_flags_prints_dose_findings_and_timetable():
-    result = run("check", "--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400",
-                 "--doses-per-day", "2", "--med", "gabapentin@08:00,20:00")
+    result = run(
+        "check",
+        "--age",
+        "45",
+        "--egfr",
+        "80",
+        "--salt",
+        "oxide",
+        "--salt-mg",
+        "400",
+        "--doses-per-day",
+        "2",
+        "--med",
+        "gabapentin@08:00,20:00",
+    )
     assert result.exit_code == 0, result.output
     assert "Verdict: caution" in result.output
     assert "241.2" in result.output  # 400 mg MgO x 60.3 %
@@ -27,7 +40,8 @@ def test_check_with_flags_prints_dose_findings_and_timetable():
 
 def test_check_with_a_toml_file(tmp_path):
     path = tmp_path / "person.toml"
-    path.write_text("""
+    path.write_text(
+        """
 jurisdiction = "EU"
 [person]
 age = 54
@@ -47,7 +61,9 @@ route = "transdermal-oil"
 [[medication]]
 name = "levothyroxine"
 times = ["07:00"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     result = run("check", "--file", str(path))
     assert result.exit_code == 10, result.output  # needs clinician: eGFR 45
     assert "Verdict: needs-clinician" in result.output
@@ -62,8 +78,21 @@ def test_blocked_regimen_exits_11():
 
 
 def test_transdermal_cream_at_any_dose_is_ok():
-    result = run("check", "--age", "40", "--egfr", "90", "--salt", "chloride", "--elemental-mg", "5000",
-                 "--units-per-day", "10", "--route", "transdermal-cream")
+    result = run(
+        "check",
+        "--age",
+        "40",
+        "--egfr",
+        "90",
+        "--salt",
+        "chloride",
+        "--elemental-mg",
+        "5000",
+        "--units-per-day",
+        "10",
+        "--route",
+        "transdermal-cream",
+    )
     assert result.exit_code == 0, result.output
     assert "Total oral elemental magnesium: 0 mg/day" in result.output
 
@@ -75,16 +104,19 @@ def test_salts_lists_fractions_with_sources():
         assert text in result.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--age", "200", "--salt", "oxide", "--salt-mg", "400"], "Error: age must be 0-120 years"),
-    (["--age", "50", "--egfr", "900", "--salt", "oxide", "--salt-mg", "400"], "Error: eGFR must be 0-200"),
-    (["--age", "50", "--salt", "oxide", "--salt-mg", "-400"], "Error: "),
-    (["--age", "50", "--salt", "oxide", "--salt-mg", "400 grains"], "Error: unknown unit 'grains'"),
-    (["--age", "50", "--salt", "unobtainium", "--salt-mg", "400"], "Error: unknown magnesium salt 'unobtainium'"),
-    (["--age", "50", "--salt", "oxide", "--salt-mg", "400", "--med", "gabapentin@8am"], "Error: "),
-    (["--age", "50", "--salt", "oxide", "--salt-mg", "400", "--jurisdiction", "UK"], "Error: jurisdiction"),
-    (["--age", "50"], "Error: give --salt"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--age", "200", "--salt", "oxide", "--salt-mg", "400"], "Error: age must be 0-120 years"),
+        (["--age", "50", "--egfr", "900", "--salt", "oxide", "--salt-mg", "400"], "Error: eGFR must be 0-200"),
+        (["--age", "50", "--salt", "oxide", "--salt-mg", "-400"], "Error: "),
+        (["--age", "50", "--salt", "oxide", "--salt-mg", "400 grains"], "Error: unknown unit 'grains'"),
+        (["--age", "50", "--salt", "unobtainium", "--salt-mg", "400"], "Error: unknown magnesium salt 'unobtainium'"),
+        (["--age", "50", "--salt", "oxide", "--salt-mg", "400", "--med", "gabapentin@8am"], "Error: "),
+        (["--age", "50", "--salt", "oxide", "--salt-mg", "400", "--jurisdiction", "UK"], "Error: jurisdiction"),
+        (["--age", "50"], "Error: give --salt"),
+    ],
+)
 def test_bad_input_exits_1_with_a_one_line_message(args, message):
     result = run("check", *args)
     assert result.exit_code == 1
@@ -101,8 +133,23 @@ def test_file_and_person_flags_cannot_be_mixed(tmp_path):
 
 
 def test_person_flags_for_pregnancy_dialysis_and_conditions():
-    result = run("check", "--age", "30", "--sex", "female", "--pregnant", "--dialysis", "--condition", "heart block",
-                 "--condition", "asthma", "--salt", "oxide", "--salt-mg", "400")
+    result = run(
+        "check",
+        "--age",
+        "30",
+        "--sex",
+        "female",
+        "--pregnant",
+        "--dialysis",
+        "--condition",
+        "heart block",
+        "--condition",
+        "asthma",
+        "--salt",
+        "oxide",
+        "--salt-mg",
+        "400",
+    )
     assert result.exit_code == 11
     for rule_id in ("renal-dialysis", "condition-heart-block", "life-pregnancy", "condition-unlisted"):
         assert rule_id in result.output
@@ -112,11 +159,13 @@ def test_person_flags_for_pregnancy_dialysis_and_conditions():
 
 EXIT_CASES = [  # (args, exit code, verdict or None for an input error); 2 is reserved for click's usage errors
     (["--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400"], 0, "ok"),
-    (["--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400", "--med", "gabapentin@08:00"], 0,
-     "caution"),
+    (["--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400", "--med", "gabapentin@08:00"], 0, "caution"),
     (["--age", "45", "--egfr", "45", "--salt", "oxide", "--salt-mg", "400"], 10, "needs-clinician"),
-    (["--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400", "--condition", "asthma"], 10,
-     "needs-clinician"),
+    (
+        ["--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400", "--condition", "asthma"],
+        10,
+        "needs-clinician",
+    ),
     (["--age", "45", "--egfr", "20", "--salt", "oxide", "--salt-mg", "400"], 11, "blocked"),
     (["--age", "45", "--salt", "oxide", "--salt-mg", "400", "--condition", "haemodialysis"], 11, "blocked"),
     (["--age", "45", "--salt", "oxide", "--elemental-mg", "24 g"], 1, None),
@@ -159,8 +208,24 @@ def test_json_output_carries_verdict_findings_and_exit_code(args, code, verdict)
 def test_json_lists_how_each_condition_was_read_with_its_codes():
     import json
 
-    result = run("check", "--age", "45", "--egfr", "80", "--salt", "oxide", "--salt-mg", "400", "--json",
-                 "--condition", "CKD stage 3b", "--condition", "N18.4", "--condition", "gout")
+    result = run(
+        "check",
+        "--age",
+        "45",
+        "--egfr",
+        "80",
+        "--salt",
+        "oxide",
+        "--salt-mg",
+        "400",
+        "--json",
+        "--condition",
+        "CKD stage 3b",
+        "--condition",
+        "N18.4",
+        "--condition",
+        "gout",
+    )
     data = json.loads(result.stdout)
     read = {c["text"]: c for c in data["conditions"]}
     assert read["CKD stage 3b"]["concept"] == "ckd-stage-3" and read["CKD stage 3b"]["rule_id"] == "renal-moderate"

@@ -24,22 +24,29 @@ def check(**product):
 
 # --- refused: impossible values --------------------------------------------------------------------
 
-@pytest.mark.parametrize(("product", "message"), [
-    ({"elemental_mg_per_unit": math.nan}, "must be a finite number"),
-    ({"elemental_mg_per_unit": math.inf}, "must be a finite number"),
-    ({"salt_mg_per_unit": -math.inf, "hydrate": "anhydrous"}, "must be a finite number"),
-    ({"elemental_mg_per_unit": "nan"}, "must be a number with an optional unit"),
-    ({"elemental_mg_per_unit": "inf mg"}, "must be a number with an optional unit"),
-    ({"elemental_mg_per_unit": 0}, "must be positive"),
-    ({"elemental_mg_per_unit": -100}, "must be positive"),
-    ({"elemental_mg_per_unit": "0 g"}, "must be more than 0"),
-    ({"elemental_mg_per_unit": 100, "units_per_day": math.nan}, "must be a finite number"),
-    ({"elemental_mg_per_unit": 100, "units_per_day": 0}, "must be positive"),
-    ({"elemental_mg_per_unit": "24 g"}, r"24,000 mg \(24 g\) of elemental magnesium a day by mouth is not a possible"),
-    ({"elemental_mg_per_unit": 24_000}, "not a possible dose"),
-    ({"elemental_mg_per_unit": 400, "units_per_day": 60}, "not a possible dose"),
-    ({"salt": "oxide", "salt_mg_per_unit": "20 g"}, "not a possible dose"),  # 12 g elemental
-])
+
+@pytest.mark.parametrize(
+    ("product", "message"),
+    [
+        ({"elemental_mg_per_unit": math.nan}, "must be a finite number"),
+        ({"elemental_mg_per_unit": math.inf}, "must be a finite number"),
+        ({"salt_mg_per_unit": -math.inf, "hydrate": "anhydrous"}, "must be a finite number"),
+        ({"elemental_mg_per_unit": "nan"}, "must be a number with an optional unit"),
+        ({"elemental_mg_per_unit": "inf mg"}, "must be a number with an optional unit"),
+        ({"elemental_mg_per_unit": 0}, "must be positive"),
+        ({"elemental_mg_per_unit": -100}, "must be positive"),
+        ({"elemental_mg_per_unit": "0 g"}, "must be more than 0"),
+        ({"elemental_mg_per_unit": 100, "units_per_day": math.nan}, "must be a finite number"),
+        ({"elemental_mg_per_unit": 100, "units_per_day": 0}, "must be positive"),
+        (
+            {"elemental_mg_per_unit": "24 g"},
+            r"24,000 mg \(24 g\) of elemental magnesium a day by mouth is not a possible",
+        ),
+        ({"elemental_mg_per_unit": 24_000}, "not a possible dose"),
+        ({"elemental_mg_per_unit": 400, "units_per_day": 60}, "not a possible dose"),
+        ({"salt": "oxide", "salt_mg_per_unit": "20 g"}, "not a possible dose"),  # 12 g elemental
+    ],
+)
 def test_impossible_dose_is_refused_with_one_clear_line(product, message):
     with pytest.raises(ValidationError, match=message) as info:
         check(**product)
@@ -65,12 +72,16 @@ def test_skin_products_are_not_limited(route):
 
 # --- questioned: implausible values ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("product", "hint"), [
-    ({"elemental_mg_per_unit": 0.4}, "did you mean 0.4 g, that is 400 mg?"),
-    ({"elemental_mg_per_unit": "0.4 mg", "units_per_day": 2}, "did you mean 0.4 g, that is 400 mg?"),
-    ({"salt": "oxide", "salt_mg_per_unit": 0.5}, "did you mean 0.5 g, that is 500 mg?"),
-    ({"elemental_mg_per_unit": 5}, "did you mean 5 g, that is 5000 mg?"),
-])
+
+@pytest.mark.parametrize(
+    ("product", "hint"),
+    [
+        ({"elemental_mg_per_unit": 0.4}, "did you mean 0.4 g, that is 400 mg?"),
+        ({"elemental_mg_per_unit": "0.4 mg", "units_per_day": 2}, "did you mean 0.4 g, that is 400 mg?"),
+        ({"salt": "oxide", "salt_mg_per_unit": 0.5}, "did you mean 0.5 g, that is 500 mg?"),
+        ({"elemental_mg_per_unit": 5}, "did you mean 5 g, that is 5000 mg?"),
+    ],
+)
 def test_implausibly_small_dose_is_questioned_for_a_clinician(product, hint):
     report = check(**product)
     finding = next(f for f in report.findings if f.rule_id == "dose-implausibly-low")
@@ -91,11 +102,23 @@ def test_skin_product_without_oral_dose_is_not_questioned():
 
 # --- routes ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("typed", "route"), [
-    ("oral", Route.ORAL), ("Oral", Route.ORAL), ("ORAL", Route.ORAL), (" oral ", Route.ORAL), ("by mouth", Route.ORAL),
-    ("Transdermal-Cream", Route.CREAM), ("transdermal cream", Route.CREAM), ("TRANSDERMAL_OIL", Route.OIL),
-    ("cream", Route.CREAM), ("Foot soak", Route.FOOT_SOAK), ("Bath", Route.BATH),
-])
+
+@pytest.mark.parametrize(
+    ("typed", "route"),
+    [
+        ("oral", Route.ORAL),
+        ("Oral", Route.ORAL),
+        ("ORAL", Route.ORAL),
+        (" oral ", Route.ORAL),
+        ("by mouth", Route.ORAL),
+        ("Transdermal-Cream", Route.CREAM),
+        ("transdermal cream", Route.CREAM),
+        ("TRANSDERMAL_OIL", Route.OIL),
+        ("cream", Route.CREAM),
+        ("Foot soak", Route.FOOT_SOAK),
+        ("Bath", Route.BATH),
+    ],
+)
 def test_route_names_are_case_and_spacing_insensitive(typed, route):
     product = product_from_dict({"name": "x", "salt": "chloride", "elemental_mg_per_unit": 100, "route": typed})
     assert product.route is route
@@ -117,20 +140,28 @@ def test_unknown_route_lists_the_routes():
 def test_protocol_file_route_is_case_insensitive_too():
     from magtrial.core.protocol import Protocol
 
-    protocol = Protocol.from_dict({"condition": "crps-1", "product": {
-        "name": "Mg", "salt": "oxide", "elemental_mg_per_unit": 100, "route": "Oral"}})
+    protocol = Protocol.from_dict(
+        {
+            "condition": "crps-1",
+            "product": {"name": "Mg", "salt": "oxide", "elemental_mg_per_unit": 100, "route": "Oral"},
+        }
+    )
     assert protocol.product.route is Route.ORAL
 
 
 # --- salts named with their form -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("salt", "key", "form"), [
-    ("chloride hexahydrate", "chloride", "hexahydrate"),
-    ("Magnesium chloride hexahydrate", "chloride", "hexahydrate"),
-    ("sulfate heptahydrate", "sulfate", "heptahydrate"),
-    ("Epsom salt heptahydrate", "sulfate", "heptahydrate"),
-    ("citrate nonahydrate", "citrate", "nonahydrate"),
-])
+
+@pytest.mark.parametrize(
+    ("salt", "key", "form"),
+    [
+        ("chloride hexahydrate", "chloride", "hexahydrate"),
+        ("Magnesium chloride hexahydrate", "chloride", "hexahydrate"),
+        ("sulfate heptahydrate", "sulfate", "heptahydrate"),
+        ("Epsom salt heptahydrate", "sulfate", "heptahydrate"),
+        ("citrate nonahydrate", "citrate", "nonahydrate"),
+    ],
+)
 def test_salt_named_with_its_form_points_to_hydrate(salt, key, form):
     with pytest.raises(SafetyInputError) as info:
         check(salt=salt, salt_mg_per_unit=500)

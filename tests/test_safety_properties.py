@@ -17,8 +17,21 @@ from magtrial.core.safety.checker import medication_findings
 from magtrial.data.safety import load_safety_rules
 
 RULES = load_safety_rules()
-DRUGS = ["gabapentin", "levothyroxine", "doxycycline", "ciprofloxacin", "alendronate", "ferrous sulfate",
-         "zinc", "edetate", "sodium fluoride", "furosemide", "omeprazole", "paracetamol", "pregabalin"]
+DRUGS = [
+    "gabapentin",
+    "levothyroxine",
+    "doxycycline",
+    "ciprofloxacin",
+    "alendronate",
+    "ferrous sulfate",
+    "zinc",
+    "edetate",
+    "sodium fluoride",
+    "furosemide",
+    "omeprazole",
+    "paracetamol",
+    "pregabalin",
+]
 
 times = st.builds(dt.time, st.integers(0, 23), st.integers(0, 59))
 persons = st.builds(
@@ -28,11 +41,11 @@ persons = st.builds(
     pregnant=st.booleans(),
     egfr=st.none() | st.floats(0, 200),
     dialysis=st.booleans(),
-    conditions=st.lists(st.sampled_from(["bradycardia", "ckd", "asthma", "myasthenia gravis"]), max_size=2)
-    .map(tuple),
+    conditions=st.lists(st.sampled_from(["bradycardia", "ckd", "asthma", "myasthenia gravis"]), max_size=2).map(tuple),
 )
-medications = st.lists(st.builds(Medication, st.sampled_from(DRUGS), st.lists(times, max_size=3).map(tuple)),
-                       max_size=4)
+medications = st.lists(
+    st.builds(Medication, st.sampled_from(DRUGS), st.lists(times, max_size=3).map(tuple)), max_size=4
+)
 
 
 def product(elemental: float, route: Route = Route.ORAL, doses: int = 1) -> Product:
@@ -40,8 +53,14 @@ def product(elemental: float, route: Route = Route.ORAL, doses: int = 1) -> Prod
 
 
 @settings(max_examples=200, deadline=None)
-@given(persons, medications, st.sampled_from(["US", "EU"]), st.floats(10, 2000), st.floats(0, 2000),
-       st.sampled_from(list(Route)))
+@given(
+    persons,
+    medications,
+    st.sampled_from(["US", "EU"]),
+    st.floats(10, 2000),
+    st.floats(0, 2000),
+    st.sampled_from(list(Route)),
+)
 def test_more_magnesium_never_makes_the_verdict_milder(person, meds, jurisdiction, low, extra, route):
     # From 10 mg/day up: below it a dose is questioned as a likely unit slip (dose-implausibly-low).
     lower = check_regimen(person, [product(low, route)], meds, jurisdiction, rules=RULES)
@@ -71,7 +90,8 @@ def _keeps(mg: dt.time, s: Spacing) -> bool:
 
 
 windows = st.tuples(st.integers(5 * 4, 11 * 4), st.integers(17 * 4, 23 * 4 + 3)).map(
-    lambda w: (dt.time(w[0] // 4, w[0] % 4 * 15), dt.time(w[1] // 4, w[1] % 4 * 15)))
+    lambda w: (dt.time(w[0] // 4, w[0] % 4 * 15), dt.time(w[1] // 4, w[1] % 4 * 15))
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -80,8 +100,9 @@ def test_a_proposed_timetable_keeps_every_spacing_rule(meds, doses, window):
     wake, sleep = window
     _, spacings = medication_findings(meds, RULES, takes_oral=True)
     timetable = propose_timetable(doses, spacings, wake, sleep)
-    grid = [dt.time(m // 60, m % 60) for m in range(wake.hour * 60 + wake.minute,
-                                                     sleep.hour * 60 + sleep.minute + 1, 15)]
+    grid = [
+        dt.time(m // 60, m % 60) for m in range(wake.hour * 60 + wake.minute, sleep.hour * 60 + sleep.minute + 1, 15)
+    ]
     free = [g for g in grid if all(_keeps(g, s) for s in spacings)]
     if timetable.feasible:
         proposed = [d.time for d in timetable.doses]
@@ -102,8 +123,7 @@ def test_doses_are_spread_as_widely_as_the_free_times_allow(drug_times, doses):
         return
     minutes = [d.time.hour * 60 + d.time.minute for d in timetable.doses]
     smallest_gap = min(b - a for a, b in zip(minutes, minutes[1:], strict=False))
-    free = [m for m in range(7 * 60, 22 * 60 + 1, 15)
-            if all(_keeps(dt.time(m // 60, m % 60), s) for s in spacings)]
+    free = [m for m in range(7 * 60, 22 * 60 + 1, 15) if all(_keeps(dt.time(m // 60, m % 60), s) for s in spacings)]
     # no other choice of `doses` free times has a wider smallest gap (brute force on small cases)
     if len(free) <= 20:
         best = max(min(b - a for a, b in zip(c, c[1:], strict=False)) for c in combinations(free, doses))

@@ -15,8 +15,7 @@ from magtrial.data.safety import load_safety_rules
 RULES = load_safety_rules()
 
 # IUPAC conventional atomic weights, as stated in the research file (D2 "Method").
-ATOMIC = {"Mg": 24.305, "O": 15.999, "H": 1.008, "C": 12.011, "N": 14.007, "S": 32.06, "Cl": 35.45,
-          "P": 30.974}
+ATOMIC = {"Mg": 24.305, "O": 15.999, "H": 1.008, "C": 12.011, "N": 14.007, "S": 32.06, "Cl": 35.45, "P": 30.974}
 
 
 def molar_mass(formula: str) -> float:
@@ -49,13 +48,28 @@ def test_rule_ids_are_unique():
 
 
 SALT_FORMS = [
-    ("oxide", "anhydrous"), ("hydroxide", "anhydrous"), ("carbonate", "anhydrous"),
-    ("citrate", "anhydrous"), ("citrate", "nonahydrate"), ("citrate", "hydrogen-citrate"),
-    ("glycinate", "anhydrous"), ("glycerophosphate", "anhydrous"),
-    ("chloride", "anhydrous"), ("chloride", "hexahydrate"), ("sulfate", "anhydrous"), ("sulfate", "heptahydrate"),
-    ("malate", "anhydrous"), ("malate", "trihydrate"), ("l-threonate", "anhydrous"),
-    ("lactate", "anhydrous"), ("lactate", "dihydrate"), ("aspartate", "anhydrous"), ("aspartate", "dihydrate"),
-    ("aspartate", "hydrochloride-trihydrate"), ("taurate", "anhydrous"), ("gluconate", "anhydrous"),
+    ("oxide", "anhydrous"),
+    ("hydroxide", "anhydrous"),
+    ("carbonate", "anhydrous"),
+    ("citrate", "anhydrous"),
+    ("citrate", "nonahydrate"),
+    ("citrate", "hydrogen-citrate"),
+    ("glycinate", "anhydrous"),
+    ("glycerophosphate", "anhydrous"),
+    ("chloride", "anhydrous"),
+    ("chloride", "hexahydrate"),
+    ("sulfate", "anhydrous"),
+    ("sulfate", "heptahydrate"),
+    ("malate", "anhydrous"),
+    ("malate", "trihydrate"),
+    ("l-threonate", "anhydrous"),
+    ("lactate", "anhydrous"),
+    ("lactate", "dihydrate"),
+    ("aspartate", "anhydrous"),
+    ("aspartate", "dihydrate"),
+    ("aspartate", "hydrochloride-trihydrate"),
+    ("taurate", "anhydrous"),
+    ("gluconate", "anhydrous"),
     ("gluconate", "dihydrate"),
 ]
 
@@ -73,17 +87,34 @@ def test_every_salt_form_in_the_table_is_checked_against_a_formula():
     assert in_table == set(SALT_FORMS)
 
 
-@pytest.mark.parametrize(("alias", "key"), [("Magnesium oxide", "oxide"), ("Epsom salt", "sulfate"),
-                                            ("bisglycinate", "glycinate"), ("Mg threonate", "l-threonate"),
-                                            ("magnesium sulphate", "sulfate")])
+@pytest.mark.parametrize(
+    ("alias", "key"),
+    [
+        ("Magnesium oxide", "oxide"),
+        ("Epsom salt", "sulfate"),
+        ("bisglycinate", "glycinate"),
+        ("Mg threonate", "l-threonate"),
+        ("magnesium sulphate", "sulfate"),
+    ],
+)
 def test_salt_aliases_resolve(alias, key):
     assert RULES.salt(alias).key == key
 
 
-@pytest.mark.parametrize(("age", "jurisdiction", "ul"), [
-    (2, "US", 65), (6, "US", 110), (10, "US", 350), (16, "US", 350), (40, "US", 350),
-    (40, "EU", 250), (6, "EU", 110), (0.5, "US", None), (0.5, "EU", None),
-])
+@pytest.mark.parametrize(
+    ("age", "jurisdiction", "ul"),
+    [
+        (2, "US", 65),
+        (6, "US", 110),
+        (10, "US", 350),
+        (16, "US", 350),
+        (40, "US", 350),
+        (40, "EU", 250),
+        (6, "EU", 110),
+        (0.5, "US", None),
+        (0.5, "EU", None),
+    ],
+)
 def test_upper_limit_by_age_and_jurisdiction(age, jurisdiction, ul):
     assert RULES.upper_limit(Person(age=age), Jurisdiction(jurisdiction)).mg == ul
 
@@ -93,18 +124,27 @@ def test_pregnancy_upper_limit_uses_the_life_stage_row():
     assert (row.rule_id, row.mg) == ("ul-us-pregnancy", 350)
 
 
-@pytest.mark.parametrize(("person", "rda"), [
-    (Person(age=16, sex="male"), 410), (Person(age=16, sex="female"), 360), (Person(age=25, sex="female"), 310),
-    (Person(age=45, sex="male"), 420), (Person(age=6), 130), (Person(age=33, pregnant=True), 360),
-    (Person(age=45), None),
-])
+@pytest.mark.parametrize(
+    ("person", "rda"),
+    [
+        (Person(age=16, sex="male"), 410),
+        (Person(age=16, sex="female"), 360),
+        (Person(age=25, sex="female"), 310),
+        (Person(age=45, sex="male"), 420),
+        (Person(age=6), 130),
+        (Person(age=33, pregnant=True), 360),
+        (Person(age=45), None),
+    ],
+)
 def test_rda_is_looked_up_for_context(person, rda):
     found = RULES.rda(person)
     assert (found.mg if found else None) == rda
 
 
 def test_core_safety_imports_no_file_format_cli_or_database_code():
-    code = ("import sys, magtrial.core.safety; "
-            "print(sorted(m for m in ('tomllib', 'json', 'typer', 'rich', 'sqlalchemy', 'click') if m in sys.modules))")
+    code = (
+        "import sys, magtrial.core.safety; "
+        "print(sorted(m for m in ('tomllib', 'json', 'typer', 'rich', 'sqlalchemy', 'click') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -14,25 +14,31 @@ def t(text):
     return dt.time.fromisoformat(text)
 
 
-GABAPENTIN = [Spacing("gabapentin", t("08:00"), 0, 120, "drug-gabapentin"),
-              Spacing("gabapentin", t("20:00"), 0, 120, "drug-gabapentin")]
+GABAPENTIN = [
+    Spacing("gabapentin", t("08:00"), 0, 120, "drug-gabapentin"),
+    Spacing("gabapentin", t("20:00"), 0, 120, "drug-gabapentin"),
+]
 
 
-@pytest.mark.parametrize(("mg", "allowed"), [
-    ("06:00", True),    # exactly 2 h before gabapentin
-    ("06:15", False),   # gabapentin only 1 h 45 min later
-    ("08:00", False),   # together
-    ("08:15", True),    # gabapentin's label restricts only gabapentin after magnesium
-    ("18:00", True),
-    ("19:00", False),
-    ("21:00", True),
-])
+@pytest.mark.parametrize(
+    ("mg", "allowed"),
+    [
+        ("06:00", True),  # exactly 2 h before gabapentin
+        ("06:15", False),  # gabapentin only 1 h 45 min later
+        ("08:00", False),  # together
+        ("08:15", True),  # gabapentin's label restricts only gabapentin after magnesium
+        ("18:00", True),
+        ("19:00", False),
+        ("21:00", True),
+    ],
+)
 def test_gabapentin_spacing_is_directional(mg, allowed):
     assert (violations([t(mg)], GABAPENTIN) == []) is allowed
 
 
-@pytest.mark.parametrize(("mg", "allowed"), [("03:00", True), ("03:15", False), ("07:00", False),
-                                             ("10:45", False), ("11:00", True)])
+@pytest.mark.parametrize(
+    ("mg", "allowed"), [("03:00", True), ("03:15", False), ("07:00", False), ("10:45", False), ("11:00", True)]
+)
 def test_symmetric_spacing_holds_both_ways_across_midnight(mg, allowed):
     levothyroxine = [Spacing("levothyroxine", t("07:00"), 240, 240, "drug-levothyroxine")]
     assert (violations([t(mg)], levothyroxine) == []) is allowed
@@ -58,8 +64,10 @@ def test_waking_hours_are_configurable():
 def test_constraints_are_stated_in_words():
     timetable = propose_timetable(1, GABAPENTIN + [Spacing("doxycycline", t("12:00"), 180, 360, "drug-tetracyclines")])
     assert "gabapentin 08:00: no magnesium in the 2 h before it" in timetable.constraints
-    assert ("doxycycline 12:00: no magnesium in the 6 h before it; no magnesium in the 3 h after it"
-            in timetable.constraints)
+    assert (
+        "doxycycline 12:00: no magnesium in the 6 h before it; no magnesium in the 3 h after it"
+        in timetable.constraints
+    )
 
 
 def test_no_free_time_says_which_rules_close_the_day():
@@ -78,11 +86,14 @@ def test_too_few_free_times_names_the_free_window():
     assert [d.time for d in wider.doses] == [t("13:00"), t("22:00")]
 
 
-@pytest.mark.parametrize(("doses", "wake", "sleep", "message"), [
-    (0, "07:00", "22:00", "doses per day must be 1-6"),
-    (7, "07:00", "22:00", "doses per day must be 1-6"),
-    (1, "22:00", "07:00", "waking hours must start before they end"),
-])
+@pytest.mark.parametrize(
+    ("doses", "wake", "sleep", "message"),
+    [
+        (0, "07:00", "22:00", "doses per day must be 1-6"),
+        (7, "07:00", "22:00", "doses per day must be 1-6"),
+        (1, "22:00", "07:00", "waking hours must start before they end"),
+    ],
+)
 def test_bad_timetable_input_is_refused(doses, wake, sleep, message):
     with pytest.raises(SafetyInputError, match=message):
         propose_timetable(doses, [], wake=t(wake), sleep=t(sleep))

@@ -86,8 +86,10 @@ def test_condition_as_typed_sets_the_verdict(text, egfr, level, rule_id):
     assert rule_id in {f.rule_id for f in report.findings}
 
 
-@pytest.mark.parametrize("text", ["haemodialysis", "end-stage renal disease", "CKD stage 4", "ocular myasthenia gravis",
-                                  "first-degree AV block"])
+@pytest.mark.parametrize(
+    "text",
+    ["haemodialysis", "end-stage renal disease", "CKD stage 4", "ocular myasthenia gravis", "first-degree AV block"],
+)
 def test_issue_12_conditions_block_the_trial(text):
     report = check_regimen(Person(age=50, conditions=(text,)), [PRODUCT], [], "US", rules=RULES)
     assert not report.may_start
@@ -102,8 +104,9 @@ def test_unrecognised_condition_needs_a_clinician_and_says_so():
 
 
 def test_every_unrecognised_condition_gets_its_own_finding():
-    report = check_regimen(Person(age=50, egfr=80, conditions=("asthma", "gout", "type 2 diabetes")), [PRODUCT], [],
-                           "US", rules=RULES)
+    report = check_regimen(
+        Person(age=50, egfr=80, conditions=("asthma", "gout", "type 2 diabetes")), [PRODUCT], [], "US", rules=RULES
+    )
     unlisted = [f.message for f in report.findings if f.rule_id == "condition-unlisted"]
     assert len(unlisted) == 2 and any("asthma" in m for m in unlisted) and any("gout" in m for m in unlisted)
 
@@ -136,12 +139,19 @@ def test_diabetes_reminds_to_enter_the_egfr():
     assert "eGFR" in finding.message
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Haemodialysis", "hemodialysis"), ("hemo-dialysis", "hemodialysis"), ("CKD stage IV", "ckd stage 4"),
-    ("1st degree AV block", "first degree av block"), ("A-V block", "av block"),
-    ("Hyperphosphatæmia", "hyperphosphatemia"),
-    ("Heart block (disorder)", "heart block"), ("type I diabetes", "type 1 diabetes"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Haemodialysis", "hemodialysis"),
+        ("hemo-dialysis", "hemodialysis"),
+        ("CKD stage IV", "ckd stage 4"),
+        ("1st degree AV block", "first degree av block"),
+        ("A-V block", "av block"),
+        ("Hyperphosphatæmia", "hyperphosphatemia"),
+        ("Heart block (disorder)", "heart block"),
+        ("type I diabetes", "type 1 diabetes"),
+    ],
+)
 def test_spelling_variants_match_the_same_concept(a, b):
     assert RULES.conditions.match(a).concept is not None
     assert RULES.conditions.match(a).concept == RULES.conditions.match(b).concept
@@ -153,6 +163,7 @@ def test_roman_numerals_are_read_only_after_stage_type_or_grade():
 
 
 # --- the table itself -----------------------------------------------------------------------------------
+
 
 def test_every_concept_names_a_known_rule_and_has_terms():
     known = {r.rule_id for r in RULES.person_rules}
@@ -171,13 +182,28 @@ def test_codes_are_well_formed_for_their_system():
 
 def test_snomed_codes_have_a_valid_verhoeff_check_digit():
     """SNOMED CT identifiers end in a Verhoeff check digit: a mistyped code fails this."""
-    d = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-         [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-         [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-         [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]
-    p = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-         [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-         [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8]]
+    d = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ]
+    p = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ]
 
     def valid(number: str) -> bool:
         c = 0
@@ -195,8 +221,12 @@ def test_unverified_codes_never_recognise_a_typed_code():
     assert unverified  # the table marks what it could not confirm
     for concept, code in unverified:
         match = RULES.conditions.match(code.code)
-        assert match.concept is None or match.via != "code" or match.concept != concept or any(
-            k.verified and k.code == code.code for k in concept.codes)
+        assert (
+            match.concept is None
+            or match.via != "code"
+            or match.concept != concept
+            or any(k.verified and k.code == code.code for k in concept.codes)
+        )
 
 
 def test_no_term_belongs_to_two_concepts():

@@ -32,15 +32,26 @@ def test_a_0001_database_upgrades_revealing_only_unblinded_allocations(tmp_path)
     command.upgrade(config, "0001")
     with db.engine.begin() as conn:
         for tid, status in (("mt-old1", "unblinded"), ("mt-old2", "active")):
-            conn.execute(text("INSERT INTO trials (id, participant, protocol, start_date, status, commitment, "
-                              "created_at, created_by, flags) VALUES (:t, 'P', '{}', '2026-01-05', :s, 'c', "
-                              "'2026-01-01 00:00:00', 'dr-old', '[]')"), {"t": tid, "s": status})
-            conn.execute(text("INSERT INTO sealed_allocations (trial_id, design, sequence, salt) "
-                              "VALUES (:t, 'paired', 'magnesium,comparator', 'ab')"), {"t": tid})
+            conn.execute(
+                text(
+                    "INSERT INTO trials (id, participant, protocol, start_date, status, commitment, "
+                    "created_at, created_by, flags) VALUES (:t, 'P', '{}', '2026-01-05', :s, 'c', "
+                    "'2026-01-01 00:00:00', 'dr-old', '[]')"
+                ),
+                {"t": tid, "s": status},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO sealed_allocations (trial_id, design, sequence, salt) "
+                    "VALUES (:t, 'paired', 'magnesium,comparator', 'ab')"
+                ),
+                {"t": tid},
+            )
     db.migrate()
     with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT trial_id, revealed_sequence, legacy_sequence FROM sealed_allocations "
-                                 "ORDER BY trial_id")).all()
+        rows = conn.execute(
+            text("SELECT trial_id, revealed_sequence, legacy_sequence FROM sealed_allocations ORDER BY trial_id")
+        ).all()
         clinician = conn.execute(text("SELECT clinician FROM trials WHERE id = 'mt-old1'")).scalar()
     assert rows == [("mt-old1", "magnesium,comparator", None), ("mt-old2", None, "magnesium,comparator")]
     assert clinician == "dr-old"
@@ -59,8 +70,9 @@ def test_foreign_keys_are_enforced(sqlite_db: Database):
     import sqlalchemy.exc
 
     with pytest.raises(sqlalchemy.exc.IntegrityError), sqlite_db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO sealed_allocations (trial_id, design, sealed) "
-                          "VALUES ('mt-none', 'paired', '{}')"))
+        conn.execute(
+            text("INSERT INTO sealed_allocations (trial_id, design, sealed) VALUES ('mt-none', 'paired', '{}')")
+        )
 
 
 def test_settings_default_to_a_sqlite_file_in_the_data_dir(tmp_path, monkeypatch):

@@ -29,8 +29,9 @@ def run_trial(db, clinician, pharmacist, pharm_key, effect, seed, simulated=Fals
     rec = trials.create_trial(doctor, sample_protocol(), f"P-{seed}", ADULT, start_date=start, simulated=simulated)
     secret = unblinding.pharmacist_record(pharmacist, rec.trial_id, pharm_key, "simulate a diary").allocation
     patient = Context(db, Actor(f"P-{seed}", Role.PATIENT), clock)
-    for day in simulate_diary(rec.schedule, secret, Participant(effect=effect, missing_rate=0.05),
-                              np.random.default_rng(seed)):
+    for day in simulate_diary(
+        rec.schedule, secret, Participant(effect=effect, missing_rate=0.05), np.random.default_rng(seed)
+    ):
         if day.values is not None:
             clock.now = dt.datetime.combine(day.date, dt.time(20), dt.UTC)
             diary.add_entry(patient, rec.trial_id, day.date, day.values)
@@ -38,8 +39,9 @@ def run_trial(db, clinician, pharmacist, pharm_key, effect, seed, simulated=Fals
     return rec, doctor
 
 
-def test_unblinding_caches_a_likelihood_and_only_unblinded_trials_stream(db, clinician, pharmacist, pharm_key,
-                                                                         emergency_key):
+def test_unblinding_caches_a_likelihood_and_only_unblinded_trials_stream(
+    db, clinician, pharmacist, pharm_key, emergency_key
+):
     done, doctor = run_trial(db, clinician, pharmacist, pharm_key, -2.0, 1)
     still_blinded, _ = run_trial(db, clinician, pharmacist, pharm_key, -2.0, 2)
     unblinding.unblind(doctor, done.trial_id, emergency_key, "trial complete")
@@ -62,8 +64,9 @@ def test_simulated_trials_are_never_pooled(db, clinician, pharmacist, pharm_key,
     assert pooling.pool_inputs(clinician).trial_ids == [real.trial_id]
 
 
-def test_streamed_rows_carry_status_and_pooling_refuses_a_blinded_row(db, clinician, pharmacist, pharm_key,
-                                                                      emergency_key):
+def test_streamed_rows_carry_status_and_pooling_refuses_a_blinded_row(
+    db, clinician, pharmacist, pharm_key, emergency_key
+):
     done, doctor = run_trial(db, clinician, pharmacist, pharm_key, -1.0, 3)
     unblinding.unblind(doctor, done.trial_id, emergency_key, "trial complete")
     with db.reader() as s:

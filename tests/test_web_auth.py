@@ -36,8 +36,15 @@ def test_pages_need_login_and_return_to_the_page_asked_for(web: Web) -> None:
     client = web.client()
     answer = client.get(f"/diary/{web.trial}/history")
     assert answer.url.path == "/login" and "next=%2Fdiary" in str(answer.url)
-    answer = client.post("/login", data={"name": "P-001", "password": PASSWORDS["P-001"], "csrf": token(answer.text),
-                                         "next": f"/diary/{web.trial}/history"})
+    answer = client.post(
+        "/login",
+        data={
+            "name": "P-001",
+            "password": PASSWORDS["P-001"],
+            "csrf": token(answer.text),
+            "next": f"/diary/{web.trial}/history",
+        },
+    )
     assert answer.url.path == f"/diary/{web.trial}/history"
 
 
@@ -89,8 +96,11 @@ def test_session_cookie_is_httponly_lax_and_secure_over_https(web: Web) -> None:
     for https in (False, True):
         client = web.client(https)
         page = client.get("/login")
-        answer = client.post("/login", data={"name": "P-001", "password": PASSWORDS["P-001"],
-                                             "csrf": token(page.text)}, follow_redirects=False)
+        answer = client.post(
+            "/login",
+            data={"name": "P-001", "password": PASSWORDS["P-001"], "csrf": token(page.text)},
+            follow_redirects=False,
+        )
         cookie = answer.headers["set-cookie"].lower()
         assert "mt_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
         assert ("secure" in cookie) is https
@@ -145,8 +155,9 @@ def test_invitation_sets_the_password_once_and_logs_the_participant_in(web: Web)
     assert form.status_code == 200 and "Welcome, P-001" in form.text
     short = person.post(path, data={"password": "short", "repeat": "short", "csrf": token(form.text)})
     assert short.status_code == 422 and "at least 10 characters" in short.text
-    done = person.post(path, data={"password": "a-new-long-password", "repeat": "a-new-long-password",
-                                   "csrf": token(form.text)})
+    done = person.post(
+        path, data={"password": "a-new-long-password", "repeat": "a-new-long-password", "csrf": token(form.text)}
+    )
     assert done.url.path == f"/diary/{web.trial}"
     again = web.client().get(path)
     assert again.status_code == 409 and "already used" in again.text

@@ -12,8 +12,11 @@ web = support.web  # the fixture (runs on both database backends)
 
 def test_participant_entry_is_saved_and_the_clinician_sees_it(web: Web) -> None:
     patient = web.login("P-001")
-    answer = post(patient, f"/diary/{web.trial}", {"day": dt.date.today().isoformat(), "average_pain": "6",
-                                                    "worst_pain": "8", "sleep_interference": "4"})
+    answer = post(
+        patient,
+        f"/diary/{web.trial}",
+        {"day": dt.date.today().isoformat(), "average_pain": "6", "worst_pain": "8", "sleep_interference": "4"},
+    )
     assert answer.status_code == 200 and "Receipt:" in answer.text
     clinic = web.login("dr-lee")
     row = clinic.get(f"/clinic/trials/{web.trial}").text.split(f'id="entry-{dt.date.today().isoformat()}"')[1]

@@ -17,11 +17,29 @@ from tests.test_web_support import Web, assert_blinded, post, secrets_of
 
 web = support.web  # the fixture
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-SETUP = {"participant": "P-009", "age": "50", "sex": "female", "egfr": "80", "product_name": "Mg citrate",
-         "salt": "citrate", "elemental_mg_per_unit": "100", "units_per_day": "2", "doses_per_day": "2",
-         "route": "oral", "jurisdiction": "US", "condition": "crps-1", "comparator": "matched-placebo",
-         "design": "paired", "cycles": "3", "period_days": "7", "run_in_days": "3", "washout_days": "0",
-         "carryover_days": "2", "timezone": "Europe/London", "medications": "gabapentin@08:00,20:00"}
+SETUP = {
+    "participant": "P-009",
+    "age": "50",
+    "sex": "female",
+    "egfr": "80",
+    "product_name": "Mg citrate",
+    "salt": "citrate",
+    "elemental_mg_per_unit": "100",
+    "units_per_day": "2",
+    "doses_per_day": "2",
+    "route": "oral",
+    "jurisdiction": "US",
+    "condition": "crps-1",
+    "comparator": "matched-placebo",
+    "design": "paired",
+    "cycles": "3",
+    "period_days": "7",
+    "run_in_days": "3",
+    "washout_days": "0",
+    "carryover_days": "2",
+    "timezone": "Europe/London",
+    "medications": "gabapentin@08:00,20:00",
+}
 
 
 def key_upload(key_files, purpose: str) -> dict:  # type: ignore[no-untyped-def]
@@ -34,8 +52,12 @@ def fill_diary(web: Web, days: int = 10) -> None:
     from magtrial.core.diary import DiaryValues
 
     for offset in range(days, 0, -1):
-        values = DiaryValues(average_pain=3 + offset % 4, worst_pain=8, sleep_interference=2,
-                             dose_taken="full" if offset % 5 else "partial")
+        values = DiaryValues(
+            average_pain=3 + offset % 4,
+            worst_pain=8,
+            sleep_interference=2,
+            dose_taken="full" if offset % 5 else "partial",
+        )
         diary.add_entry(patient, web.trial, dt.date.today() - dt.timedelta(days=offset), values)
 
 
@@ -48,14 +70,23 @@ def test_dashboard_lists_participants_with_completeness_adherence_and_alerts(web
     assert "P-002" in page.text
 
 
-def test_blinded_clinician_pages_show_packs_and_progress_but_never_the_allocation(web: Web, pharmacist,  # type: ignore[no-untyped-def]
-                                                                                    pharm_key) -> None:
+def test_blinded_clinician_pages_show_packs_and_progress_but_never_the_allocation(
+    web: Web,
+    pharmacist,  # type: ignore[no-untyped-def]
+    pharm_key,
+) -> None:
     fill_diary(web)
     hidden = secrets_of(web, pharmacist, pharm_key)
     client = web.login("dr-lee")
-    for url in ("/clinic", f"/clinic/trials/{web.trial}", "/clinic/keys", "/clinic/pooled",
-                f"/clinic/trials/{web.trial}/report.html", f"/clinic/trials/{web.trial}/export/csv",
-                f"/clinic/trials/{web.trial}/export/fhir"):
+    for url in (
+        "/clinic",
+        f"/clinic/trials/{web.trial}",
+        "/clinic/keys",
+        "/clinic/pooled",
+        f"/clinic/trials/{web.trial}/report.html",
+        f"/clinic/trials/{web.trial}/export/csv",
+        f"/clinic/trials/{web.trial}/export/fhir",
+    ):
         answer = client.get(url)
         assert answer.status_code == 200, url
         assert_blinded(answer.text, hidden, fhir=url.endswith("fhir"))
@@ -111,15 +142,26 @@ def test_a_condition_whose_name_holds_a_comma_is_read_as_one(web: Web) -> None:
 def test_unblinding_early_needs_a_reason_and_the_right_passphrase(web: Web, key_files) -> None:  # type: ignore[no-untyped-def]
     fill_diary(web)
     client = web.login("dr-lee")
-    wrong = post(client, f"/clinic/trials/{web.trial}/unblind", {"reason": "test", "passphrase": "not it"},
-                 files=key_upload(key_files, "emergency"))
+    wrong = post(
+        client,
+        f"/clinic/trials/{web.trial}/unblind",
+        {"reason": "test", "passphrase": "not it"},
+        files=key_upload(key_files, "emergency"),
+    )
     assert wrong.status_code == 403 and "wrong passphrase" in wrong.text
-    early = post(client, f"/clinic/trials/{web.trial}/unblind", {"passphrase": KEY_PASSPHRASE},
-                 files=key_upload(key_files, "emergency"))
+    early = post(
+        client,
+        f"/clinic/trials/{web.trial}/unblind",
+        {"passphrase": KEY_PASSPHRASE},
+        files=key_upload(key_files, "emergency"),
+    )
     assert early.status_code == 422 and "needs a reason" in early.text
-    done = post(client, f"/clinic/trials/{web.trial}/unblind",
-                {"reason": "suspected hypermagnesaemia", "passphrase": KEY_PASSPHRASE},
-                files=key_upload(key_files, "emergency"))
+    done = post(
+        client,
+        f"/clinic/trials/{web.trial}/unblind",
+        {"reason": "suspected hypermagnesaemia", "passphrase": KEY_PASSPHRASE},
+        files=key_upload(key_files, "emergency"),
+    )
     assert done.status_code == 200 and "Commitment verifies" in done.text and "No estimate yet" in done.text
     assert client.get(f"/clinic/trials/{web.trial}/charts/timeseries.svg").status_code == 200
     with web.db.reader() as s:
@@ -127,8 +169,11 @@ def test_unblinding_early_needs_a_reason_and_the_right_passphrase(web: Web, key_
     assert event.reason == "suspected hypermagnesaemia" and event.actor == "dr-lee"
 
 
-def test_after_unblinding_a_finished_trial_shows_analysis_charts_report_and_exports(web: Web, clinician,  # type: ignore[no-untyped-def]
-                                                                                      key_files) -> None:
+def test_after_unblinding_a_finished_trial_shows_analysis_charts_report_and_exports(
+    web: Web,
+    clinician,  # type: ignore[no-untyped-def]
+    key_files,
+) -> None:
     from magtrial.core.diary import DiaryValues
     from magtrial.service import trials
     from tests.helpers import ADULT, sample_protocol
@@ -140,8 +185,12 @@ def test_after_unblinding_a_finished_trial_shows_analysis_charts_report_and_expo
         values = DiaryValues(average_pain=4 + day.date.day % 3, worst_pain=8, sleep_interference=2)
         diary.add_entry(clinician, rec.trial_id, day.date, values)
     client = web.login("dr-lee")
-    done = post(client, f"/clinic/trials/{rec.trial_id}/unblind", {"passphrase": KEY_PASSPHRASE},
-                files=key_upload(key_files, "emergency"))
+    done = post(
+        client,
+        f"/clinic/trials/{rec.trial_id}/unblind",
+        {"passphrase": KEY_PASSPHRASE},
+        files=key_upload(key_files, "emergency"),
+    )
     assert done.status_code == 200 and "Commitment verifies" in done.text and "No estimate yet" not in done.text
     for name in ("timeseries", "posterior"):
         chart = client.get(f"/clinic/trials/{rec.trial_id}/charts/{name}.svg")
@@ -157,18 +206,25 @@ def test_after_unblinding_a_finished_trial_shows_analysis_charts_report_and_expo
     assert client.get(f"/clinic/trials/{rec.trial_id}/export/nope").status_code == 404
 
 
-def test_pharmacist_unlocks_labels_and_pack_list_with_their_key_and_each_view_is_audited(web: Web,  # type: ignore[no-untyped-def]
-                                                                                          key_files) -> None:
+def test_pharmacist_unlocks_labels_and_pack_list_with_their_key_and_each_view_is_audited(
+    web: Web,  # type: ignore[no-untyped-def]
+    key_files,
+) -> None:
     client = web.login("ph-ann")
     listing = client.get("/pharmacy")
     assert web.trial in listing.text
     form = client.get(f"/pharmacy/{web.trial}")
     assert 'enctype="multipart/form-data"' in form.text and "magnesium (active)" not in form.text
-    wrong = post(client, f"/pharmacy/{web.trial}/packs", {"passphrase": "wrong one"},
-                 files=key_upload(key_files, "pharmacist"))
+    wrong = post(
+        client, f"/pharmacy/{web.trial}/packs", {"passphrase": "wrong one"}, files=key_upload(key_files, "pharmacist")
+    )
     assert wrong.status_code == 403 and "wrong passphrase" in wrong.text
-    sheet = post(client, f"/pharmacy/{web.trial}/packs", {"passphrase": KEY_PASSPHRASE},
-                 files=key_upload(key_files, "pharmacist"))
+    sheet = post(
+        client,
+        f"/pharmacy/{web.trial}/packs",
+        {"passphrase": KEY_PASSPHRASE},
+        files=key_upload(key_files, "pharmacist"),
+    )
     assert sheet.status_code == 200 and sheet.headers["cache-control"] == "no-store"
     labels = sheet.text.split('class="labels"')[1].split("</section>")[0]
     assert labels.count('class="label"') == 6 and "P-001" in labels and web.trial in labels
@@ -181,18 +237,28 @@ def test_pharmacist_unlocks_labels_and_pack_list_with_their_key_and_each_view_is
     with web.db.reader() as s:
         views = s.execute(select(AuditEventRow).where(AuditEventRow.action == "allocation.view")).scalars().all()
     assert [v.actor for v in views] == ["ph-ann"]
-    not_a_key = post(client, f"/pharmacy/{web.trial}/packs", {"passphrase": KEY_PASSPHRASE},
-                     files={"key": ("notes.key", b"hello", "application/json")})
+    not_a_key = post(
+        client,
+        f"/pharmacy/{web.trial}/packs",
+        {"passphrase": KEY_PASSPHRASE},
+        files={"key": ("notes.key", b"hello", "application/json")},
+    )
     assert not_a_key.status_code == 422 and "not a magtrial key file" in not_a_key.text
 
 
-def test_clinician_and_participant_cannot_use_the_pharmacy_and_the_pharmacist_sees_no_diary(web: Web,  # type: ignore[no-untyped-def]
-                                                                                              key_files) -> None:
+def test_clinician_and_participant_cannot_use_the_pharmacy_and_the_pharmacist_sees_no_diary(
+    web: Web,  # type: ignore[no-untyped-def]
+    key_files,
+) -> None:
     for name in ("dr-lee", "P-001"):
         client = web.login(name)
         assert client.get("/pharmacy").status_code == 403
-        answer = post(client, f"/pharmacy/{web.trial}/packs", {"passphrase": KEY_PASSPHRASE},
-                      files=key_upload(key_files, "pharmacist"))
+        answer = post(
+            client,
+            f"/pharmacy/{web.trial}/packs",
+            {"passphrase": KEY_PASSPHRASE},
+            files=key_upload(key_files, "pharmacist"),
+        )
         assert answer.status_code == 403
     pharmacist = web.login("ph-ann")
     for url in ("/clinic", f"/clinic/trials/{web.trial}", f"/diary/{web.trial}"):
@@ -207,7 +273,10 @@ def test_a_clinician_never_sees_another_clinicians_trials(web: Web, db) -> None:
     accounts.add_account(lee, "dr-roe", Role.CLINICIAN, "clinician-two-pw")
     client = web.login("dr-roe", "clinician-two-pw")
     assert web.trial not in client.get("/clinic").text
-    for url in (f"/clinic/trials/{web.trial}", f"/clinic/trials/{web.trial}/report.html",
-                f"/clinic/trials/{web.trial}/export/csv"):
+    for url in (
+        f"/clinic/trials/{web.trial}",
+        f"/clinic/trials/{web.trial}/report.html",
+        f"/clinic/trials/{web.trial}/export/csv",
+    ):
         answer = client.get(url)
         assert answer.status_code == 404 and "P-001" not in answer.text

@@ -99,16 +99,36 @@ def test_history_chart_lists_entries_by_pack_number_and_correction_posts_only_ch
     assert re.search(r">pack 1</text>", history.text)
     form = client.get(f"/diary/{web.trial}/correct/{TODAY}")
     assert 'id="worst_pain-7" value="7" checked' in form.text and 'value="nausea" checked' in form.text
-    no_reason = post(client, f"/diary/{web.trial}/correct/{TODAY}", {
-        "average_pain": "4", "worst_pain": "7", "sleep_interference": "3", "side_effects": ["nausea"]})
+    no_reason = post(
+        client,
+        f"/diary/{web.trial}/correct/{TODAY}",
+        {"average_pain": "4", "worst_pain": "7", "sleep_interference": "3", "side_effects": ["nausea"]},
+    )
     assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
-    unchanged = post(client, f"/diary/{web.trial}/correct/{TODAY}", {
-        "average_pain": "5", "worst_pain": "7", "sleep_interference": "3", "side_effects": ["nausea"],
-        "reason": "checking"})
+    unchanged = post(
+        client,
+        f"/diary/{web.trial}/correct/{TODAY}",
+        {
+            "average_pain": "5",
+            "worst_pain": "7",
+            "sleep_interference": "3",
+            "side_effects": ["nausea"],
+            "reason": "checking",
+        },
+    )
     assert unchanged.status_code == 422 and "nothing was changed" in unchanged.text
-    done = post(client, f"/diary/{web.trial}/correct/{TODAY}", {
-        "average_pain": "4", "worst_pain": "7", "sleep_interference": "3", "side_effects": ["nausea"],
-        "reason": "tapped the wrong number", "dose_taken": "full"})
+    done = post(
+        client,
+        f"/diary/{web.trial}/correct/{TODAY}",
+        {
+            "average_pain": "4",
+            "worst_pain": "7",
+            "sleep_interference": "3",
+            "side_effects": ["nausea"],
+            "reason": "tapped the wrong number",
+            "dose_taken": "full",
+        },
+    )
     assert done.status_code == 200 and "Correction saved" in done.text
     versions = trials.record(patient_of(web), web.trial).versions
     assert [v.version for v in versions] == [1, 2]
@@ -131,20 +151,35 @@ def test_reminders_download_is_an_ics_file(web: Web) -> None:
 
 def test_another_participants_trial_is_not_found_and_never_shown(web: Web) -> None:
     client = web.login("P-001")
-    for url in (f"/diary/{web.other}", f"/diary/{web.other}/history", f"/diary/{web.other}/reminders.ics",
-                f"/diary/{web.other}/result", f"/diary/{web.other}/correct/{TODAY}"):
+    for url in (
+        f"/diary/{web.other}",
+        f"/diary/{web.other}/history",
+        f"/diary/{web.other}/reminders.ics",
+        f"/diary/{web.other}/result",
+        f"/diary/{web.other}/correct/{TODAY}",
+    ):
         answer = client.get(url)
         assert answer.status_code == 404 and "P-002" not in answer.text
-    assert post(client, f"/diary/{web.other}", {"day": TODAY, "average_pain": "1",
-                                                  "sleep_interference": "1"}).status_code == 404
+    assert (
+        post(client, f"/diary/{web.other}", {"day": TODAY, "average_pain": "1", "sleep_interference": "1"}).status_code
+        == 404
+    )
     assert "P-002" not in client.get("/diary", follow_redirects=True).text
 
 
 def test_clinician_and_pharmacist_pages_are_forbidden_to_participants(web: Web) -> None:
     client = web.login("P-001")
-    for url in ("/clinic", f"/clinic/trials/{web.trial}", "/clinic/new", "/clinic/keys", "/clinic/pooled",
-                f"/clinic/trials/{web.trial}/report.html", f"/clinic/trials/{web.trial}/export/csv",
-                "/pharmacy", f"/pharmacy/{web.trial}"):
+    for url in (
+        "/clinic",
+        f"/clinic/trials/{web.trial}",
+        "/clinic/new",
+        "/clinic/keys",
+        "/clinic/pooled",
+        f"/clinic/trials/{web.trial}/report.html",
+        f"/clinic/trials/{web.trial}/export/csv",
+        "/pharmacy",
+        f"/pharmacy/{web.trial}",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -152,8 +187,13 @@ def test_blinded_participant_pages_never_show_the_allocation(web: Web, pharmacis
     hidden = secrets_of(web, pharmacist, pharm_key)
     client = web.login("P-001")
     save(client, web, average_pain="5", sleep_interference="3")
-    for url in (f"/diary/{web.trial}", f"/diary/{web.trial}/history", f"/diary/{web.trial}/correct/{TODAY}",
-                f"/diary/{web.trial}/result", f"/diary/{web.trial}/reminders.ics"):
+    for url in (
+        f"/diary/{web.trial}",
+        f"/diary/{web.trial}/history",
+        f"/diary/{web.trial}/correct/{TODAY}",
+        f"/diary/{web.trial}/result",
+        f"/diary/{web.trial}/reminders.ics",
+    ):
         answer = client.get(url)
         assert answer.status_code == 200
         assert_blinded(answer.text, hidden)
@@ -162,8 +202,11 @@ def test_blinded_participant_pages_never_show_the_allocation(web: Web, pharmacis
     assert "still blinded" in client.get(f"/diary/{web.trial}/result").text
 
 
-def test_after_unblinding_the_participant_sees_their_result_in_plain_language(web: Web, clinician,  # type: ignore[no-untyped-def]
-                                                                               emergency_key) -> None:
+def test_after_unblinding_the_participant_sees_their_result_in_plain_language(
+    web: Web,
+    clinician,  # type: ignore[no-untyped-def]
+    emergency_key,
+) -> None:
     patient = patient_of(web)
     rec = trials.record(patient, web.trial)
     from magtrial.core.diary import DiaryValues
@@ -171,8 +214,9 @@ def test_after_unblinding_the_participant_sees_their_result_in_plain_language(we
 
     for offset in range(10, 0, -1):
         day = dt.date.today() - dt.timedelta(days=offset)
-        diary.add_entry(patient, web.trial, day, DiaryValues(average_pain=4 + offset % 3, worst_pain=7,
-                                                             sleep_interference=2))
+        diary.add_entry(
+            patient, web.trial, day, DiaryValues(average_pain=4 + offset % 3, worst_pain=7, sleep_interference=2)
+        )
     assert rec.blinded
     unblinding.unblind(clinician, web.trial, emergency_key, "participant asked to stop")
     client = web.login("P-001")

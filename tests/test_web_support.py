@@ -21,8 +21,12 @@ from magtrial.settings import Settings
 from magtrial.store.db import Database
 from tests.helpers import ADULT, sample_protocol
 
-PASSWORDS = {"dr-lee": "clinician-password", "ph-ann": "pharmacist-password", "P-001": "participant-one-pw",
-             "P-002": "participant-two-pw"}
+PASSWORDS = {
+    "dr-lee": "clinician-password",
+    "ph-ann": "pharmacist-password",
+    "P-001": "participant-one-pw",
+    "P-002": "participant-two-pw",
+}
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -43,14 +47,17 @@ class Web:
     other: str  # P-002's trial (same clinician)
 
     def client(self, https: bool = False) -> TestClient:
-        return TestClient(self.app, base_url="https://testserver" if https else "http://testserver",
-                          follow_redirects=True)
+        return TestClient(
+            self.app, base_url="https://testserver" if https else "http://testserver", follow_redirects=True
+        )
 
     def login(self, name: str, password: str | None = None, https: bool = False) -> TestClient:
         client = self.client(https)
         page = client.get("/login")
-        answer = client.post("/login", data={"name": name, "password": password or PASSWORDS[name],
-                                             "csrf": token(page.text), "next": "/"})
+        answer = client.post(
+            "/login",
+            data={"name": name, "password": password or PASSWORDS[name], "csrf": token(page.text), "next": "/"},
+        )
         assert answer.status_code == 200, answer.text
         client.csrf = token(answer.text)  # type: ignore[attr-defined]
         return client
@@ -75,8 +82,9 @@ def web(db: Database, clinician: Context, running_trial, tmp_path, monkeypatch) 
     # Cheap Argon2 parameters for test speed only (a hash records its own parameters, so checks stay real).
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
-    other = trials.create_trial(clinician, sample_protocol(), "P-002", ADULT,
-                                start_date=dt.date.today() - dt.timedelta(days=10))
+    other = trials.create_trial(
+        clinician, sample_protocol(), "P-002", ADULT, start_date=dt.date.today() - dt.timedelta(days=10)
+    )
     for name, password in PASSWORDS.items():  # each sets their own (a clinician may set only participants')
         accounts.set_password(Context(db, accounts.actor_for(db, name)), name, password)
     clock = MovableClock()

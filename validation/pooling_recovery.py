@@ -31,8 +31,12 @@ def run(shape: str, mu: float, tau: float, seed: int, reps: int, n: int = 500) -
     for _ in range(reps):
         sim = simulate_pool(n, mu, tau, rng, shape=shape)
         res = pool(sim.summaries, persons=False)
-        truths = {"mu": mu, "tau": tau, "responders_population": share,
-                  "responders_enrolled": float(np.mean(sim.beta <= -1.0))}
+        truths = {
+            "mu": mu,
+            "tau": tau,
+            "responders_population": share,
+            "responders_enrolled": float(np.mean(sim.beta <= -1.0)),
+        }
         for key in keys:
             est = getattr(res, key)
             hits[key] += est.lower <= truths[key] <= est.upper

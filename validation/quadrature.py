@@ -46,8 +46,9 @@ def errors(n_days: int, n_sets: int, seed: int = 0) -> np.ndarray:
         y, day, first = diary(rng, n_days)
         a = fit_effect(y, day, first)
         b = fit_effect(y, day, first, quadrature=Quadrature().doubled())
-        out.append([abs(a.mean - b.mean), *np.abs(np.subtract(a.interval(), b.interval())),
-                    abs(a.cdf(0.0) - b.cdf(0.0))])
+        out.append(
+            [abs(a.mean - b.mean), *np.abs(np.subtract(a.interval(), b.interval())), abs(a.cdf(0.0) - b.cdf(0.0))]
+        )
     return np.max(out, axis=0)
 
 

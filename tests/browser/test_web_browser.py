@@ -21,8 +21,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 CHROMIUM = Path(os.environ.get("MAGTRIAL_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(os.environ.get("MAGTRIAL_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 MAX_TAPS = 4
 
@@ -56,8 +62,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     demo = build_demo(data)
     app = create_app(Settings(data_dir=data, database_url=demo.url))
     port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                       timeout_graceful_shutdown=1))
+    uv = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -91,8 +100,11 @@ def serious(page, name: str) -> list[dict]:  # type: ignore[no-untyped-def]
     violations = results.response["violations"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(violations, indent=2), encoding="utf-8")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in violations if v["impact"] in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def login(page, base: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
@@ -107,8 +119,9 @@ def test_participant_records_corrects_and_the_clinician_sees_it_on_a_phone(serve
     base, demo = server["url"], server["demo"]
     trial = demo.trial_id
     today = dt.datetime.now(ZoneInfo("Europe/London")).date().isoformat()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     csp_errors: list[str] = []
     page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)

@@ -86,8 +86,10 @@ def keys_create(
     c = open_context(ctx)
     passphrase = secret(state(ctx).settings().key_passphrase, f"Passphrase for the new key {output}", confirm=True)
     key = keys.create_key(c, purpose, output, passphrase)
-    console.print(f"Created {purpose} key {key.short} for {key.owner}: private key in [bold]{output}[/] "
-                  "(keep it and its passphrase away from this database).")
+    console.print(
+        f"Created {purpose} key {key.short} for {key.owner}: private key in [bold]{output}[/] "
+        "(keep it and its passphrase away from this database)."
+    )
 
 
 @keys_app.command("register")

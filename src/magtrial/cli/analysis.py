@@ -95,26 +95,50 @@ def plan_command(
         cycle_list = [int(c) for c in cycles.split(",") if c.strip()]
         design_enum = Design(design)
     except ValueError:
-        raise ValidationError("--cycles must be whole numbers separated by commas and --design paired or "
-                              "counterbalanced") from None
-    spec = DesignSpec(cycles=cycle_list[0] if cycle_list else 4, period_days=period_days,
-                      washout_days=washout_days, carryover_days=carryover_days, effect=effect, sd=sd, rho=rho,
-                      drift_per_week=drift, carryover=carryover, missing_rate=missing, mcid=mcid, design=design_enum)
+        raise ValidationError(
+            "--cycles must be whole numbers separated by commas and --design paired or counterbalanced"
+        ) from None
+    spec = DesignSpec(
+        cycles=cycle_list[0] if cycle_list else 4,
+        period_days=period_days,
+        washout_days=washout_days,
+        carryover_days=carryover_days,
+        effect=effect,
+        sd=sd,
+        rho=rho,
+        drift_per_week=drift,
+        carryover=carryover,
+        missing_rate=missing,
+        mcid=mcid,
+        design=design_enum,
+    )
     for c in cycle_list:
         DesignSpec(**{**spec.__dict__, "cycles": c})  # validate every design before simulating
-    with Progress(TextColumn("Simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=as_json) as progress:
+    with Progress(
+        TextColumn("Simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
         task = progress.add_task("plan", total=trials * len(cycle_list))
         result = plan(spec, cycle_list, trials, progress=lambda done, total: progress.update(task, completed=done))
     if as_json:
         console.print_json(json.dumps(result.summary))
         return
     table = Table(title=f"Design simulation ({trials:,} trials each)")
-    for name in ("Cycles", "Weeks", f"P(benefit>={mcid:g})>80%", "95% CI below 0", "Mean CI width",
-                 "Mean estimate"):
+    for name in ("Cycles", "Weeks", f"P(benefit>={mcid:g})>80%", "95% CI below 0", "Mean CI width", "Mean estimate"):
         table.add_column(name, justify="right")
     for r in result.results:
-        table.add_row(str(r.spec.cycles), f"{r.total_days / 7:.0f}", f"{r.power_mcid:.0%}", f"{r.power_interval:.0%}",
-                      f"{r.mean_width:.2f}", f"{r.mean_estimate:+.2f}")
+        table.add_row(
+            str(r.spec.cycles),
+            f"{r.total_days / 7:.0f}",
+            f"{r.power_mcid:.0%}",
+            f"{r.power_interval:.0%}",
+            f"{r.mean_width:.2f}",
+            f"{r.mean_estimate:+.2f}",
+        )
     console.print(table)
     console.print(result.text)

@@ -99,8 +99,9 @@ def demo(
         "Allocation sealed to both keys; the database holds only ciphertext."
     )
     packs = unblinding.packs(pharmacist, rec.trial_id, pharm_key)
-    console.print("Pharmacist, with the pharmacist key (audited): "
-                  + ", ".join(f"pack {n} = {arm}" for n, arm in packs))
+    console.print(
+        "Pharmacist, with the pharmacist key (audited): " + ", ".join(f"pack {n} = {arm}" for n, arm in packs)
+    )
     sealed = unblinding.pharmacist_record(pharmacist, rec.trial_id, pharm_key, "demo: simulate the diary").allocation
     assert sealed is not None
 
@@ -131,8 +132,10 @@ def demo(
     check = unblinding.verify_commitment(clinician, rec.trial_id)
     chain = audit.verify(clinician, expect_head=receipt)
     final = trials.record(clinician, rec.trial_id)
-    console.print(f"Diary: {len(final.current())} of {len(days)} days recorded, {late} flagged late, "
-                  f"{corrections} corrected. Last diary receipt: {receipt[:24]}...")
+    console.print(
+        f"Diary: {len(final.current())} of {len(days)} days recorded, {late} flagged late, "
+        f"{corrections} corrected. Last diary receipt: {receipt[:24]}..."
+    )
     console.print(
         f"Unblinded with the clinic's emergency key: sequence {allocation.letters} (A = magnesium, B = placebo). "
         f"Commitment {'verifies' if check.ok else 'DOES NOT VERIFY'}."
@@ -142,8 +145,10 @@ def demo(
         "database), still holding the last diary receipt; tables match the audit trail."
     )
     _print_analysis(final)
-    console.print(f"Next: `magtrial --db {db.url} --user demo-clinician trial show {rec.trial_id}` "
-                  f"(key files and passphrases of this run: {key_dir}).")
+    console.print(
+        f"Next: `magtrial --db {db.url} --user demo-clinician trial show {rec.trial_id}` "
+        f"(key files and passphrases of this run: {key_dir})."
+    )
     if not (check.ok and chain.ok):
         raise typer.Exit(2)
 
@@ -157,8 +162,11 @@ def _demo_accounts(db: Database, participant: str, clock: SimClock) -> tuple[Con
     for name, role in (("demo-pharmacist", Role.PHARMACIST), (participant, Role.PATIENT)):
         if name not in existing:
             accounts.add_account(clinician, name, role)
-    return (clinician, Context(db, Actor("demo-pharmacist", Role.PHARMACIST), clock),
-            Context(db, Actor(participant, Role.PATIENT), clock))
+    return (
+        clinician,
+        Context(db, Actor("demo-pharmacist", Role.PHARMACIST), clock),
+        Context(db, Actor(participant, Role.PATIENT), clock),
+    )
 
 
 def _demo_keys(clinician: Context, pharmacist: Context, key_dir: Path) -> tuple[crypto.UnlockedKey, ...]:

@@ -83,9 +83,14 @@ def diary_correct(
     """Correct a day: only the values you give change; a new version with a reason, the old one kept."""
     c = open_context(ctx)
     changes = {
-        "average_pain": avg, "worst_pain": worst, "sleep_interference": sleep, "dose_taken": dose,
-        "side_effects": [] if no_side_effects else side_effect or None, "side_effect_other": other,
-        "rescue_medication": rescue, "note": note,
+        "average_pain": avg,
+        "worst_pain": worst,
+        "sleep_interference": sleep,
+        "dose_taken": dose,
+        "side_effects": [] if no_side_effects else side_effect or None,
+        "side_effect_other": other,
+        "rescue_medication": rescue,
+        "note": note,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
     day = parse_date(date) or trials.today(c, trial).date
@@ -173,11 +178,14 @@ def audit_verify(
     report = audit.verify(open_context(ctx), expect_head)
     if report.ok:
         anchored = f"; it holds the kept head {expect_head.split(':')[0]}" if expect_head else ""
-        console.print(f"Audit chain intact: {report.events} events, head {report.head}{anchored}; "
-                      "tables match the audit trail.")
+        console.print(
+            f"Audit chain intact: {report.events} events, head {report.head}{anchored}; tables match the audit trail."
+        )
         if report.legacy_clear_allocations:
-            console.print(f"[yellow]Note:[/] {report.legacy_clear_allocations} blinded trial(s) were created before "
-                          "allocations were encrypted; their allocation is readable by whoever holds this file.")
+            console.print(
+                f"[yellow]Note:[/] {report.legacy_clear_allocations} blinded trial(s) were created before "
+                "allocations were encrypted; their allocation is readable by whoever holds this file."
+            )
         return
     console.print(f"[bold red]Audit check failed:[/] {report.problem}")
     raise typer.Exit(2)

@@ -56,7 +56,9 @@ def _root(
         help="Database URL (default: one SQLite file in your data folder).",
     ),
     user: str | None = typer.Option(
-        None, "--user", envvar="MAGTRIAL_USER",
+        None,
+        "--user",
+        envvar="MAGTRIAL_USER",
         help="The account you act as (default: your login name); its role comes from the account.",
     ),
 ) -> None:

@@ -33,8 +33,14 @@ def _collect(ctx: typer.Context, outcome: str, show_progress: bool):
     c = open_context(ctx)
     if not show_progress:
         return pooling.pool_inputs(c, outcome)
-    with Progress(TextColumn("Reading effect summaries"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("Reading effect summaries"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("read", total=pooling.count(c, outcome))
         return pooling.pool_inputs(c, outcome, progress=lambda k: progress.advance(task, k))
 
@@ -49,8 +55,9 @@ def _prior(tau_prior: str, tau_scale: float) -> Prior:
 def pool_command(
     ctx: typer.Context,
     outcome: str = typer.Option("average_pain", help="Outcome whose effects are pooled."),
-    by: list[str] = typer.Option(list(SUBGROUP_KEYS), "--by",
-                                 help="Subgroup keys: condition, route, salt, dose_band (repeat the option)."),
+    by: list[str] = typer.Option(
+        list(SUBGROUP_KEYS), "--by", help="Subgroup keys: condition, route, salt, dose_band (repeat the option)."
+    ),
     no_subgroups: bool = typer.Option(False, "--no-subgroups", help="Only the population estimate."),
     persons: bool = typer.Option(False, "--persons", help="Also list each person's shrunken effect."),
     sensitivity: bool = typer.Option(False, "--sensitivity", help="Re-run under alternative priors."),
@@ -85,8 +92,9 @@ def pool_command(
             if r is None:
                 table.add_row(g.by, g.level, str(g.n_trials), f"[yellow]{g.warning}[/]", "", "")
             else:
-                table.add_row(g.by, g.level, str(g.n_trials), r.mu.fmt(), r.tau.fmt(),
-                              r.responders_population.fmt(pct=True))
+                table.add_row(
+                    g.by, g.level, str(g.n_trials), r.mu.fmt(), r.tau.fmt(), r.responders_population.fmt(pct=True)
+                )
         console.print(table)
     if runs:
         table = Table(title="Prior sensitivity (Zucker 2010: variance priors can move the answer)")
@@ -119,8 +127,9 @@ def _print_result(result: PoolResult) -> None:
 def evidence_command(
     ctx: typer.Context,
     output: Path | None = typer.Option(None, "-o", "--output", help="Save a forest plot (.svg or .png)."),
-    with_pool: bool = typer.Option(True, "--pool/--no-pool",
-                                   help="Add the pooled N-of-1 estimate from this database, if any."),
+    with_pool: bool = typer.Option(
+        True, "--pool/--no-pool", help="Add the pooled N-of-1 estimate from this database, if any."
+    ),
     outcome: str = typer.Option("average_pain", help="Outcome of the pooled estimate."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
 ) -> None:
@@ -142,8 +151,11 @@ def evidence_command(
             t.add_column(name)
         for s in table.studies:
             e = s.effect
-            eff = (f"{e.value:+.1f} ({e.status}; " + ("SE not extractable)" if e.se is None else f"SE {e.se:.2f})")
-                   if e.extractable else f"missing: {e.note}")
+            eff = (
+                f"{e.value:+.1f} ({e.status}; " + ("SE not extractable)" if e.se is None else f"SE {e.se:.2f})")
+                if e.extractable
+                else f"missing: {e.note}"
+            )
             t.add_row(s.label, s.design, str(s.n), f"{s.route}: {s.dose}", s.headline, eff)
         console.print(t)
         console.print(table.text)

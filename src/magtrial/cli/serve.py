@@ -41,8 +41,9 @@ def build_demo(data_dir: Path) -> WebDemo:
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     demo = _make_demo(url, data_dir)
-    saved.write_text(json.dumps({"trial_id": demo.trial_id, "logins": demo.logins, "keys": demo.keys}, indent=2),
-                     encoding="utf-8")
+    saved.write_text(
+        json.dumps({"trial_id": demo.trial_id, "logins": demo.logins, "keys": demo.keys}, indent=2), encoding="utf-8"
+    )
     os.chmod(saved, 0o600)
     return demo
 
@@ -84,8 +85,9 @@ def _make_demo(url: str, data_dir: Path) -> WebDemo:
     rec = trials.create_trial(clinician, protocol, DEMO_PARTICIPANT, DEMO_SAFETY, start, simulated=True)
     accounts.set_password(clinician, DEMO_PARTICIPANT, logins[DEMO_PARTICIPANT])
     unblinding.packs(pharmacist, rec.trial_id, unlocked["pharmacist"])
-    allocation = unblinding.pharmacist_record(pharmacist, rec.trial_id, unlocked["pharmacist"],
-                                              "demo: simulate the diary").allocation
+    allocation = unblinding.pharmacist_record(
+        pharmacist, rec.trial_id, unlocked["pharmacist"], "demo: simulate the diary"
+    ).allocation
     assert allocation is not None
     patient = Context(db, Actor(DEMO_PARTICIPANT, Role.PATIENT), clock)
     rng = np.random.default_rng()

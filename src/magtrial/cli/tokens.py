@@ -25,8 +25,10 @@ def token_create(
 
     c = open_context(ctx)
     made = tokens.create_token(c, name, days)
-    console.print(f"Token {made.token_id} ({name}) for {c.actor.name}, valid {days} days. Keep this secret; "
-                  "it is not shown again:")
+    console.print(
+        f"Token {made.token_id} ({name}) for {c.actor.name}, valid {days} days. Keep this secret; "
+        "it is not shown again:"
+    )
     console.print(made.secret, soft_wrap=True, highlight=False)
     console.print("Use it as: Authorization: Bearer <secret>")
 

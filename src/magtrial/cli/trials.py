@@ -124,15 +124,18 @@ def create(
         ]
     if jurisdiction:
         safety["jurisdiction"] = jurisdiction
-    rec = trials.create_trial(open_context(ctx), protocol, who, safety, clinician_ack=acknowledge,
-                              pharmacist=pharmacist)
+    rec = trials.create_trial(
+        open_context(ctx), protocol, who, safety, clinician_ack=acknowledge, pharmacist=pharmacist
+    )
     print_safety(rec.extra["safety"])
     console.print(
         f"Created trial [bold]{rec.trial_id}[/] for {rec.participant}: {protocol.cycles} cycles of "
         f"{protocol.period_days}-day periods from {rec.start_date} to {rec.schedule.end}."
     )
-    console.print(f"Allocation sealed to the pharmacist's and the clinic's emergency key. "
-                  f"Published commitment (SHA-256): [bold]{rec.commitment}[/]")
+    console.print(
+        f"Allocation sealed to the pharmacist's and the clinic's emergency key. "
+        f"Published commitment (SHA-256): [bold]{rec.commitment}[/]"
+    )
     for note in blinding_limitations(protocol):
         console.print(f"[yellow]Note:[/] {note}")
 

@@ -47,8 +47,7 @@ class DiaryValues:
     worst_pain: Count
     sleep_interference: Count
     dose_taken: DoseTaken = DoseTaken.FULL
-    side_effects: Annotated[frozenset[Name], Field(max_length=len(SIDE_EFFECTS))] = field(
-        default_factory=frozenset)
+    side_effects: Annotated[frozenset[Name], Field(max_length=len(SIDE_EFFECTS))] = field(default_factory=frozenset)
     side_effect_other: Text = ""
     rescue_medication: Text = ""
     note: Text = ""

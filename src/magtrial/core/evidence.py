@@ -116,16 +116,30 @@ class EvidenceTable:
 
     @property
     def summary(self) -> list[dict[str, object]]:
-        return [{"study": s.label, "design": s.design, "n": s.n, "condition": s.condition, "route": s.route,
-                 "dose": s.dose, "outcome": s.outcome, "result": s.result,
-                 "effect": s.effect.value, "effect_se": s.effect.se, "effect_status": s.effect.status,
-                 "controlled": s.controlled} for s in self.studies]
+        return [
+            {
+                "study": s.label,
+                "design": s.design,
+                "n": s.n,
+                "condition": s.condition,
+                "route": s.route,
+                "dose": s.dose,
+                "outcome": s.outcome,
+                "result": s.result,
+                "effect": s.effect.value,
+                "effect_se": s.effect.se,
+                "effect_status": s.effect.status,
+                "controlled": s.controlled,
+            }
+            for s in self.studies
+        ]
 
     @property
     def text(self) -> str:
         n_trials = sum(1 for s in self.studies if s.kind == "trial")
-        lines = [f"{n_trials} trials and {len(self.studies) - n_trials} systematic review on magnesium for "
-                 "neuropathic pain."]
+        lines = [
+            f"{n_trials} trials and {len(self.studies) - n_trials} systematic review on magnesium for neuropathic pain."
+        ]
         for s in self.studies:
             eff = s.effect
             if eff.extractable:
@@ -133,11 +147,14 @@ class EvidenceTable:
                 what = f"between-group effect {eff.value:+.1f} points ({eff.status}{se})"
             else:
                 what = "no between-group effect can be extracted"
-            lines.append(f"- {s.label}: {s.design}, n = {s.n if s.n is not None else 'not stated'}. "
-                         f"{s.headline} ({what}).")
+            lines.append(
+                f"- {s.label}: {s.design}, n = {s.n if s.n is not None else 'not stated'}. {s.headline} ({what})."
+            )
         if any(not s.controlled for s in self.studies):
-            lines.append("An uncontrolled before/after study cannot separate magnesium from time, co-treatment "
-                         "or placebo response.")
+            lines.append(
+                "An uncontrolled before/after study cannot separate magnesium from time, co-treatment "
+                "or placebo response."
+            )
         return "\n".join(lines)
 
 
@@ -162,13 +179,22 @@ def forest_rows(table: EvidenceTable, pooled: Any | None = None) -> list[ForestR
         e = s.effect
         kind = "uncontrolled" if not s.controlled else "published"
         if e.extractable:
-            note = f"{e.status}, {e.timepoint}; " + ("SE not extractable" if e.se is None and not e.has_interval
-                                                     else "95 % CI")
+            note = f"{e.status}, {e.timepoint}; " + (
+                "SE not extractable" if e.se is None and not e.has_interval else "95 % CI"
+            )
         else:
             note = "no extractable effect: " + e.note
         rows.append(ForestRow(f"{s.label}, n = {s.n}", e.value, e.lower, e.upper, kind, note))
     if pooled is not None:
         mu = pooled.mu
-        rows.append(ForestRow(f"Pooled N-of-1 trials, n = {pooled.n_trials}", mu.mean, mu.lower, mu.upper,
-                              "pooled", "population mean effect, 95 % posterior interval"))
+        rows.append(
+            ForestRow(
+                f"Pooled N-of-1 trials, n = {pooled.n_trials}",
+                mu.mean,
+                mu.lower,
+                mu.upper,
+                "pooled",
+                "population mean effect, 95 % posterior interval",
+            )
+        )
     return rows

@@ -198,11 +198,17 @@ def _message(error: Mapping[str, Any], root: type, where: str, hints: Mapping[st
     if kind_ == "enum":
         return f"{path} must be one of {ctx['expected'].replace(chr(39), '')}; got {shown(value)}"
     simple = {
-        "int_type": "must be a whole number", "int_from_float": "must be a whole number",
-        "int_parsing": "must be a whole number", "float_type": "must be a number",
-        "string_type": "must be text", "bool_type": "must be true or false",
-        "dataclass_type": "must be a table of keys", "dict_type": "must be a table of keys",
-        "tuple_type": "must be a list", "list_type": "must be a list", "frozen_set_type": "must be a list",
+        "int_type": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "int_parsing": "must be a whole number",
+        "float_type": "must be a number",
+        "string_type": "must be text",
+        "bool_type": "must be true or false",
+        "dataclass_type": "must be a table of keys",
+        "dict_type": "must be a table of keys",
+        "tuple_type": "must be a list",
+        "list_type": "must be a list",
+        "frozen_set_type": "must be a list",
         "set_type": "must be a list",
     }
     if kind_ in simple:
@@ -210,8 +216,7 @@ def _message(error: Mapping[str, Any], root: type, where: str, hints: Mapping[st
     return f"{path}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 
-def one_line(exc: pydantic.ValidationError, root: type, where: str = "",
-             hints: Mapping[str, str] | None = None) -> str:
+def one_line(exc: pydantic.ValidationError, root: type, where: str = "", hints: Mapping[str, str] | None = None) -> str:
     """Every problem pydantic found, on one line, each naming its field path."""
     errors = exc.errors(include_url=False)
     parts = [_message(e, root, where, hints or {}) for e in errors[:MAX_ERRORS]]
@@ -225,8 +230,9 @@ def _adapter(cls: type) -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(cls)
 
 
-def validate(cls: type[T], data: Any, error: type[ValidationError], *, where: str = "",
-             hints: Mapping[str, str] | None = None) -> T:
+def validate(
+    cls: type[T], data: Any, error: type[ValidationError], *, where: str = "", hints: Mapping[str, str] | None = None
+) -> T:
     """``cls`` from plain keys (by their file names, never by the Python alias), or ``error`` in one line."""
     try:
         return _adapter(cls).validate_python(data, by_alias=True, by_name=False)
@@ -259,7 +265,27 @@ def single_as_list(value: Any) -> Any:
 
 
 __all__ = [
-    "INPUT_CONFIG", "NAME_MAX", "PLACE", "SHORT_MAX", "TEXT_MAX", "ClockTime", "Count", "Date", "Flag", "Name",
-    "Number", "Short", "Text", "allowed_keys", "clock_time", "kind", "number", "one_line", "one_of", "shown",
-    "single_as_list", "validate", "validated",
+    "INPUT_CONFIG",
+    "NAME_MAX",
+    "PLACE",
+    "SHORT_MAX",
+    "TEXT_MAX",
+    "ClockTime",
+    "Count",
+    "Date",
+    "Flag",
+    "Name",
+    "Number",
+    "Short",
+    "Text",
+    "allowed_keys",
+    "clock_time",
+    "kind",
+    "number",
+    "one_line",
+    "one_of",
+    "shown",
+    "single_as_list",
+    "validate",
+    "validated",
 ]

@@ -56,15 +56,19 @@ class DesignSpec:
             (1 <= self.cycles <= 12, f"cycles must be 1-12, got {self.cycles}"),
             (3 <= self.period_days <= 84, f"period length must be 3-84 days, got {self.period_days}"),
             (0 <= self.washout_days < self.period_days, "washout must be 0 or more days, shorter than a period"),
-            (0 <= self.carryover_days <= self.period_days - 2,
-             f"carry-over window must be 0 to {self.period_days - 2} days"),
+            (
+                0 <= self.carryover_days <= self.period_days - 2,
+                f"carry-over window must be 0 to {self.period_days - 2} days",
+            ),
             (self.sd > 0, f"SD must be positive, got {self.sd}"),
             (-0.95 <= self.rho <= 0.95, f"autocorrelation must be between -0.95 and 0.95, got {self.rho}"),
             (0 <= self.missing_rate <= 0.6, f"missing-day rate must be 0-0.6, got {self.missing_rate}"),
             (0 <= self.carryover <= 1, f"carry-over share must be 0-1, got {self.carryover}"),
             (0 < self.mcid <= 10, f"MCID must be in (0, 10], got {self.mcid}"),
-            (self.design is Design.PAIRED or self.cycles % 2 == 0,
-             "a counterbalanced design needs an even number of cycles"),
+            (
+                self.design is Design.PAIRED or self.cycles % 2 == 0,
+                "a counterbalanced design needs an even number of cycles",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -83,10 +87,17 @@ class PlanResult:
 
     @property
     def summary(self) -> dict[str, Any]:
-        return {"cycles": self.spec.cycles, "period_days": self.spec.period_days, "trials": self.n_trials,
-                "weeks": round(self.total_days / 7, 1), "power_mcid": self.power_mcid,
-                "power_interval": self.power_interval, "mean_interval_width": self.mean_width,
-                "mean_estimate": self.mean_estimate, "coverage": self.coverage}
+        return {
+            "cycles": self.spec.cycles,
+            "period_days": self.spec.period_days,
+            "trials": self.n_trials,
+            "weeks": round(self.total_days / 7, 1),
+            "power_mcid": self.power_mcid,
+            "power_interval": self.power_interval,
+            "mean_interval_width": self.mean_width,
+            "mean_estimate": self.mean_estimate,
+            "coverage": self.coverage,
+        }
 
     @property
     def total_days(self) -> int:
@@ -105,19 +116,30 @@ class Plan:
     @property
     def text(self) -> str:
         s = self.results[0].spec
-        lines = [f"Simulated {self.results[0].n_trials:,} trials per design: true effect {s.effect:+.1f} points, "
-                 f"SD {s.sd:g}, day-to-day correlation {s.rho:g}, {100 * s.missing_rate:.0f}% missing days."]
+        lines = [
+            f"Simulated {self.results[0].n_trials:,} trials per design: true effect {s.effect:+.1f} points, "
+            f"SD {s.sd:g}, day-to-day correlation {s.rho:g}, {100 * s.missing_rate:.0f}% missing days."
+        ]
         for r in self.results:
-            lines.append(f"{r.spec.cycles} cycles ({r.total_days // 7} weeks): P(benefit >= {s.mcid:g}) > 80% in "
-                         f"{100 * r.power_mcid:.0f}% of trials; 95% interval below 0 in "
-                         f"{100 * r.power_interval:.0f}%; typical interval width {r.mean_width:.1f} points.")
+            lines.append(
+                f"{r.spec.cycles} cycles ({r.total_days // 7} weeks): P(benefit >= {s.mcid:g}) > 80% in "
+                f"{100 * r.power_mcid:.0f}% of trials; 95% interval below 0 in "
+                f"{100 * r.power_interval:.0f}%; typical interval width {r.mean_width:.1f} points."
+            )
         lines.append("These are simulations under the stated assumptions, not a promise for any one person.")
         return "\n".join(lines)
 
 
-def simulate_design(spec: DesignSpec, n_trials: int = 10_000, *, seed: int = 2026, chunk: int = 1000,
-                    progress: Progress | None = None, priors: Priors = Priors(),
-                    n_rho: int = 16) -> PlanResult:
+def simulate_design(
+    spec: DesignSpec,
+    n_trials: int = 10_000,
+    *,
+    seed: int = 2026,
+    chunk: int = 1000,
+    progress: Progress | None = None,
+    priors: Priors = Priors(),
+    n_rho: int = 16,
+) -> PlanResult:
     """Simulate ``n_trials`` trials of ``spec`` and summarise how the analysis would come out.
 
     Parameters
@@ -143,8 +165,13 @@ def simulate_design(spec: DesignSpec, n_trials: int = 10_000, *, seed: int = 202
         b = min(chunk, n_trials - done)
         y, first, observed = _simulate(spec, layout, b, rng)
         mean, lo, hi, p_mcid = _batched_posterior(y, first, observed, layout["day"], spec.mcid, priors, n_rho)
-        stats += [np.sum(p_mcid > 0.8), np.sum(hi < 0), np.sum(hi - lo), np.sum(mean),
-                  np.sum((lo <= spec.effect) & (spec.effect <= hi))]
+        stats += [
+            np.sum(p_mcid > 0.8),
+            np.sum(hi < 0),
+            np.sum(hi - lo),
+            np.sum(mean),
+            np.sum((lo <= spec.effect) & (spec.effect <= hi)),
+        ]
         done += b
         if progress is not None:
             progress(done, n_trials)
@@ -152,8 +179,14 @@ def simulate_design(spec: DesignSpec, n_trials: int = 10_000, *, seed: int = 202
     return PlanResult(spec, n_trials, float(s[0]), float(s[1]), float(s[2]), float(s[3]), float(s[4]))
 
 
-def plan(spec: DesignSpec, cycles: Sequence[int] = (2, 3, 4, 5, 6), n_trials: int = 10_000, *,
-         seed: int = 2026, progress: Progress | None = None) -> Plan:
+def plan(
+    spec: DesignSpec,
+    cycles: Sequence[int] = (2, 3, 4, 5, 6),
+    n_trials: int = 10_000,
+    *,
+    seed: int = 2026,
+    progress: Progress | None = None,
+) -> Plan:
     """``simulate_design`` for each number of cycles; ``progress`` gets (done, total) over all of them."""
     cycles = [c for c in cycles if spec.design is Design.PAIRED or c % 2 == 0]
     if not cycles:
@@ -161,9 +194,11 @@ def plan(spec: DesignSpec, cycles: Sequence[int] = (2, 3, 4, 5, 6), n_trials: in
     total = n_trials * len(cycles)
     results = []
     for k, c in enumerate(cycles):
+
         def step(done: int, _total: int, k: int = k) -> None:
             if progress is not None:
                 progress(k * n_trials + done, total)
+
         results.append(simulate_design(replace(spec, cycles=c), n_trials, seed=seed + c, progress=step))
     return Plan(tuple(results))
 
@@ -183,8 +218,9 @@ def _layout(spec: DesignSpec) -> dict[str, np.ndarray]:
     return {"period": period_a, "day_in": day_in_a, "analysed": analysed, "day": np.flatnonzero(analysed)}
 
 
-def _simulate(spec: DesignSpec, layout: dict[str, np.ndarray], b: int,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _simulate(
+    spec: DesignSpec, layout: dict[str, np.ndarray], b: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores on analysis days (b x n), magnesium indicator per day (b x n) and observed mask."""
     k = spec.cycles
     if spec.design is Design.PAIRED:
@@ -207,8 +243,9 @@ def _simulate(spec: DesignSpec, layout: dict[str, np.ndarray], b: int,
         prev = mag_period[:, np.maximum(period[later] - 2, 0)]
         cur = mag[:, later]
         lag = day_in[later] - 1 + spec.washout_days
-        carry[:, later] = np.where(prev != cur, spec.carryover * spec.effect * (prev.astype(float) - cur)
-                                   * np.exp(-decay * lag), 0.0)
+        carry[:, later] = np.where(
+            prev != cur, spec.carryover * spec.effect * (prev.astype(float) - cur) * np.exp(-decay * lag), 0.0
+        )
     noise = np.empty((b, n_days))
     noise[:, 0] = rng.normal(0.0, spec.sd, b)
     shocks = rng.normal(0.0, spec.sd * np.sqrt(1 - spec.rho**2), (b, n_days))
@@ -222,8 +259,9 @@ def _simulate(spec: DesignSpec, layout: dict[str, np.ndarray], b: int,
     return y[:, cols], mag[:, cols], observed
 
 
-def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, day: np.ndarray, mcid: float,
-                       priors: Priors, n_rho: int) -> tuple[np.ndarray, ...]:
+def _batched_posterior(
+    y: np.ndarray, first: np.ndarray, observed: np.ndarray, day: np.ndarray, mcid: float, priors: Priors, n_rho: int
+) -> tuple[np.ndarray, ...]:
     """Approximate per-trial posterior of beta, for many trials at once.
 
     Same model and priors as ``analysis.model`` (level, effect, drift; AR(1) over calendar days with
@@ -240,8 +278,12 @@ def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, d
     prev = np.concatenate([np.full((b, 1), -1), last[:, :-1]], axis=1)
     has_prev = observed & (prev >= 0)
     gap = np.where(has_prev, day[None, :] - day[np.maximum(prev, 0)], 1).astype(float)
-    x = np.stack([np.ones((b, n)), np.where(first, 0.5, -0.5),
-                  np.broadcast_to((day - day.mean()) / 7.0, (b, n))], axis=-1) * observed[..., None]
+    x = (
+        np.stack(
+            [np.ones((b, n)), np.where(first, 0.5, -0.5), np.broadcast_to((day - day.mean()) / 7.0, (b, n))], axis=-1
+        )
+        * observed[..., None]
+    )
     yy = y * observed
     pidx = np.maximum(prev, 0)
     x_prev = np.take_along_axis(x, pidx[..., None], axis=1) * has_prev[..., None]
@@ -251,13 +293,21 @@ def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, d
     # G = sum(a uu' + b (uv' + vu') + c vv'), with u = x_i, v = x_prev, a = 1/s^2, b = -phi/s^2, c = phi^2/s^2.
     iu = np.triu_indices(3)
     u, v, yi, yp = x, x_prev, yy, y_prev
-    t_a = np.concatenate([(u[..., :, None] * u[..., None, :])[..., iu[0], iu[1]], u * yi[..., None],
-                          (yi * yi)[..., None]], axis=-1)
+    t_a = np.concatenate(
+        [(u[..., :, None] * u[..., None, :])[..., iu[0], iu[1]], u * yi[..., None], (yi * yi)[..., None]], axis=-1
+    )
     uv = u[..., :, None] * v[..., None, :]
-    t_b = np.concatenate([(uv + np.swapaxes(uv, -1, -2))[..., iu[0], iu[1]], u * yp[..., None] + v * yi[..., None],
-                          (2 * yi * yp)[..., None]], axis=-1)
-    t_c = np.concatenate([(v[..., :, None] * v[..., None, :])[..., iu[0], iu[1]], v * yp[..., None],
-                          (yp * yp)[..., None]], axis=-1)
+    t_b = np.concatenate(
+        [
+            (uv + np.swapaxes(uv, -1, -2))[..., iu[0], iu[1]],
+            u * yp[..., None] + v * yi[..., None],
+            (2 * yi * yp)[..., None],
+        ],
+        axis=-1,
+    )
+    t_c = np.concatenate(
+        [(v[..., :, None] * v[..., None, :])[..., iu[0], iu[1]], v * yp[..., None], (yp * yp)[..., None]], axis=-1
+    )
     terms = np.concatenate([t_a, t_b, t_c], axis=1)  # (b, 3n, 10)
     rho = np.linspace(-0.95, 0.95, n_rho)
     prior_mean = np.array([priors.level_mean, 0.0, 0.0])
@@ -274,8 +324,8 @@ def _batched_posterior(y: np.ndarray, first: np.ndarray, observed: np.ndarray, d
         s2_row = 1.0 - phi**2
         inv = observed / s2_row
         weights[:, 0, :n] = inv
-        np.multiply(-phi, inv, out=weights[:, 0, n:2 * n])
-        np.multiply(phi**2, inv, out=weights[:, 0, 2 * n:])
+        np.multiply(-phi, inv, out=weights[:, 0, n : 2 * n])
+        np.multiply(phi**2, inv, out=weights[:, 0, 2 * n :])
         sums = (weights @ terms)[:, 0, :]
         g = np.empty((b, 3, 3))
         g[:, iu[0], iu[1]] = sums[:, :6]

@@ -110,11 +110,34 @@ def _mass(elemental: bool) -> Callable[[object], float]:
     return parse
 
 
-_ROUTE_SYNONYMS = {"by mouth": "oral", "mouth": "oral", "po": "oral", "orally": "oral", "cream": "transdermal-cream",
-                   "oil": "transdermal-oil", "spray": "transdermal-oil", "lotion": "transdermal-lotion",
-                   "soak": "foot-soak", "footsoak": "foot-soak", "foot bath": "foot-soak"}
-_CLINIC_ROUTES = {"iv", "i v", "intravenous", "intravenously", "infusion", "drip", "im", "intramuscular",
-                  "injection", "subcutaneous", "sc", "nebulised", "nebulized"}
+_ROUTE_SYNONYMS = {
+    "by mouth": "oral",
+    "mouth": "oral",
+    "po": "oral",
+    "orally": "oral",
+    "cream": "transdermal-cream",
+    "oil": "transdermal-oil",
+    "spray": "transdermal-oil",
+    "lotion": "transdermal-lotion",
+    "soak": "foot-soak",
+    "footsoak": "foot-soak",
+    "foot bath": "foot-soak",
+}
+_CLINIC_ROUTES = {
+    "iv",
+    "i v",
+    "intravenous",
+    "intravenously",
+    "infusion",
+    "drip",
+    "im",
+    "intramuscular",
+    "injection",
+    "subcutaneous",
+    "sc",
+    "nebulised",
+    "nebulized",
+}
 
 
 def _route(value: object) -> object:
@@ -130,7 +153,8 @@ def _route(value: object) -> object:
         raise ValueError(
             f"{PLACE} {value!r}: intravenous (or injected) magnesium is given in clinic, not planned here; record it "
             "as a co-intervention in the diary (rescue medication or note) on the days it is given. magtrial trials "
-            f"products taken at home: {one_of(Route)}")
+            f"products taken at home: {one_of(Route)}"
+        )
     text = _ROUTE_SYNONYMS.get(text, text).replace(" ", "-")
     return Route(text) if text in {r.value for r in Route} else value
 

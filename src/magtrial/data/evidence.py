@@ -14,8 +14,9 @@ def _study(raw: dict[str, Any]) -> Study:
     raw = dict(raw)
     effect = PublishedEffect(**raw.pop("effect"))
     arms = tuple(Arm(**a) for a in raw.pop("arms", ()))
-    return Study(effect=effect, arms=arms, missing=tuple(raw.pop("missing", ())),
-                 numbers=dict(raw.pop("numbers", {})), **raw)
+    return Study(
+        effect=effect, arms=arms, missing=tuple(raw.pop("missing", ())), numbers=dict(raw.pop("numbers", {})), **raw
+    )
 
 
 def load_evidence(path: str | Path | None = None) -> EvidenceTable:

@@ -35,8 +35,14 @@ from magtrial.core.safety.rules import (
 )
 from magtrial.errors import ValidationError
 
-TABLE_FILES = ("safety_salts.toml", "safety_limits.toml", "safety_person.toml", "safety_interactions.toml",
-               "safety_monitoring.toml", "safety_conditions.toml")
+TABLE_FILES = (
+    "safety_salts.toml",
+    "safety_limits.toml",
+    "safety_person.toml",
+    "safety_interactions.toml",
+    "safety_monitoring.toml",
+    "safety_conditions.toml",
+)
 CODE_SYSTEMS = {"snomed": SNOMED, "icd10": ICD10, "icd10cm": ICD10_CM}
 
 
@@ -61,54 +67,105 @@ def _row(file: str, row: dict[str, Any], build: Any) -> Any:
 
 def _salt(row: dict[str, Any]) -> Salt:
     forms = tuple(
-        SaltForm(salt=row["id"], form=f["form"], fraction=f["percent"] / 100, formula=f["formula"],
-                 source=f["source"], note=f.get("note", ""))
+        SaltForm(
+            salt=row["id"],
+            form=f["form"],
+            fraction=f["percent"] / 100,
+            formula=f["formula"],
+            source=f["source"],
+            note=f.get("note", ""),
+        )
         for f in row["form"]
     )
     return Salt(key=row["id"], aliases=tuple(row.get("aliases", ())), forms=forms)
 
 
 def _upper_limit(row: dict[str, Any]) -> UpperLimit:
-    return UpperLimit(rule_id=row["id"], jurisdiction=Jurisdiction(row["jurisdiction"]),
-                      min_age=row["min_age"], below_age=row["below_age"], mg=row.get("mg"),
-                      source=row["source"], life_stage=row.get("life_stage", "any"))
+    return UpperLimit(
+        rule_id=row["id"],
+        jurisdiction=Jurisdiction(row["jurisdiction"]),
+        min_age=row["min_age"],
+        below_age=row["below_age"],
+        mg=row.get("mg"),
+        source=row["source"],
+        life_stage=row.get("life_stage", "any"),
+    )
 
 
 def _rda(row: dict[str, Any]) -> Rda:
-    return Rda(rule_id=row["id"], min_age=row["min_age"], below_age=row["below_age"], sex=row["sex"],
-               mg=row["mg"], source=row["source"], life_stage=row.get("life_stage", "any"))
+    return Rda(
+        rule_id=row["id"],
+        min_age=row["min_age"],
+        below_age=row["below_age"],
+        sex=row["sex"],
+        mg=row["mg"],
+        source=row["source"],
+        life_stage=row.get("life_stage", "any"),
+    )
 
 
 def _person_rule(row: dict[str, Any]) -> PersonRule:
-    return PersonRule(rule_id=row["id"], kind=row["kind"], level=Level(row["level"]), message=row["message"],
-                      source=row["source"], threshold=row.get("threshold"))
+    return PersonRule(
+        rule_id=row["id"],
+        kind=row["kind"],
+        level=Level(row["level"]),
+        message=row["message"],
+        source=row["source"],
+        threshold=row.get("threshold"),
+    )
 
 
 def _condition(row: dict[str, Any]) -> ConditionConcept:
-    codes = tuple(Code(system=CODE_SYSTEMS[c["system"]], code=c["code"], display=c["display"],
-                       verified=bool(c["verified"]), source=c.get("source", "")) for c in row.get("codes", ()))
+    codes = tuple(
+        Code(
+            system=CODE_SYSTEMS[c["system"]],
+            code=c["code"],
+            display=c["display"],
+            verified=bool(c["verified"]),
+            source=c.get("source", ""),
+        )
+        for c in row.get("codes", ())
+    )
     terms = tuple(row["terms"])
     if not terms or not all(isinstance(t, str) and t.strip() for t in terms):
         raise ValueError("a condition needs its terms")
-    return ConditionConcept(id=row["id"], name=row["name"], rule_id=row["rule"], terms=terms, codes=codes,
-                            note=row.get("note", ""))
+    return ConditionConcept(
+        id=row["id"], name=row["name"], rule_id=row["rule"], terms=terms, codes=codes, note=row.get("note", "")
+    )
 
 
 def _interaction(row: dict[str, Any]) -> Interaction:
-    return Interaction(rule_id=row["id"], name=row["name"], aliases=tuple(row.get("aliases", ())),
-                       level=Level(row["level"]), effect=row["effect"], action=row["action"],
-                       source=row["source"], drug_before_mg_min=row.get("drug_before_mg_min", 0),
-                       drug_after_mg_min=row.get("drug_after_mg_min", 0))
+    return Interaction(
+        rule_id=row["id"],
+        name=row["name"],
+        aliases=tuple(row.get("aliases", ())),
+        level=Level(row["level"]),
+        effect=row["effect"],
+        action=row["action"],
+        source=row["source"],
+        drug_before_mg_min=row.get("drug_before_mg_min", 0),
+        drug_after_mg_min=row.get("drug_after_mg_min", 0),
+    )
 
 
 def _symptom(row: dict[str, Any]) -> Symptom:
-    return Symptom(rule_id=row["id"], name=row["name"], diary_items=tuple(row.get("diary_items", ())),
-                   keywords=tuple(row.get("keywords", ())), source=row["source"])
+    return Symptom(
+        rule_id=row["id"],
+        name=row["name"],
+        diary_items=tuple(row.get("diary_items", ())),
+        keywords=tuple(row.get("keywords", ())),
+        source=row["source"],
+    )
 
 
 def _policy(row: dict[str, Any]) -> Policy:
-    return Policy(rule_id=row["id"], level=Level(row["level"]), message=row["message"], source=row["source"],
-                  value=row.get("value"))
+    return Policy(
+        rule_id=row["id"],
+        level=Level(row["level"]),
+        message=row["message"],
+        source=row["source"],
+        value=row.get("value"),
+    )
 
 
 @functools.cache

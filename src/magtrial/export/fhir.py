@@ -55,8 +55,11 @@ TEST_DATA = {"system": ACT_REASON_SYSTEM, "code": "HTEST", "display": "test heal
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 UCUM = "http://unitsofmeasure.org"
 PAIN_RECALL_SYSTEM = "https://magtrial.org/fhir/CodeSystem/pain-recall"
-DOSE_RATE_TYPE = {"system": "http://terminology.hl7.org/CodeSystem/dose-rate-type", "code": "ordered",
-                  "display": "Ordered"}
+DOSE_RATE_TYPE = {
+    "system": "http://terminology.hl7.org/CodeSystem/dose-rate-type",
+    "code": "ordered",
+    "display": "Ordered",
+}
 ELEMENTAL_MG = "mg elemental magnesium"
 MAX_LISTED_SEQUENCES = 16  # beyond this the study lists one generic arm instead of every sequence
 
@@ -296,8 +299,11 @@ def _medication_statement(record: TrialRecord, ids: _Ids, number: int, now: dt.d
     notes = []
     medication: dict[str, Any]
     if arm is None:
-        medication = {"medicationCodeableConcept": {
-            "text": f"{pack.capitalize()} (blinded: {p.product.name} or {COMPARATOR_LABELS[p.comparator]})"}}
+        medication = {
+            "medicationCodeableConcept": {
+                "text": f"{pack.capitalize()} (blinded: {p.product.name} or {COMPARATOR_LABELS[p.comparator]})"
+            }
+        }
         notes.append("Blinded period: the pack's content is not part of this export.")
     elif arm is Arm.MAGNESIUM:
         medication = {"medicationReference": {**ids.ref("medication/product"), "display": f"{p.product.name} ({pack})"}}
@@ -305,8 +311,10 @@ def _medication_statement(record: TrialRecord, ids: _Ids, number: int, now: dt.d
         if mg is not None:
             per_dose = mg / doses
             times = {1: "once", 2: "twice"}.get(doses, f"{doses} times")
-            dosage["text"] = (f"Take {p.product.units_per_day / doses:g} unit(s) from {pack} {times} a day: "
-                              f"{per_dose:g} mg elemental magnesium per dose, {mg:g} mg a day")
+            dosage["text"] = (
+                f"Take {p.product.units_per_day / doses:g} unit(s) from {pack} {times} a day: "
+                f"{per_dose:g} mg elemental magnesium per dose, {mg:g} mg a day"
+            )
             dosage["doseAndRate"] = [{"type": {"coding": [DOSE_RATE_TYPE]}, "doseQuantity": _mg(per_dose)}]
             dosage["maxDosePerPeriod"] = {
                 "numerator": _mg(mg),
@@ -315,8 +323,7 @@ def _medication_statement(record: TrialRecord, ids: _Ids, number: int, now: dt.d
         notes.append(f"Elemental magnesium: {how}.")
         notes.append("Ingredient given as text: no RxNorm or SNOMED CT code for this magnesium salt was verified.")
     else:
-        medication = {"medicationCodeableConcept": {
-            "text": f"{COMPARATOR_LABELS[p.comparator].capitalize()} ({pack})"}}
+        medication = {"medicationCodeableConcept": {"text": f"{COMPARATOR_LABELS[p.comparator].capitalize()} ({pack})"}}
     today = now.date()
     status = "completed" if period.end < today else "active" if period.start <= today else "intended"
     return {
@@ -361,8 +368,10 @@ def _observations(version: DiaryVersion, ids: _Ids) -> list[dict[str, Any]]:
             coding.insert(0, {"system": LOINC, "code": PAIN_NRS, "display": PAIN_NRS_DISPLAY})
         if is_pain:
             recall, recall_display = PAIN_RECALL[field]
-            extra["method"] = {"coding": [{"system": PAIN_RECALL_SYSTEM, "code": recall, "display": recall_display}],
-                               "text": f"0-10 numeric rating: {recall_display.lower()}"}
+            extra["method"] = {
+                "coding": [{"system": PAIN_RECALL_SYSTEM, "code": recall, "display": recall_display}],
+                "text": f"0-10 numeric rating: {recall_display.lower()}",
+            }
         out.append(_observation(version, ids, code, coding, display, extra))
     out.append(
         _observation(

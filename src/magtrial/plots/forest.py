@@ -36,9 +36,18 @@ def plot_forest(rows: Sequence[Any], *, mcid: float = 1.0, ax: Any = None, xlim:
         colour = STYLE.get(row.kind, "#1f4e79")
         if row.value is None:
             note = textwrap.fill(str(row.note), 62)  # inside the axes: the chart prints at full size
-            ax.text(xlim[0] + 0.03 * (xlim[1] - xlim[0]), y, note, linespacing=1.0, va="center", fontsize=7.5,
-                    color="#606060",
-                    style="italic", zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+            ax.text(
+                xlim[0] + 0.03 * (xlim[1] - xlim[0]),
+                y,
+                note,
+                linespacing=1.0,
+                va="center",
+                fontsize=7.5,
+                color="#606060",
+                style="italic",
+                zorder=3,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+            )
             continue
         if row.lower is not None and row.upper is not None:
             ax.plot([row.lower, row.upper], [y, y], color=colour, lw=1.6)

@@ -50,5 +50,8 @@ def prefix_ids(svg: str, prefix: str) -> str:
     if not ids:
         return svg
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
-    return re.sub(r"(url\(#|href=\"#)([^)\"]+)",
-                  lambda m: m.group(1) + (f"{prefix}-{m.group(2)}" if m.group(2) in ids else m.group(2)), svg)
+    return re.sub(
+        r"(url\(#|href=\"#)([^)\"]+)",
+        lambda m: m.group(1) + (f"{prefix}-{m.group(2)}" if m.group(2) in ids else m.group(2)),
+        svg,
+    )

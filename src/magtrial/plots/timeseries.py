@@ -69,14 +69,16 @@ def plot_pain_timeseries(
     labels = []
     if schedule.run_in_days:
         ax.axvspan(schedule.start, schedule.periods[0].start, color=RUN_IN_COLOUR, lw=0)
-        labels.append(ax.text(
-            schedule.start + (schedule.periods[0].start - schedule.start) / 2,
-            10.6,
-            "run-in",
-            ha="center",
-            va="bottom",
-            fontsize=7.5,
-        ))
+        labels.append(
+            ax.text(
+                schedule.start + (schedule.periods[0].start - schedule.start) / 2,
+                10.6,
+                "run-in",
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+            )
+        )
     means: tuple[list[float], list[dt.date], list[dt.date]] = ([], [], [])
     for band in period_shading(record):
         ax.axvspan(band["start"], band["end"] + one, color=band["colour"], lw=0)

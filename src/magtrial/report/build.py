@@ -109,8 +109,10 @@ def condition_label(record: TrialRecord) -> str:
 def timezone_text(record: TrialRecord) -> str:
     tz = record.protocol.timezone
     if tz == "UTC":
-        return ("time zone UTC (the default: no local time zone was set, so diary days, late entries and "
-                "reminders follow UTC; amend the protocol's time zone if the participant lives elsewhere)")
+        return (
+            "time zone UTC (the default: no local time zone was set, so diary days, late entries and "
+            "reminders follow UTC; amend the protocol's time zone if the participant lives elsewhere)"
+        )
     return f"time zone {tz} (diary days and reminders follow it)"
 
 
@@ -247,9 +249,43 @@ def record_safety(record: TrialRecord) -> dict[str, Any]:
 
 
 CENT_ITEMS = (
-    "1a", "1b", "2a", "2b", "3a", "3b", "4a", "4b", "5", "6a", "6b", "7a", "7b", "8a", "8b", "9", "10",
-    "11a", "11b", "12a", "12b", "13a", "13b", "14a", "14b", "15", "16", "17a", "17b", "18", "19", "20", "21",
-    "22", "23", "24", "25",
+    "1a",
+    "1b",
+    "2a",
+    "2b",
+    "3a",
+    "3b",
+    "4a",
+    "4b",
+    "5",
+    "6a",
+    "6b",
+    "7a",
+    "7b",
+    "8a",
+    "8b",
+    "9",
+    "10",
+    "11a",
+    "11b",
+    "12a",
+    "12b",
+    "13a",
+    "13b",
+    "14a",
+    "14b",
+    "15",
+    "16",
+    "17a",
+    "17b",
+    "18",
+    "19",
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
 )
 """Every item of the CENT 2015 checklist (Vohra et al., BMJ 2015;350:h1738); ``cent_items`` answers each."""
 
@@ -273,10 +309,17 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[dict[str, str]]
         if p.blinding.value != "open"
         else "Open (not blinded). " + " ".join(ctx["limitations"])
     )
-    blinding += (" Unblinded on " + f"{record.unblinded_at:%d %b %Y}." if record.unblinded_at else
-                 " Still blinded." if record.blinded else "")
-    blinding += (" Success of blinding was not assessed: the diary does not ask which pack the participant "
-                 "believes held magnesium.")
+    blinding += (
+        " Unblinded on " + f"{record.unblinded_at:%d %b %Y}."
+        if record.unblinded_at
+        else " Still blinded."
+        if record.blinded
+        else ""
+    )
+    blinding += (
+        " Success of blinding was not assessed: the diary does not ask which pack the participant "
+        "believes held magnesium."
+    )
     planned = (
         f"Bayesian AR(1) model of daily {p.primary_outcome.replace('_', ' ')} (magnesium minus comparator) with "
         "a linear drift, autocorrelation between days, and the rounding of whole-number scores, integrated "
@@ -286,16 +329,21 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[dict[str, str]]
         "days are left out and the model keeps their calendar gaps."
     )
     if analysis:
-        methods = (f"{planned} Done: {analysis['model']} of {analysis['outcome']} ({analysis['comparison']}); "
-                   f"threshold {analysis['mcid']} point(s), {analysis['mcid_rule']}.")
+        methods = (
+            f"{planned} Done: {analysis['model']} of {analysis['outcome']} ({analysis['comparison']}); "
+            f"threshold {analysis['mcid']} point(s), {analysis['mcid_rule']}."
+        )
     elif record.blinded:
         methods = f"Planned (run only after unblinding): {planned}"
     else:
         methods = f"Planned (not run for this report): {planned}"
     amendments = record.extra.get("amendments") or []
     changes = (
-        "; ".join(f"{a.get('at', '')}: {a.get('changes', '')} ({a.get('reason', '')})"
-                  for a in amendments if isinstance(a, dict))
+        "; ".join(
+            f"{a.get('at', '')}: {a.get('changes', '')} ({a.get('reason', '')})"
+            for a in amendments
+            if isinstance(a, dict)
+        )
         if isinstance(amendments, list) and amendments
         else "None recorded with this report; protocol amendments are audit events "
         f"(magtrial audit show {record.trial_id})."
@@ -306,100 +354,189 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[dict[str, str]]
     if record.blinded:
         results = "Not yet: packs are compared only after unblinding (see Effect estimate above)."
     elif analysis:
-        results = (f"{analysis['outcome'].capitalize()}, {analysis['comparison']}: {analysis['effect']} points "
-                   "(posterior mean, 95% credible interval); see Effect estimate and Periods above.")
+        results = (
+            f"{analysis['outcome'].capitalize()}, {analysis['comparison']}: {analysis['effect']} points "
+            "(posterior mean, 95% credible interval); see Effect estimate and Periods above."
+        )
     else:
         results = "Per-period means are in the Periods table above; the effect estimate was not run for this report."
     stopped = record.status == "stopped"
     ended = (
-        "Stopped early (trial status stopped)." if stopped
-        else "Completed as planned." if ctx["progress"] == "all periods finished"
+        "Stopped early (trial status stopped)."
+        if stopped
+        else "Completed as planned."
+        if ctx["progress"] == "all periods finished"
         else f"Not ended: {ctx['progress']}."
     )
     rows = [
-        ("1a", "Title", f"N-of-1 trial (randomized, {p.blinding.value}) of {p.product.name} vs {comparator}, "
-                        f"{record.trial_id}"),
+        (
+            "1a",
+            "Title",
+            f"N-of-1 trial (randomized, {p.blinding.value}) of {p.product.name} vs {comparator}, {record.trial_id}",
+        ),
         ("1b", "Abstract", "The Summary for the participant at the top of this report."),
-        ("2a", "Background and rationale",
-         f"Magnesium is proposed for neuropathic pain with mixed published evidence (see Evidence beyond this "
-         f"trial); a single-person trial asks whether it helps {record.participant}."),
-        ("2b", "Objectives",
-         f"To estimate, for this person, the difference in daily {p.primary_outcome.replace('_', ' ')} "
-         f"between {p.product.name} and {comparator}."),
-        ("3a", "Design",
-         f"{p.design.value} crossover, {p.cycles} cycles of two periods ({p.n_periods} periods of "
-         f"{p.period_days} days), run-in {p.run_in_days} days, washout {p.washout_days} days"),
+        (
+            "2a",
+            "Background and rationale",
+            f"Magnesium is proposed for neuropathic pain with mixed published evidence (see Evidence beyond this "
+            f"trial); a single-person trial asks whether it helps {record.participant}.",
+        ),
+        (
+            "2b",
+            "Objectives",
+            f"To estimate, for this person, the difference in daily {p.primary_outcome.replace('_', ' ')} "
+            f"between {p.product.name} and {comparator}.",
+        ),
+        (
+            "3a",
+            "Design",
+            f"{p.design.value} crossover, {p.cycles} cycles of two periods ({p.n_periods} periods of "
+            f"{p.period_days} days), run-in {p.run_in_days} days, washout {p.washout_days} days",
+        ),
         ("3b", "Changes to methods after start", changes),
         ("4a", "Participant", f"{condition_label(record)}; pseudonym {record.participant}"),
-        ("4b", "Setting", "Daily diary kept by the participant at home (magtrial); clinician review. "
-                          + timezone_text(record).capitalize() + "."),
-        ("5", "Interventions",
-         f"{p.product.name} vs {comparator}, one numbered pack per period (see the period table); "
-         f"adherence: full dose on {q['full']} of {q['period_entries']} period diary days ({q['adherence']}), "
-         f"partial {q['partial']}, none {q['missed']}"),
-        ("6a", "Outcomes",
-         f"Primary: daily {p.primary_outcome.replace('_', ' ')} (0-10 numeric rating). Also daily average and "
-         "worst pain, sleep interference, dose taken, side effects and rescue medication."),
+        (
+            "4b",
+            "Setting",
+            "Daily diary kept by the participant at home (magtrial); clinician review. "
+            + timezone_text(record).capitalize()
+            + ".",
+        ),
+        (
+            "5",
+            "Interventions",
+            f"{p.product.name} vs {comparator}, one numbered pack per period (see the period table); "
+            f"adherence: full dose on {q['full']} of {q['period_entries']} period diary days ({q['adherence']}), "
+            f"partial {q['partial']}, none {q['missed']}",
+        ),
+        (
+            "6a",
+            "Outcomes",
+            f"Primary: daily {p.primary_outcome.replace('_', ' ')} (0-10 numeric rating). Also daily average and "
+            "worst pain, sleep interference, dose taken, side effects and rescue medication.",
+        ),
         ("6b", "Changes to outcomes", changes),
-        ("7a", "Number of periods",
-         f"{p.cycles} cycles fixed at set-up. With {p.cycles} cycles the randomization test cannot give a "
-         f"one-sided p below 1/{n_orders}; `magtrial plan --cycles 2,3,4,5,6` gives the power and interval "
-         "width for other numbers of cycles by simulation. No power calculation is stored with the trial."),
-        ("7b", "Interim analyses and stopping",
-         "No interim analysis of the effect (nothing is compared before unblinding). The trial stops early "
-         "for safety: a stop-and-seek-care symptom flags it, and the clinician may unblind with the emergency "
-         "key."),
+        (
+            "7a",
+            "Number of periods",
+            f"{p.cycles} cycles fixed at set-up. With {p.cycles} cycles the randomization test cannot give a "
+            f"one-sided p below 1/{n_orders}; `magtrial plan --cycles 2,3,4,5,6` gives the power and interval "
+            "width for other numbers of cycles by simulation. No power calculation is stored with the trial.",
+        ),
+        (
+            "7b",
+            "Interim analyses and stopping",
+            "No interim analysis of the effect (nothing is compared before unblinding). The trial stops early "
+            "for safety: a stop-and-seek-care symptom flags it, and the clinician may unblind with the emergency "
+            "key.",
+        ),
         ("8a", "Sequence generation", ctx["randomization"]["method"]),
-        ("8b", "Type of randomization",
-         f"Restricted: each cycle holds both treatments once ({p.design.value}); {n_orders} possible orders."),
+        (
+            "8b",
+            "Type of randomization",
+            f"Restricted: each cycle holds both treatments once ({p.design.value}); {n_orders} possible orders.",
+        ),
         ("9", "Allocation concealment", ctx["randomization"]["check"]),
-        ("10", "Implementation",
-         "magtrial drew the order; it is sealed to the pharmacist's key and the clinic's emergency key. "
-         "The pharmacist (or trusted person) filled the numbered packs; the participant and clinician did not "
-         "see the order."),
+        (
+            "10",
+            "Implementation",
+            "magtrial drew the order; it is sealed to the pharmacist's key and the clinic's emergency key. "
+            "The pharmacist (or trusted person) filled the numbered packs; the participant and clinician did not "
+            "see the order.",
+        ),
         ("11a", "Blinding", blinding),
-        ("11b", "Similarity of interventions",
-         f"{comparator.capitalize()}; packs are numbered, not labelled by content. Whether they looked, "
-         "tasted or felt alike was not recorded." if p.blinding.value != "open"
-         else NOT_APPLICABLE + "open design, the treatments were not disguised."),
+        (
+            "11b",
+            "Similarity of interventions",
+            f"{comparator.capitalize()}; packs are numbered, not labelled by content. Whether they looked, "
+            "tasted or felt alike was not recorded."
+            if p.blinding.value != "open"
+            else NOT_APPLICABLE + "open design, the treatments were not disguised.",
+        ),
         ("12a", "Statistical methods", methods),
-        ("12b", "Additional analyses",
-         "Sensitivity analysis on full-dose days only" + (f" ({analysis['full_dose_note']})" if analysis else "")
-         + "; worst pain and sleep interference are summarised per arm without a model."),
-        ("13a", "Periods completed",
-         f"{q['filled']} of {q['due']} diary days due so far filled ({q['completion']}); see the period table"),
-        ("13b", "Losses and exclusions",
-         f"{q['missing']} diary day(s) missing; the first {p.carryover_days} day(s) of each period are excluded "
-         "by design (carry-over); voided entries are excluded"),
-        ("14a", "Dates",
-         f"{schedule.start:%d %b %Y} to {schedule.end:%d %b %Y}; period dates in the period table"),
+        (
+            "12b",
+            "Additional analyses",
+            "Sensitivity analysis on full-dose days only"
+            + (f" ({analysis['full_dose_note']})" if analysis else "")
+            + "; worst pain and sleep interference are summarised per arm without a model.",
+        ),
+        (
+            "13a",
+            "Periods completed",
+            f"{q['filled']} of {q['due']} diary days due so far filled ({q['completion']}); see the period table",
+        ),
+        (
+            "13b",
+            "Losses and exclusions",
+            f"{q['missing']} diary day(s) missing; the first {p.carryover_days} day(s) of each period are excluded "
+            "by design (carry-over); voided entries are excluded",
+        ),
+        ("14a", "Dates", f"{schedule.start:%d %b %Y} to {schedule.end:%d %b %Y}; period dates in the period table"),
         ("14b", "Why the trial ended", ended),
-        ("15", "Baseline data",
-         f"Run-in of {p.run_in_days} days before the first pack (run-in means in Secondary outcomes once "
-         "unblinded)." if p.run_in_days else NOT_APPLICABLE + "the protocol has no run-in."),
-        ("16", "Numbers analysed",
-         f"{analysis['n_days']} analysed diary days in the main analysis"
-         if analysis else "Analysed days per period are in the period table."),
+        (
+            "15",
+            "Baseline data",
+            f"Run-in of {p.run_in_days} days before the first pack (run-in means in Secondary outcomes once unblinded)."
+            if p.run_in_days
+            else NOT_APPLICABLE + "the protocol has no run-in.",
+        ),
+        (
+            "16",
+            "Numbers analysed",
+            f"{analysis['n_days']} analysed diary days in the main analysis"
+            if analysis
+            else "Analysed days per period are in the period table.",
+        ),
         ("17a", "Outcomes and estimation", results),
-        ("17b", "Binary outcomes", NOT_APPLICABLE + "the outcomes are 0-10 ratings, analysed as numbers; "
-                                   "the probability of a benefit of at least the threshold is given instead."),
+        (
+            "17b",
+            "Binary outcomes",
+            NOT_APPLICABLE + "the outcomes are 0-10 ratings, analysed as numbers; "
+            "the probability of a benefit of at least the threshold is given instead.",
+        ),
         ("18", "Ancillary analyses", "The full-dose-only analysis (item 12b); no other analyses."),
         ("19", "Harms", harms),
-        ("20", "Limitations",
-         " ".join([*ctx["limitations"],
-                   "One person's data: the result does not show how others would respond. Blinding success "
-                   "was not assessed. Carry-over beyond the excluded first days cannot be ruled out."])),
-        ("21", "Generalisability",
-         "The result applies to this person, this product and dose, during this time; the pooled N-of-1 "
-         "and published evidence (Evidence beyond this trial) speak to others."),
-        ("22", "Interpretation",
-         "See the Summary: probabilities from this person's diary, not proof that the treatment works."),
-        ("23", "Registration", NOT_APPLICABLE + "a single-patient trial in clinical care is not registered; "
-                               f"the SHA-256 commitment {record.commitment} fixes the order in advance."),
-        ("24", "Protocol", "The protocol table above; the full protocol and its history are in the audit trail "
-                           f"(magtrial trial show {record.trial_id})."),
-        ("25", "Funding", NOT_APPLICABLE + "no external funding is recorded for a trial run in routine care; "
-                          "magtrial is open-source software."),
+        (
+            "20",
+            "Limitations",
+            " ".join(
+                [
+                    *ctx["limitations"],
+                    "One person's data: the result does not show how others would respond. Blinding success "
+                    "was not assessed. Carry-over beyond the excluded first days cannot be ruled out.",
+                ]
+            ),
+        ),
+        (
+            "21",
+            "Generalisability",
+            "The result applies to this person, this product and dose, during this time; the pooled N-of-1 "
+            "and published evidence (Evidence beyond this trial) speak to others.",
+        ),
+        (
+            "22",
+            "Interpretation",
+            "See the Summary: probabilities from this person's diary, not proof that the treatment works.",
+        ),
+        (
+            "23",
+            "Registration",
+            NOT_APPLICABLE + "a single-patient trial in clinical care is not registered; "
+            f"the SHA-256 commitment {record.commitment} fixes the order in advance.",
+        ),
+        (
+            "24",
+            "Protocol",
+            "The protocol table above; the full protocol and its history are in the audit trail "
+            f"(magtrial trial show {record.trial_id}).",
+        ),
+        (
+            "25",
+            "Funding",
+            NOT_APPLICABLE + "no external funding is recorded for a trial run in routine care; "
+            "magtrial is open-source software.",
+        ),
     ]
     return [{"item": i, "topic": t, "text": x} for i, t, x in rows]
 

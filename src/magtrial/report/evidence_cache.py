@@ -54,8 +54,9 @@ def fingerprint(ctx: Context, outcome: str) -> Fingerprint:
     return tuple(str(v) if v is not None else None for v in row)
 
 
-def cached_pooled_estimate(ctx: Context, outcome: str = "average_pain",
-                           compute: Callable[[Context, str], Any] | None = None) -> Any:
+def cached_pooled_estimate(
+    ctx: Context, outcome: str = "average_pain", compute: Callable[[Context, str], Any] | None = None
+) -> Any:
     """``service.pooling.pooled_estimate(ctx, outcome)``, reused while the pooled rows are unchanged.
 
     ``compute`` replaces the pooling call (tests count calls with it). Returns a ``PoolResult`` or

@@ -80,8 +80,14 @@ def bootstrap(db: Database, name: str, password: str | None = None, clock: Clock
             raise Conflict("this database already has accounts; a clinician adds new ones with `magtrial user add`")
         _insert(s, name, Role.CLINICIAN, _hash(password, name), created_by=name, at=clock())
         audit.append_event(
-            s, at=clock(), actor=name, role=Role.CLINICIAN.value, action="account.create", entity="account",
-            entity_id=name, new={"role": Role.CLINICIAN.value, "password": password is not None},
+            s,
+            at=clock(),
+            actor=name,
+            role=Role.CLINICIAN.value,
+            action="account.create",
+            entity="account",
+            entity_id=name,
+            new={"role": Role.CLINICIAN.value, "password": password is not None},
             reason="first account",
         )
     return Actor(name, Role.CLINICIAN)
@@ -94,8 +100,9 @@ def add_account(ctx: Context, name: str, role: Role | str, password: str | None 
         if s.get(AccountRow, name) is not None:
             raise Conflict(f"an account {name!r} already exists")
         _insert(s, name, role, _hash(password, name), created_by=ctx.actor.name, at=ctx.clock())
-        ctx.audit(s, "account.create", "account", name, None,
-                  new={"role": role.value, "password": password is not None})
+        ctx.audit(
+            s, "account.create", "account", name, None, new={"role": role.value, "password": password is not None}
+        )
     return Account(name, role, password is not None, True)
 
 
@@ -171,6 +178,9 @@ def _role(role: Role | str) -> Role:
 
 
 def _insert(s, name: str, role: Role, password_hash: str | None, *, created_by: str, at) -> None:  # type: ignore[no-untyped-def]
-    s.add(AccountRow(name=name, role=role.value, password_hash=password_hash, active=True, created_at=at,
-                     created_by=created_by))
+    s.add(
+        AccountRow(
+            name=name, role=role.value, password_hash=password_hash, active=True, created_at=at, created_by=created_by
+        )
+    )
     s.flush()

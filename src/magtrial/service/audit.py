@@ -52,12 +52,16 @@ def verify(ctx: Context, expect_head: str | None = None) -> AuditReport:
 
 def _anchor_problem(s, expected: audit.Head, current: audit.Head) -> str:  # type: ignore[no-untyped-def]
     if expected.seq > current.seq:
-        return (f"the kept head {expected.seq}:{expected.hash[:12]}... is beyond the chain's end ({current.seq}): "
-                "events after it were removed")
+        return (
+            f"the kept head {expected.seq}:{expected.hash[:12]}... is beyond the chain's end ({current.seq}): "
+            "events after it were removed"
+        )
     row = audit.event_at(s, expected.seq)
     if row is None or row.hash != expected.hash:
-        return (f"the chain no longer holds the kept head {expected.seq}:{expected.hash[:12]}... "
-                "(the audit trail was rewritten after that receipt was issued)")
+        return (
+            f"the chain no longer holds the kept head {expected.seq}:{expected.hash[:12]}... "
+            "(the audit trail was rewritten after that receipt was issued)"
+        )
     return ""
 
 

@@ -123,8 +123,9 @@ def backup(ctx: Context, destination: Path) -> Manifest:
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
-    manifest = Manifest(kind, ctx.clock().isoformat(), ctx.actor.name, head, events, counts,
-                        sha256_of(destination), revision)
+    manifest = Manifest(
+        kind, ctx.clock().isoformat(), ctx.actor.name, head, events, counts, sha256_of(destination), revision
+    )
     manifest.write(destination)
     verify_backup(destination)
     return manifest
@@ -137,8 +138,9 @@ def verify_backup(backup_file: Path) -> Manifest:
     if not backup_file.exists():
         raise ValidationError(f"no backup file {backup_file}")
     if sha256_of(backup_file) != manifest.sha256:
-        raise IntegrityError(f"{backup_file.name} does not match its manifest's SHA-256: the file was changed or "
-                             "is incomplete")
+        raise IntegrityError(
+            f"{backup_file.name} does not match its manifest's SHA-256: the file was changed or is incomplete"
+        )
     if manifest.format == FORMAT_SQLITE:
         with tempfile.TemporaryDirectory(prefix="magtrial-verify-") as tmp:
             scratch = Path(tmp) / "check.sqlite3"
@@ -148,8 +150,9 @@ def verify_backup(backup_file: Path) -> Manifest:
     elif manifest.format == FORMAT_PG:
         listed = subprocess.run([_tool("pg_restore"), "--list", str(backup_file)], capture_output=True, text=True)
         if listed.returncode != 0 or "TABLE DATA" not in listed.stdout:
-            raise IntegrityError(f"{backup_file.name} is not a readable pg_dump archive: "
-                                 f"{(listed.stderr or '').strip()[:200]}")
+            raise IntegrityError(
+                f"{backup_file.name} is not a readable pg_dump archive: {(listed.stderr or '').strip()[:200]}"
+            )
     else:
         raise ValidationError(f"unknown backup format {manifest.format!r}")
     return manifest
@@ -158,8 +161,15 @@ def verify_backup(backup_file: Path) -> Manifest:
 # ---- restore -------------------------------------------------------------------------------------------------
 
 
-def restore(db: Database, backup_file: Path, actor_name: str, *, force: bool = False,
-            reason: str = "", password: str | None = None) -> RestoreResult:
+def restore(
+    db: Database,
+    backup_file: Path,
+    actor_name: str,
+    *,
+    force: bool = False,
+    reason: str = "",
+    password: str | None = None,
+) -> RestoreResult:
     """Replace ``db``'s contents with a verified backup, then verify the result and audit it."""
     backup_file = Path(backup_file)
     manifest = verify_backup(backup_file)
@@ -172,12 +182,17 @@ def restore(db: Database, backup_file: Path, actor_name: str, *, force: bool = F
     theirs = manifest_head(manifest)
     if current.seq and not force:
         if current.seq > theirs.seq:
-            raise Conflict(f"the database is newer than the backup (audit head {current.seq} > {theirs.seq}): "
-                           f"restoring would lose {current.seq - theirs.seq} events; use --force if you mean it")
+            raise Conflict(
+                f"the database is newer than the backup (audit head {current.seq} > {theirs.seq}): "
+                f"restoring would lose {current.seq - theirs.seq} events; use --force if you mean it"
+            )
         if (current.seq == theirs.seq and current.hash != theirs.hash) or (
-                manifest.format == FORMAT_SQLITE and not _backup_holds(backup_file, current)):
-            raise Conflict("the database's audit chain and the backup's went different ways; "
-                           "use --force to replace the database anyway")
+            manifest.format == FORMAT_SQLITE and not _backup_holds(backup_file, current)
+        ):
+            raise Conflict(
+                "the database's audit chain and the backup's went different ways; "
+                "use --force to replace the database anyway"
+            )
     if db.is_sqlite:
         db.dispose()
         _sqlite_copy(backup_file, _sqlite_path(db), into_existing=True)
@@ -187,9 +202,15 @@ def restore(db: Database, backup_file: Path, actor_name: str, *, force: bool = F
     _check_against(db, manifest, "the restored database")
     with db.transaction() as s:
         ctx = Context(db, actor, utcnow)
-        ctx.audit(s, "backup.restore", "database", _kind(db), None,
-                  new={"file": backup_file.name, "head": manifest.head, "replaced_head": str(current),
-                       "forced": force}, reason=reason)
+        ctx.audit(
+            s,
+            "backup.restore",
+            "database",
+            _kind(db),
+            None,
+            new={"file": backup_file.name, "head": manifest.head, "replaced_head": str(current), "forced": force},
+            reason=reason,
+        )
     with db.reader() as s:
         after = audit.current_head(s)
     return RestoreResult(manifest, str(current), str(after))
@@ -260,9 +281,11 @@ def _opened(path: Path) -> Iterator[Database]:
 
 def _describe(db: Database, connection: Any = None) -> tuple[str, int, dict[str, int], str]:
     """Head, number of events, rows per table and schema revision (in ``connection``'s snapshot if given)."""
+
     def run(conn: Any) -> tuple[str, int, dict[str, int], str]:
-        counts = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                  for t in Base.metadata.sorted_tables}
+        counts = {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in Base.metadata.sorted_tables
+        }
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         head = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
         seq, hash_ = (head[0], head[1]) if head else (0, audit.GENESIS)
@@ -306,8 +329,20 @@ def _pg_dump(db: Database, partial: Path) -> tuple[str, int, dict[str, int], str
         with conn.begin():
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             described = _describe(db, conn)
-            done = subprocess.run([_tool("pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-owner",
-                                   "--file", str(partial), "--dbname", _libpq_url(db)], capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    _tool("pg_dump"),
+                    "--format=custom",
+                    f"--snapshot={snapshot}",
+                    "--no-owner",
+                    "--file",
+                    str(partial),
+                    "--dbname",
+                    _libpq_url(db),
+                ],
+                capture_output=True,
+                text=True,
+            )
     if done.returncode != 0:
         raise MagtrialError(f"pg_dump failed: {done.stderr.strip()[:300]}")
     return described
@@ -315,9 +350,21 @@ def _pg_dump(db: Database, partial: Path) -> tuple[str, int, dict[str, int], str
 
 def _pg_restore(db: Database, backup_file: Path) -> None:
     db.dispose()
-    done = subprocess.run([_tool("pg_restore"), "--clean", "--if-exists", "--single-transaction", "--no-owner",
-                           "--exit-on-error", "--dbname", _libpq_url(db), str(backup_file)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            _tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--single-transaction",
+            "--no-owner",
+            "--exit-on-error",
+            "--dbname",
+            _libpq_url(db),
+            str(backup_file),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise MagtrialError(f"pg_restore failed (nothing was changed): {done.stderr.strip()[:300]}")
 

@@ -113,11 +113,23 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
         late = is_late(day, now, protocol.timezone, protocol.late_after_hours)
         version = DiaryVersion(day, number, kind, values, now, ctx.actor.name, late, reason)
         try:
-            s.execute(_INSERT_VERSION, [{
-                "trial_id": trial_id, "day": day, "version": number, "kind": kind.value,
-                "values": json.dumps(values.as_dict()) if values else None, "recorded_at": now,
-                "recorded_by": ctx.actor.name, "role": ctx.actor.role.value, "late": late, "reason": reason,
-            }])
+            s.execute(
+                _INSERT_VERSION,
+                [
+                    {
+                        "trial_id": trial_id,
+                        "day": day,
+                        "version": number,
+                        "kind": kind.value,
+                        "values": json.dumps(values.as_dict()) if values else None,
+                        "recorded_at": now,
+                        "recorded_by": ctx.actor.name,
+                        "role": ctx.actor.role.value,
+                        "late": late,
+                        "reason": reason,
+                    }
+                ],
+            )
         except sqlalchemy.exc.IntegrityError:
             raise Conflict(
                 f"an entry for {day.isoformat()} was just recorded from another device; "
@@ -134,8 +146,12 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
             reason=reason,
         )
         findings = review_entry(schedule, current_entries([*existing, version]), day) if values else []
-        _flag(ctx, s, row, [f"{day.isoformat()} {f.rule_id}: {f.message}" for f in findings
-                            if f.flag_clinician or f.urgent])
+        _flag(
+            ctx,
+            s,
+            row,
+            [f"{day.isoformat()} {f.rule_id}: {f.message}" for f in findings if f.flag_clinician or f.urgent],
+        )
         receipt = str(audit.current_head(s))
     return EntryResult(version, tuple(findings), receipt)
 
@@ -151,9 +167,16 @@ def _flag(ctx: Context, s: Session, row: TrialRow, new_flags: list[str]) -> None
 
 
 _INSERT_VERSION = insert(DiaryVersionRow.__table__)
-_VERSION_COLUMNS = (DiaryVersionRow.day, DiaryVersionRow.version, DiaryVersionRow.kind, DiaryVersionRow.values,
-                    DiaryVersionRow.recorded_at, DiaryVersionRow.recorded_by, DiaryVersionRow.late,
-                    DiaryVersionRow.reason)
+_VERSION_COLUMNS = (
+    DiaryVersionRow.day,
+    DiaryVersionRow.version,
+    DiaryVersionRow.kind,
+    DiaryVersionRow.values,
+    DiaryVersionRow.recorded_at,
+    DiaryVersionRow.recorded_by,
+    DiaryVersionRow.late,
+    DiaryVersionRow.reason,
+)
 
 
 @functools.lru_cache(maxsize=512)

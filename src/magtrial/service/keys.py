@@ -56,14 +56,30 @@ def register_key(ctx: Context, info: crypto.PublicKeyInfo) -> RegisteredKey:
         if owner is None:
             raise NotFound(f"no account {info.owner!r} to own this key")
         if owner.role != KEY_ROLES[info.purpose].value:
-            raise ValidationError(f"a {info.purpose} key belongs to a {KEY_ROLES[info.purpose].value} account; "
-                                  f"{info.owner!r} is a {owner.role}")
+            raise ValidationError(
+                f"a {info.purpose} key belongs to a {KEY_ROLES[info.purpose].value} account; "
+                f"{info.owner!r} is a {owner.role}"
+            )
         if s.get(UnblindingKeyRow, info.fingerprint) is not None:
             raise Conflict(f"key {crypto.short(info.fingerprint)} is already registered")
-        s.add(UnblindingKeyRow(fingerprint=info.fingerprint, purpose=info.purpose, owner=info.owner,
-                               public_key=info.public_key, active=True, registered_at=ctx.clock()))
-        ctx.audit(s, "key.register", "key", info.fingerprint, None,
-                  new={"purpose": info.purpose, "owner": info.owner, "public_key": info.public_key})
+        s.add(
+            UnblindingKeyRow(
+                fingerprint=info.fingerprint,
+                purpose=info.purpose,
+                owner=info.owner,
+                public_key=info.public_key,
+                active=True,
+                registered_at=ctx.clock(),
+            )
+        )
+        ctx.audit(
+            s,
+            "key.register",
+            "key",
+            info.fingerprint,
+            None,
+            new={"purpose": info.purpose, "owner": info.owner, "public_key": info.public_key},
+        )
     return RegisteredKey(info.fingerprint, info.purpose, info.owner, True)
 
 
@@ -75,21 +91,28 @@ def list_keys(ctx: Context) -> list[RegisteredKey]:
 
 def keys_for_new_trial(s, pharmacist: str | None) -> list[crypto.PublicKeyInfo]:  # type: ignore[no-untyped-def]
     """The newest active key of the named (or only) pharmacist, and the clinic's newest emergency key."""
-    rows = s.execute(
-        select(UnblindingKeyRow).where(UnblindingKeyRow.active.is_(True)).order_by(UnblindingKeyRow.registered_at)
-    ).scalars().all()
+    rows = (
+        s.execute(
+            select(UnblindingKeyRow).where(UnblindingKeyRow.active.is_(True)).order_by(UnblindingKeyRow.registered_at)
+        )
+        .scalars()
+        .all()
+    )
     pharm = [r for r in rows if r.purpose == "pharmacist" and (pharmacist is None or r.owner == pharmacist)]
     emergency = [r for r in rows if r.purpose == "emergency"]
     if not pharm:
         who = f"pharmacist {pharmacist!r}" if pharmacist else "any pharmacist"
-        raise ValidationError(f"no registered key of {who}: the pharmacist runs "
-                              "`magtrial keys create --purpose pharmacist -o FILE` first")
+        raise ValidationError(
+            f"no registered key of {who}: the pharmacist runs `magtrial keys create --purpose pharmacist -o FILE` first"
+        )
     if pharmacist is None and len({r.owner for r in pharm}) > 1:
         names = ", ".join(sorted({r.owner for r in pharm}))
         raise ValidationError(f"several pharmacists have keys ({names}); choose one with --pharmacist")
     if not emergency:
-        raise ValidationError("no emergency key registered: a clinician runs "
-                              "`magtrial keys create --purpose emergency -o FILE` and keeps the file at the clinic")
+        raise ValidationError(
+            "no emergency key registered: a clinician runs "
+            "`magtrial keys create --purpose emergency -o FILE` and keeps the file at the clinic"
+        )
     return [_info(pharm[-1]), _info(emergency[-1])]
 
 

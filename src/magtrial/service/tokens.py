@@ -75,19 +75,37 @@ def create_token(ctx: Context, name: str, expires_days: int = DEFAULT_DAYS) -> N
     token_id, secret = f"tok-{secrets.token_hex(6)}", PREFIX + secrets.token_urlsafe(32)
     expires = now + dt.timedelta(days=expires_days)
     with ctx.db.transaction() as s:
-        s.add(ApiTokenRow(id=token_id, account=ctx.actor.name, name=name, secret_sha256=digest(secret),
-                          created_at=now, expires_at=expires, revoked_at=None))
+        s.add(
+            ApiTokenRow(
+                id=token_id,
+                account=ctx.actor.name,
+                name=name,
+                secret_sha256=digest(secret),
+                created_at=now,
+                expires_at=expires,
+                revoked_at=None,
+            )
+        )
         s.flush()
-        ctx.audit(s, "token.create", "api_token", token_id, None,
-                  new={"account": ctx.actor.name, "name": name, "expires_at": expires.isoformat()})
+        ctx.audit(
+            s,
+            "token.create",
+            "api_token",
+            token_id,
+            None,
+            new={"account": ctx.actor.name, "name": name, "expires_at": expires.isoformat()},
+        )
     return NewToken(token_id, secret)
 
 
 def list_tokens(ctx: Context) -> list[Token]:
     """The acting account's own tokens, newest first (revoked and expired ones included)."""
     with ctx.db.reader() as s:
-        rows = s.execute(select(ApiTokenRow).where(ApiTokenRow.account == ctx.actor.name)
-                         .order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id)).scalars()
+        rows = s.execute(
+            select(ApiTokenRow)
+            .where(ApiTokenRow.account == ctx.actor.name)
+            .order_by(ApiTokenRow.created_at.desc(), ApiTokenRow.id)
+        ).scalars()
         return [_token(r) for r in rows]
 
 
@@ -100,8 +118,16 @@ def revoke_token(ctx: Context, token_id: str, reason: str = "") -> Token:
             raise NotFound(f"no token {token_id!r} among your tokens; `magtrial token list` shows them")
         if row.revoked_at is None:
             row.revoked_at = now
-            ctx.audit(s, "token.revoke", "api_token", row.id, None,
-                      old={"revoked_at": None}, new={"revoked_at": now.isoformat()}, reason=reason.strip())
+            ctx.audit(
+                s,
+                "token.revoke",
+                "api_token",
+                row.id,
+                None,
+                old={"revoked_at": None},
+                new={"revoked_at": now.isoformat()},
+                reason=reason.strip(),
+            )
         return _token(row)
 
 
@@ -115,8 +141,9 @@ _LOOKUP = (
 def actor_for_token(db: Database, secret: str, now: dt.datetime | None = None) -> Actor:
     """The account a token acts as, checked now: unknown, expired, revoked or inactive raise ``Unauthenticated``."""
     if not secret.startswith(PREFIX) or len(secret) > SECRET_MAX:
-        raise Unauthenticated("not a magtrial access token (they start with 'mt_'); "
-                              "make one with `magtrial token create`")
+        raise Unauthenticated(
+            "not a magtrial access token (they start with 'mt_'); make one with `magtrial token create`"
+        )
     now = now or utcnow()
     # Every API request comes here: one indexed Core SELECT, no ORM session (a third of the cost).
     with db.engine.connect() as conn:
@@ -134,5 +161,11 @@ def actor_for_token(db: Database, secret: str, now: dt.datetime | None = None) -
 
 
 def _token(row: ApiTokenRow) -> Token:
-    return Token(row.id, row.name, row.account, aware(row.created_at), aware(row.expires_at),
-                 aware(row.revoked_at) if row.revoked_at else None)
+    return Token(
+        row.id,
+        row.name,
+        row.account,
+        aware(row.created_at),
+        aware(row.expires_at),
+        aware(row.revoked_at) if row.revoked_at else None,
+    )

@@ -60,8 +60,15 @@ def pharmacist_record(ctx: Context, trial_id: str, key: crypto.UnlockedKey, purp
     with ctx.db.transaction() as s:
         row = trial_for(s, ctx.actor, trial_id)
         allocation = revealed_allocation(row, s.get(SealedAllocationRow, trial_id)) or open_allocation(s, row, key)
-        ctx.audit(s, "allocation.view", "trial", trial_id, trial_id,
-                  new={"purpose": purpose, "key": key.fingerprint}, reveals_allocation=False)
+        ctx.audit(
+            s,
+            "allocation.view",
+            "trial",
+            trial_id,
+            trial_id,
+            new={"purpose": purpose, "key": key.fingerprint},
+            reveals_allocation=False,
+        )
         return build_record(s, row, allocation)
 
 
@@ -101,8 +108,13 @@ def unblind(ctx: Context, trial_id: str, key: crypto.UnlockedKey | None, reason:
             trial_id,
             trial_id,
             old={"status": "active"},
-            new={"status": UNBLINDED, "early": early, "sequence": names, "salt": allocation.salt,
-                 "key": key.fingerprint if key else None},
+            new={
+                "status": UNBLINDED,
+                "early": early,
+                "sequence": names,
+                "salt": allocation.salt,
+                "key": key.fingerprint if key else None,
+            },
             reason=reason.strip(),
             reveals_allocation=True,
         )

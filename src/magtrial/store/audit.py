@@ -91,8 +91,11 @@ def append_event(
 _LOCK_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
 _READ_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
 _INSERT_EVENT = insert(AuditEventRow.__table__)
-_MOVE_HEAD = (update(AuditHeadRow.__table__).where(AuditHeadRow.__table__.c.id == 1)
-              .values(seq=bindparam("seq"), hash=bindparam("hash")))
+_MOVE_HEAD = (
+    update(AuditHeadRow.__table__)
+    .where(AuditHeadRow.__table__.c.id == 1)
+    .values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
 
 
 @dataclass(frozen=True)

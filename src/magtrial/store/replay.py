@@ -51,8 +51,18 @@ def replay(session: Session) -> ReplayState:
         elif action == "key.register":
             state.keys[row.entity_id] = new
         elif action == "trial.create":
-            fields = {k: new.get(k) for k in ("participant", "clinician", "pharmacist", "simulated", "start_date",
-                                               "commitment", "sealed_sha256")}
+            fields = {
+                k: new.get(k)
+                for k in (
+                    "participant",
+                    "clinician",
+                    "pharmacist",
+                    "simulated",
+                    "start_date",
+                    "commitment",
+                    "sealed_sha256",
+                )
+            }
             state.trials[row.entity_id] = _Trial(row.seq, fields, dict(new["protocol"]), flags=new.get("flags"))
         elif action == "protocol.amend" and row.trial_id in state.trials:
             trial = state.trials[row.trial_id]
@@ -121,15 +131,24 @@ def _trials(session: Session, state: ReplayState) -> Iterator[str]:
         where = f"trial {row.id}"
         if row.status != trial.status:
             yield f"{where}: status is {row.status!r} in the table; the audit trail says {trial.status!r}"
-        table = {"participant": row.participant, "clinician": row.clinician, "pharmacist": row.pharmacist,
-                 "simulated": row.simulated, "start_date": row.start_date.isoformat(), "commitment": row.commitment}
+        table = {
+            "participant": row.participant,
+            "clinician": row.clinician,
+            "pharmacist": row.pharmacist,
+            "simulated": row.simulated,
+            "start_date": row.start_date.isoformat(),
+            "commitment": row.commitment,
+        }
         for name, value in table.items():
             expected = trial.fields.get(name)
             if expected is not None and expected != value:
                 yield f"{where}: {name} is {value!r} in the table; the audit trail says {expected!r}"
         if _clean(json.loads(row.protocol)) != _clean(trial.protocol):
-            changed = sorted(k for k in set(trial.protocol) | set(json.loads(row.protocol))
-                             if json.loads(row.protocol).get(k) != trial.protocol.get(k))
+            changed = sorted(
+                k
+                for k in set(trial.protocol) | set(json.loads(row.protocol))
+                if json.loads(row.protocol).get(k) != trial.protocol.get(k)
+            )
             yield f"{where}: the protocol differs from the audit trail ({', '.join(changed)})"
         if trial.flags is not None and json.loads(row.flags) != trial.flags:
             yield f"{where}: its safety flags differ from the audit trail"
@@ -152,8 +171,9 @@ def _sealed(sealed: SealedAllocationRow | None, trial: _Trial, where: str) -> It
 
 def _diary(session: Session, state: ReplayState) -> Iterator[str]:
     seen = set()
-    rows = session.execute(select(DiaryVersionRow).order_by(DiaryVersionRow.trial_id, DiaryVersionRow.day,
-                                                            DiaryVersionRow.version)).scalars()
+    rows = session.execute(
+        select(DiaryVersionRow).order_by(DiaryVersionRow.trial_id, DiaryVersionRow.day, DiaryVersionRow.version)
+    ).scalars()
     for row in rows:
         key = (row.trial_id, row.day.isoformat(), row.version)
         seen.add(key)

@@ -32,8 +32,7 @@ STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("magtrial.web")
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None,
-               clock: Clock = utcnow) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database: Database | None = None, clock: Clock = utcnow) -> FastAPI:
     """The web app on ``database`` (default: the settings' URL, migrated on start-up)."""
     settings = settings or Settings()
     owned = database is None

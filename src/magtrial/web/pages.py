@@ -32,6 +32,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     response.headers["Cache-Control"] = "no-store"
     new = getattr(request.state, "new_form_token", None)
     if new and session is None:
-        response.set_cookie(PRE_SESSION_COOKIE, new, max_age=3600, httponly=True, samesite="lax",
-                            secure=is_https(request), path="/")
+        response.set_cookie(
+            PRE_SESSION_COOKIE, new, max_age=3600, httponly=True, samesite="lax", secure=is_https(request), path="/"
+        )
     return response

@@ -26,7 +26,8 @@ class Progress:
     @property
     def completeness(self) -> str:
         return f"{self.recorded} / {self.days_so_far}" + (
-            f" ({100 * self.recorded / self.days_so_far:.0f}%)" if self.days_so_far else "")
+            f" ({100 * self.recorded / self.days_so_far:.0f}%)" if self.days_so_far else ""
+        )
 
     @property
     def adherence(self) -> str:
@@ -68,8 +69,11 @@ class Chart:
     y_ticks: list[dict]
 
 
-SERIES = (("average_pain", "average pain", "#1f4e99", ""), ("worst_pain", "worst pain", "#a0301e", "6 4"),
-          ("sleep_interference", "sleep interference", "#3f6f2a", "2 3"))
+SERIES = (
+    ("average_pain", "average pain", "#1f4e99", ""),
+    ("worst_pain", "worst pain", "#a0301e", "6 4"),
+    ("sleep_interference", "sleep interference", "#3f6f2a", "2 3"),
+)
 
 
 def history_chart(record: TrialRecord, today: dt.date, width: int = 720, height: int = 260) -> Chart:
@@ -95,16 +99,26 @@ def history_chart(record: TrialRecord, today: dt.date, width: int = 720, height:
     lines, points = [], []
     for field, label, colour, dash in SERIES:
         coords = [(x(d), y(getattr(v.values, field))) for d, v in current.items()]
-        lines.append({"label": label, "colour": colour, "dash": dash,
-                      "points": " ".join(f"{a},{b}" for a, b in coords)})
+        lines.append(
+            {"label": label, "colour": colour, "dash": dash, "points": " ".join(f"{a},{b}" for a, b in coords)}
+        )
     for d, v in current.items():
         values = v.values
         assert values is not None
-        points.append({"day": d.isoformat(), "x": x(d), "y": y(values.average_pain), "wy": y(values.worst_pain),
-                       "title": f"{d:%a %d %b}: average {values.average_pain}, worst {values.worst_pain}, "
-                                f"sleep {values.sleep_interference}" + (" (corrected)" if v.version > 1 else "")})
+        points.append(
+            {
+                "day": d.isoformat(),
+                "x": x(d),
+                "y": y(values.average_pain),
+                "wy": y(values.worst_pain),
+                "title": f"{d:%a %d %b}: average {values.average_pain}, worst {values.worst_pain}, "
+                f"sleep {values.sleep_interference}" + (" (corrected)" if v.version > 1 else ""),
+            }
+        )
     step = max(7, 7 * round(span / 7 / (width / 110)))  # a label every week or more, never crowded
-    ticks = [{"x": x(first + dt.timedelta(days=i)), "label": f"{first + dt.timedelta(days=i):%d %b}"}
-             for i in range(0, span + 1, step)]
+    ticks = [
+        {"x": x(first + dt.timedelta(days=i)), "label": f"{first + dt.timedelta(days=i):%d %b}"}
+        for i in range(0, span + 1, step)
+    ]
     y_ticks = [{"y": y(s), "label": str(s)} for s in (0, 5, 10)]
     return Chart(width, height, bands, lines, points, ticks, y_ticks)

@@ -41,14 +41,21 @@ def chart_response(record: TrialRecord, name: str) -> Response:
     svg = draw_charts(record, analysis).get(name)
     if svg is None:
         raise NotFound("no such chart")
-    return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": IMAGE_CSP,
-                                                              "Cache-Control": "no-store"})
+    return Response(
+        svg, media_type="image/svg+xml", headers={"Content-Security-Policy": IMAGE_CSP, "Cache-Control": "no-store"}
+    )
 
 
 def attachment(body: bytes | str, media_type: str, filename: str, csp: str = DOCUMENT_CSP) -> Response:
-    return Response(body, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Security-Policy": csp,
-        "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Security-Policy": csp,
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def report_response(record: TrialRecord, fmt: str, pooled: Any) -> Response:
@@ -57,12 +64,12 @@ def report_response(record: TrialRecord, fmt: str, pooled: Any) -> Response:
     from magtrial.report.render import pdf_from_html, render_html
 
     analysis, _ = analysis_of(record)
-    html = render_html(record, analysis=analysis, safety=record_safety(record), evidence=load_evidence(),
-                       pooled=pooled)
+    html = render_html(record, analysis=analysis, safety=record_safety(record), evidence=load_evidence(), pooled=pooled)
     if fmt == "pdf":
         return attachment(pdf_from_html(html), "application/pdf", f"{record.trial_id}-report.pdf")
-    return Response(html, media_type="text/html", headers={"Content-Security-Policy": DOCUMENT_CSP,
-                                                          "Cache-Control": "no-store"})
+    return Response(
+        html, media_type="text/html", headers={"Content-Security-Policy": DOCUMENT_CSP, "Cache-Control": "no-store"}
+    )
 
 
 def export_response(record: TrialRecord, fmt: str) -> Response:
@@ -73,8 +80,9 @@ def export_response(record: TrialRecord, fmt: str) -> Response:
     if fmt == "fhir":
         from magtrial.export.fhir import bundle_json, record_to_bundle
 
-        return attachment(bundle_json(record_to_bundle(record)), "application/fhir+json",
-                          f"{record.trial_id}-fhir.json")
+        return attachment(
+            bundle_json(record_to_bundle(record)), "application/fhir+json", f"{record.trial_id}-fhir.json"
+        )
     if fmt == "redcap":
         from magtrial.export.redcap import redcap_data_csv, redcap_dictionary_csv
 

@@ -87,14 +87,20 @@ def check_throttle(db: Database, account: str, client: str, now: dt.datetime) ->
     """Refuse a login attempt after ``MAX_FAILURES`` failures for this account from this address."""
     with db.reader() as s:
         failures = s.execute(
-            select(func.count()).select_from(LoginFailureRow).where(
-                LoginFailureRow.account == account[:100], LoginFailureRow.client == client[:64],
-                LoginFailureRow.at > now - FAILURE_WINDOW)
+            select(func.count())
+            .select_from(LoginFailureRow)
+            .where(
+                LoginFailureRow.account == account[:100],
+                LoginFailureRow.client == client[:64],
+                LoginFailureRow.at > now - FAILURE_WINDOW,
+            )
         ).scalar_one()
     if failures >= MAX_FAILURES:
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-        raise TooManyAttempts(f"too many failed logins for {account!r} from this address: wait {minutes} minutes "
-                              "and try again, or ask your clinician to reset your password")
+        raise TooManyAttempts(
+            f"too many failed logins for {account!r} from this address: wait {minutes} minutes "
+            "and try again, or ask your clinician to reset your password"
+        )
 
 
 def record_failure(db: Database, account: str, client: str, now: dt.datetime, reason: str) -> None:
@@ -102,9 +108,17 @@ def record_failure(db: Database, account: str, client: str, now: dt.datetime, re
     with db.transaction() as s:
         s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < now - FAILURE_WINDOW))
         s.add(LoginFailureRow(account=account[:100], client=client[:64], at=now))
-        audit.append_event(s, at=now, actor=account[:100] or "?", role="unauthenticated", action="web.login_failed",
-                           entity="account", entity_id=account[:100] or "?", new={"client": client[:64]},
-                           reason=reason)
+        audit.append_event(
+            s,
+            at=now,
+            actor=account[:100] or "?",
+            role="unauthenticated",
+            action="web.login_failed",
+            entity="account",
+            entity_id=account[:100] or "?",
+            new={"client": client[:64]},
+            reason=reason,
+        )
 
 
 def audit_login(ctx: Context, action: str, client: str) -> None:
@@ -124,8 +138,15 @@ def invite(ctx: Context, participant: str) -> str:
         raise NotFound(f"no participant account {participant!r}; create their trial first")
     token, now = secrets.token_urlsafe(32), ctx.clock()
     with ctx.db.transaction() as s:
-        s.add(InvitationRow(token_sha256=digest(token), account=participant, created_by=ctx.actor.name,
-                            created_at=now, expires_at=now + dt.timedelta(days=INVITATION_DAYS)))
+        s.add(
+            InvitationRow(
+                token_sha256=digest(token),
+                account=participant,
+                created_by=ctx.actor.name,
+                created_at=now,
+                expires_at=now + dt.timedelta(days=INVITATION_DAYS),
+            )
+        )
         ctx.audit(s, "web.invite", "account", participant, None, new={"expires_days": INVITATION_DAYS})
     return token
 

@@ -14,7 +14,20 @@ from magtrial.core.analysis.randomization import RandomizationTest, randomizatio
 from magtrial.core.analysis.result import RUN_IN_RELATIVE, AnalysisResult, EffectSummary, PeriodMean, analyze
 
 __all__ = [
-    "RUN_IN_RELATIVE", "SEALED", "AnalysisData", "AnalysisResult", "EffectPosterior", "EffectSummary", "Labels",
-    "Outcome", "PeriodMean", "Priors", "Quadrature", "RandomizationTest", "analyze", "build_data",
-    "fit_effect", "randomization_test",
+    "RUN_IN_RELATIVE",
+    "SEALED",
+    "AnalysisData",
+    "AnalysisResult",
+    "EffectPosterior",
+    "EffectSummary",
+    "Labels",
+    "Outcome",
+    "PeriodMean",
+    "Priors",
+    "Quadrature",
+    "RandomizationTest",
+    "analyze",
+    "build_data",
+    "fit_effect",
+    "randomization_test",
 ]

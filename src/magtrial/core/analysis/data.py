@@ -23,8 +23,10 @@ from magtrial.core.diary import DoseTaken
 from magtrial.core.record import TrialRecord
 from magtrial.errors import Forbidden, ValidationError
 
-SEALED = ("the comparison between packs is shown only after unblinding (or to the unblinded pharmacist, "
-          "audited); before that magtrial shows completeness, adherence and safety")
+SEALED = (
+    "the comparison between packs is shown only after unblinding (or to the unblinded pharmacist, "
+    "audited); before that magtrial shows completeness, adherence and safety"
+)
 
 
 class Outcome(StrEnum):
@@ -34,8 +36,9 @@ class Outcome(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"average_pain": "average pain", "worst_pain": "worst pain",
-                "sleep_interference": "sleep interference"}[self.value]
+        return {"average_pain": "average pain", "worst_pain": "worst pain", "sleep_interference": "sleep interference"}[
+            self.value
+        ]
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,15 @@ class AnalysisData:
         return int(self.y.size)
 
     def subset(self, mask: np.ndarray) -> AnalysisData:
-        return AnalysisData(self.y[mask], self.day[mask], self.first[mask], self.period[mask],
-                            self.full_dose[mask], self.group_of_period, self.run_in)
+        return AnalysisData(
+            self.y[mask],
+            self.day[mask],
+            self.first[mask],
+            self.period[mask],
+            self.full_dose[mask],
+            self.group_of_period,
+            self.run_in,
+        )
 
 
 def group_of_periods(record: TrialRecord) -> tuple[bool, ...]:
@@ -112,32 +122,47 @@ def build_data(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAI
         first.append(groups[plan.period - 1])
         period.append(plan.period)
         full.append(entry.values.dose_taken is DoseTaken.FULL)
-    return AnalysisData(np.asarray(y, float), np.asarray(day, int), np.asarray(first, bool),
-                        np.asarray(period, int), np.asarray(full, bool), groups, np.asarray(run_in, float))
+    return AnalysisData(
+        np.asarray(y, float),
+        np.asarray(day, int),
+        np.asarray(first, bool),
+        np.asarray(period, int),
+        np.asarray(full, bool),
+        groups,
+        np.asarray(run_in, float),
+    )
 
 
 def check_data(data: AnalysisData, labels: Labels, what: str = "the analysis") -> None:
     """Refuse data the model cannot say anything sensible about, with the reason and the fix."""
     n_first, n_second = int(data.first.sum()), int((~data.first).sum())
     if data.n < 6:
-        raise ValidationError(f"{what} needs at least 6 diary days that count for analysis; this trial has "
-                              f"{data.n}. Keep filling in the diary (run-in, washout and the first days of "
-                              "each period do not count).")
+        raise ValidationError(
+            f"{what} needs at least 6 diary days that count for analysis; this trial has "
+            f"{data.n}. Keep filling in the diary (run-in, washout and the first days of "
+            "each period do not count)."
+        )
     for name, count in ((labels.first, n_first), (labels.second, n_second)):
         if count == 0:
-            raise ValidationError(f"{what}: no analysis day on {name} has a diary entry yet, so the two "
-                                  "groups cannot be compared. Wait until both have been taken.")
+            raise ValidationError(
+                f"{what}: no analysis day on {name} has a diary entry yet, so the two "
+                "groups cannot be compared. Wait until both have been taken."
+            )
         if count < 2:
-            raise ValidationError(f"{what}: only {count} analysis day on {name}; at least 2 per group are "
-                                  "needed to compare them.")
+            raise ValidationError(
+                f"{what}: only {count} analysis day on {name}; at least 2 per group are needed to compare them."
+            )
     if np.ptp(data.y) == 0:
-        raise ValidationError(f"{what}: every analysis day has the same value ({data.y[0]:g}), so there is "
-                              "no day-to-day variation to estimate an effect from.")
+        raise ValidationError(
+            f"{what}: every analysis day has the same value ({data.y[0]:g}), so there is "
+            "no day-to-day variation to estimate an effect from."
+        )
 
 
 def _outcome(outcome: Outcome | str) -> Outcome:
     try:
         return Outcome(outcome)
     except ValueError:
-        raise ValidationError(f"outcome must be one of {', '.join(o.value for o in Outcome)}; "
-                              f"got {outcome!r}") from None
+        raise ValidationError(
+            f"outcome must be one of {', '.join(o.value for o in Outcome)}; got {outcome!r}"
+        ) from None

@@ -148,9 +148,17 @@ class EffectPosterior:
         return EffectLikelihood(grid, log_post - log_prior + self.log_evidence)
 
 
-def fit_effect(y: np.ndarray, day: np.ndarray, first: np.ndarray, period: np.ndarray | None = None, *,
-               drift: bool = True, period_effects: bool = False, priors: Priors = Priors(),
-               quadrature: Quadrature = Quadrature()) -> EffectPosterior:
+def fit_effect(
+    y: np.ndarray,
+    day: np.ndarray,
+    first: np.ndarray,
+    period: np.ndarray | None = None,
+    *,
+    drift: bool = True,
+    period_effects: bool = False,
+    priors: Priors = Priors(),
+    quadrature: Quadrature = Quadrature(),
+) -> EffectPosterior:
     """Posterior of the effect ``beta`` (first group minus second) under the AR(1) model above.
 
     Parameters
@@ -192,10 +200,16 @@ def fit_effect(y: np.ndarray, day: np.ndarray, first: np.ndarray, period: np.nda
     rho_full = np.broadcast_to(rho[:, None, None], w.shape)[sel]
     tau_full = np.broadcast_to(tau_nodes[None, None, :], w.shape)[sel]
     return EffectPosterior(
-        weights=weights, means=fine.mean[sel], sds=np.sqrt(fine.var[sel]), prior_sd=priors.effect_sd,
-        log_evidence=log_evidence, rho_mean=float(weights @ rho_full),
+        weights=weights,
+        means=fine.mean[sel],
+        sds=np.sqrt(fine.var[sel]),
+        prior_sd=priors.effect_sd,
+        log_evidence=log_evidence,
+        rho_mean=float(weights @ rho_full),
         sigma_mean=float(weights @ fine.sigma[sel]),
-        tau_mean=float(weights @ tau_full) if design.n_random else None, n_days=int(y.size))
+        tau_mean=float(weights @ tau_full) if design.n_random else None,
+        n_days=int(y.size),
+    )
 
 
 @dataclass(frozen=True)
@@ -226,8 +240,7 @@ def _design(y, day, first, period, drift, period_effects, priors: Priors) -> _De
         n_random = levels.size
         mean.extend([0.0] * n_random)
         var.extend([1.0] * n_random)
-    return _Design(y, day, np.column_stack(cols), np.array(mean), np.array(var), len(cols) - n_random,
-                   n_random)
+    return _Design(y, day, np.column_stack(cols), np.array(mean), np.array(var), len(cols) - n_random, n_random)
 
 
 @dataclass(frozen=True)
@@ -251,15 +264,17 @@ def _tau_nodes(n_random: int, n: int, scale: float) -> tuple[np.ndarray, np.ndar
     return tau, np.log(w) + log_prior
 
 
-def _evaluate(d: _Design, rho: np.ndarray, tau: np.ndarray, tau_logw: np.ndarray, n_sigma: int,
-              priors: Priors) -> _Grid:
+def _evaluate(
+    d: _Design, rho: np.ndarray, tau: np.ndarray, tau_logw: np.ndarray, n_sigma: int, priors: Priors
+) -> _Grid:
     """Closed-form coefficient integrals at every (rho, sigma, tau) node, batched."""
     n, p, pf = d.y.size, d.a.shape[1], d.n_fixed
     gap = np.diff(d.day)
     phi = np.power(rho[:, None], gap[None, :])  # (R, n-1); integer gaps, so negative rho is fine
     s = np.sqrt(1.0 - phi**2)
-    a_w = np.concatenate([np.broadcast_to(d.a[:1], (rho.size, 1, p)),
-                          (d.a[1:] - phi[..., None] * d.a[:-1]) / s[..., None]], axis=1)
+    a_w = np.concatenate(
+        [np.broadcast_to(d.a[:1], (rho.size, 1, p)), (d.a[1:] - phi[..., None] * d.a[:-1]) / s[..., None]], axis=1
+    )
     y_w = np.concatenate([np.broadcast_to(d.y[:1], (rho.size, 1)), (d.y[1:] - phi * d.y[:-1]) / s], axis=1)
     log_jac = -np.log(s).sum(axis=1)  # (R,)
     g = np.einsum("rnp,rnq->rpq", a_w, a_w)
@@ -280,8 +295,16 @@ def _evaluate(d: _Design, rho: np.ndarray, tau: np.ndarray, tau_logw: np.ndarray
     xi, wh = np.polynomial.hermite.hermgauss(n_sigma)
     log_sigma = centre[:, None] + np.sqrt(2.0) * width[:, None] * xi[None, :]  # (R, S)
     sigma = np.exp(log_sigma)
-    sig_logw = np.log(wh) + xi**2 + np.log(np.sqrt(2.0) * width)[:, None] + log_sigma \
-        + np.log(2.0) - 0.5 * _LOG2PI - np.log(priors.sigma_scale) - 0.5 * (sigma / priors.sigma_scale) ** 2
+    sig_logw = (
+        np.log(wh)
+        + xi**2
+        + np.log(np.sqrt(2.0) * width)[:, None]
+        + log_sigma
+        + np.log(2.0)
+        - 0.5 * _LOG2PI
+        - np.log(priors.sigma_scale)
+        - 0.5 * (sigma / priors.sigma_scale) ** 2
+    )
     u = (rho + 1) / 2
     k = priors.rho_beta
     rho_logp = (k - 1) * np.log(u * (1 - u)) - betaln(k, k) - np.log(2.0)
@@ -304,18 +327,22 @@ def _evaluate(d: _Design, rho: np.ndarray, tau: np.ndarray, tau_logw: np.ndarray
     sol = np.linalg.solve(lam, rhs)
     mu = sol[..., 0]
     _, logdet = np.linalg.slogdet(lam)
-    quad = cs[:, :, None] + (d.prior_mean**2 * inv_var).sum(-1)[None, None] \
-        - np.einsum("rstp,rstp->rst", h, mu)
-    log_ml = (-0.5 * n * _LOG2PI - 0.5 * logdet_k[:, :, None] + log_jac[:, None, None]
-              - 0.5 * np.log(var).sum(-1)[None, None] - 0.5 * logdet - 0.5 * quad)
+    quad = cs[:, :, None] + (d.prior_mean**2 * inv_var).sum(-1)[None, None] - np.einsum("rstp,rstp->rst", h, mu)
+    log_ml = (
+        -0.5 * n * _LOG2PI
+        - 0.5 * logdet_k[:, :, None]
+        + log_jac[:, None, None]
+        - 0.5 * np.log(var).sum(-1)[None, None]
+        - 0.5 * logdet
+        - 0.5 * quad
+    )
     logw = log_ml + rho_logp[:, None, None] + sig_logw[:, :, None] + tau_logw[None, None, :]
-    return _Grid(logw=logw, mean=mu[..., 1], var=sol[..., 1, 1],
-                 sigma=np.broadcast_to(sigma[:, :, None], logw.shape))
+    return _Grid(logw=logw, mean=mu[..., 1], var=sol[..., 1, 1], sigma=np.broadcast_to(sigma[:, :, None], logw.shape))
 
 
-
-def _with_rounding(a_w: np.ndarray, y_w: np.ndarray, phi: np.ndarray, s: np.ndarray, sigma: np.ndarray,
-                   w: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _with_rounding(
+    a_w: np.ndarray, y_w: np.ndarray, phi: np.ndarray, s: np.ndarray, sigma: np.ndarray, w: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Whitened cross-products when the errors are AR(1) plus independent noise of variance ``w``.
 
     With ``W`` the AR(1) whitening (lower bidiagonal, ``W R W' = I``), the covariance

@@ -50,18 +50,23 @@ class RandomizationTest:
 
     @property
     def text(self) -> str:
-        over = (f"all {self.n_sequences} orders the design could have drawn"
-                if self.n_sequences == self.n_possible or not self.n_possible
-                else f"the {self.n_sequences} of the {self.n_possible} orders the design could have drawn that "
-                     "leave diary days in both groups")
-        return (f"Exact randomization test over {over}: "
-                f"one-sided p = {self.p_lower:.3g}, two-sided p = {self.p_two_sided:.3g}. With this design a "
-                f"one-sided p-value cannot be smaller than {self.min_p_lower:.3g} "
-                f"(two-sided {self.min_p_two_sided:.3g}), however large the difference.")
+        over = (
+            f"all {self.n_sequences} orders the design could have drawn"
+            if self.n_sequences == self.n_possible or not self.n_possible
+            else f"the {self.n_sequences} of the {self.n_possible} orders the design could have drawn that "
+            "leave diary days in both groups"
+        )
+        return (
+            f"Exact randomization test over {over}: "
+            f"one-sided p = {self.p_lower:.3g}, two-sided p = {self.p_two_sided:.3g}. With this design a "
+            f"one-sided p-value cannot be smaller than {self.min_p_lower:.3g} "
+            f"(two-sided {self.min_p_two_sided:.3g}), however large the difference."
+        )
 
 
-def randomization_test(y: np.ndarray, period: np.ndarray, observed_first: tuple[bool, ...], design: Design,
-                       cycles: int) -> RandomizationTest:
+def randomization_test(
+    y: np.ndarray, period: np.ndarray, observed_first: tuple[bool, ...], design: Design, cycles: int
+) -> RandomizationTest:
     """Exact randomization test of the mean difference first group minus second.
 
     Parameters
@@ -73,8 +78,7 @@ def randomization_test(y: np.ndarray, period: np.ndarray, observed_first: tuple[
     """
     y = np.asarray(y, float)
     period = np.asarray(period, int)
-    sequences = np.array([[arm is Arm.MAGNESIUM for arm in seq]
-                          for seq in possible_sequences(design, cycles)])
+    sequences = np.array([[arm is Arm.MAGNESIUM for arm in seq] for seq in possible_sequences(design, cycles)])
     n_periods = sequences.shape[1]
     sums = np.bincount(period - 1, weights=y, minlength=n_periods)[:n_periods]
     counts = np.bincount(period - 1, minlength=n_periods)[:n_periods].astype(float)
@@ -96,10 +100,16 @@ def randomization_test(y: np.ndarray, period: np.ndarray, observed_first: tuple[
     obs_key = np.asarray(observed_first, bool)[seen]
     ties = int(np.sum(np.all(groupings == obs_key, axis=1)))
     mirror = bool(np.any(np.all(groupings == ~obs_key, axis=1))) and _mirror_in_set(sequences)
-    return RandomizationTest(statistic=observed, p_lower=p_lower, p_two_sided=p_two, n_sequences=m,
-                             min_p_lower=ties / m, min_p_two_sided=min(1.0, (2.0 if mirror else 1.0) * ties / m),
-                             distribution=tuple(float(s) for s in np.sort(finite)),
-                             n_possible=int(sequences.shape[0]))
+    return RandomizationTest(
+        statistic=observed,
+        p_lower=p_lower,
+        p_two_sided=p_two,
+        n_sequences=m,
+        min_p_lower=ties / m,
+        min_p_two_sided=min(1.0, (2.0 if mirror else 1.0) * ties / m),
+        distribution=tuple(float(s) for s in np.sort(finite)),
+        n_possible=int(sequences.shape[0]),
+    )
 
 
 def _stat(first: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -42,8 +42,17 @@ class EffectSummary:
     @classmethod
     def from_posterior(cls, post: EffectPosterior, mcid: float) -> EffectSummary:
         lo, hi = post.interval(0.95)
-        return cls(mean=post.mean, lower=lo, upper=hi, p_lower=post.cdf(0.0), p_mcid=post.cdf(-mcid),
-                   p_harm=1.0 - post.cdf(mcid), n_days=post.n_days, rho=post.rho_mean, sigma=post.sigma_mean)
+        return cls(
+            mean=post.mean,
+            lower=lo,
+            upper=hi,
+            p_lower=post.cdf(0.0),
+            p_mcid=post.cdf(-mcid),
+            p_harm=1.0 - post.cdf(mcid),
+            n_days=post.n_days,
+            rho=post.rho_mean,
+            sigma=post.sigma_mean,
+        )
 
 
 @dataclass(frozen=True)
@@ -96,26 +105,45 @@ class AnalysisResult:
 
         r = self.randomization
         return {
-            "trial_id": self.trial_id, "outcome": self.outcome.value,
+            "trial_id": self.trial_id,
+            "outcome": self.outcome.value,
             "blinded": False,  # kept for JSON readers: a result exists only for a record with its allocation
             "comparison": f"{self.labels.first} minus {self.labels.second}",
-            "mcid": self.mcid, "mcid_rule": self.mcid_rule,
-            "effect": eff(self.effect), "full_dose_only": eff(self.full_dose),
+            "mcid": self.mcid,
+            "mcid_rule": self.mcid_rule,
+            "effect": eff(self.effect),
+            "full_dose_only": eff(self.full_dose),
             "full_dose_note": self.full_dose_note,
             "group_means": {self.labels.first: self.group_means[0], self.labels.second: self.group_means[1]},
-            "randomization_test": {"statistic": r.statistic, "p_one_sided": r.p_lower,
-                                   "p_two_sided": r.p_two_sided, "n_sequences": r.n_sequences,
-                                   "n_possible": r.n_possible,
-                                   "min_p_one_sided": r.min_p_lower, "min_p_two_sided": r.min_p_two_sided},
-            "periods": [{"pack": p.pack, "cycle": p.cycle, "group": p.group, "n_days": p.n_days,
-                         "mean": p.mean} for p in self.periods],
-            "model": self.model, "summary": self.summary, "text": self.text,
+            "randomization_test": {
+                "statistic": r.statistic,
+                "p_one_sided": r.p_lower,
+                "p_two_sided": r.p_two_sided,
+                "n_sequences": r.n_sequences,
+                "n_possible": r.n_possible,
+                "min_p_one_sided": r.min_p_lower,
+                "min_p_two_sided": r.min_p_two_sided,
+            },
+            "periods": [
+                {"pack": p.pack, "cycle": p.cycle, "group": p.group, "n_days": p.n_days, "mean": p.mean}
+                for p in self.periods
+            ],
+            "model": self.model,
+            "summary": self.summary,
+            "text": self.text,
         }
 
 
-def analyze(record: TrialRecord, outcome: Outcome | str | None = None, *, mcid: float | str = 1.0,
-            drift: bool = True, period_effects: bool = False, priors: Priors = Priors(),
-            quadrature: Quadrature = Quadrature()) -> AnalysisResult:
+def analyze(
+    record: TrialRecord,
+    outcome: Outcome | str | None = None,
+    *,
+    mcid: float | str = 1.0,
+    drift: bool = True,
+    period_effects: bool = False,
+    priors: Priors = Priors(),
+    quadrature: Quadrature = Quadrature(),
+) -> AnalysisResult:
     """Analyse one person's trial: Bayesian AR(1) effect, adherence sensitivity, randomization test.
 
     Parameters
@@ -143,22 +171,43 @@ def analyze(record: TrialRecord, outcome: Outcome | str | None = None, *, mcid: 
     post = _fit(data, drift, period_effects, priors, quadrature)
     effect = EffectSummary.from_posterior(post, threshold)
     full, note = _full_dose(data, labels, threshold, drift, period_effects, priors, quadrature)
-    test = randomization_test(data.y, data.period, data.group_of_period, record.protocol.design,
-                              record.protocol.cycles)
-    model = {"name": "Bayesian AR(1), exact quadrature", "drift": drift, "period_effects": period_effects,
-             "priors": {k: getattr(priors, k) for k in priors.__dataclass_fields__}}
+    test = randomization_test(data.y, data.period, data.group_of_period, record.protocol.design, record.protocol.cycles)
+    model = {
+        "name": "Bayesian AR(1), exact quadrature",
+        "drift": drift,
+        "period_effects": period_effects,
+        "priors": {k: getattr(priors, k) for k in priors.__dataclass_fields__},
+    }
     return AnalysisResult(
-        trial_id=record.trial_id, outcome=Outcome(outcome), labels=labels, mcid=threshold, mcid_rule=rule,
-        effect=effect, full_dose=full, full_dose_note=note, randomization=test,
+        trial_id=record.trial_id,
+        outcome=Outcome(outcome),
+        labels=labels,
+        mcid=threshold,
+        mcid_rule=rule,
+        effect=effect,
+        full_dose=full,
+        full_dose_note=note,
+        randomization=test,
         periods=_period_means(record, data, labels),
         group_means=(float(data.y[data.first].mean()), float(data.y[~data.first].mean())),
-        model=model, posterior=post)
+        model=model,
+        posterior=post,
+    )
 
 
-def _fit(data: AnalysisData, drift: bool, period_effects: bool, priors: Priors,
-         quadrature: Quadrature) -> EffectPosterior:
-    return fit_effect(data.y, data.day, data.first, data.period, drift=drift, period_effects=period_effects,
-                      priors=priors, quadrature=quadrature)
+def _fit(
+    data: AnalysisData, drift: bool, period_effects: bool, priors: Priors, quadrature: Quadrature
+) -> EffectPosterior:
+    return fit_effect(
+        data.y,
+        data.day,
+        data.first,
+        data.period,
+        drift=drift,
+        period_effects=period_effects,
+        priors=priors,
+        quadrature=quadrature,
+    )
 
 
 def _mcid(mcid: float | str, data: AnalysisData) -> tuple[float, str]:
@@ -167,24 +216,31 @@ def _mcid(mcid: float | str, data: AnalysisData) -> tuple[float, str]:
             try:
                 mcid = float(mcid)
             except ValueError:
-                raise ValidationError(f"mcid must be a number of points or {RUN_IN_RELATIVE!r}; "
-                                      f"got {mcid!r}") from None
+                raise ValidationError(f"mcid must be a number of points or {RUN_IN_RELATIVE!r}; got {mcid!r}") from None
         else:
             if data.run_in.size < 3:
-                raise ValidationError("a threshold of 30% of run-in needs at least 3 run-in diary days; "
-                                      f"this trial has {data.run_in.size}. Give a fixed threshold instead.")
+                raise ValidationError(
+                    "a threshold of 30% of run-in needs at least 3 run-in diary days; "
+                    f"this trial has {data.run_in.size}. Give a fixed threshold instead."
+                )
             base = float(data.run_in.mean())
             if base <= 0:
-                raise ValidationError("mean run-in score is 0, so 30% of it is no threshold; "
-                                      "give a fixed one")
+                raise ValidationError("mean run-in score is 0, so 30% of it is no threshold; give a fixed one")
             return 0.3 * base, f"30% of mean run-in score ({base:.1f})"
     if isinstance(mcid, bool) or not 0 < float(mcid) <= 10:
         raise ValidationError(f"mcid must be between 0 and 10 points, got {mcid!r}")
     return float(mcid), "fixed"
 
 
-def _full_dose(data: AnalysisData, labels: Labels, threshold: float, drift: bool, period_effects: bool,
-               priors: Priors, quadrature: Quadrature) -> tuple[EffectSummary | None, str]:
+def _full_dose(
+    data: AnalysisData,
+    labels: Labels,
+    threshold: float,
+    drift: bool,
+    period_effects: bool,
+    priors: Priors,
+    quadrature: Quadrature,
+) -> tuple[EffectSummary | None, str]:
     sub = data.subset(data.full_dose)
     dropped = data.n - sub.n
     if dropped == 0:
@@ -204,15 +260,30 @@ def _period_means(record: TrialRecord, data: AnalysisData, labels: Labels) -> tu
         mask = data.period == period.number
         first = data.group_of_period[period.number - 1]
         group = labels.first if first else labels.second
-        out.append(PeriodMean(pack=period.pack, cycle=period.cycle, group=group, n_days=int(mask.sum()),
-                              mean=float(data.y[mask].mean()) if mask.any() else None))
+        out.append(
+            PeriodMean(
+                pack=period.pack,
+                cycle=period.cycle,
+                group=group,
+                n_days=int(mask.sum()),
+                mean=float(data.y[mask].mean()) if mask.any() else None,
+            )
+        )
     return tuple(out)
 
 
 def period_table(result: AnalysisResult) -> list[dict[str, Any]]:
     """Per-period rows for reports: pack, cycle, group, days, mean."""
-    return [{"pack": p.pack, "cycle": p.cycle, "group": p.group, "days": p.n_days,
-             "mean": None if p.mean is None else round(p.mean, 2)} for p in result.periods]
+    return [
+        {
+            "pack": p.pack,
+            "cycle": p.cycle,
+            "group": p.group,
+            "days": p.n_days,
+            "mean": None if p.mean is None else round(p.mean, 2),
+        }
+        for p in result.periods
+    ]
 
 
 __all__ = ["AnalysisResult", "EffectSummary", "PeriodMean", "analyze", "period_table", "RUN_IN_RELATIVE"]

@@ -51,16 +51,23 @@ def plain_text(r: AnalysisResult) -> str:
     parts.append(
         f"Given your diary and the model, the probability of any benefit (lower {what} on magnesium) "
         f"is {_pct(e.p_lower)}; of a benefit of at least {mcid} it is {_pct(e.p_mcid)}; of a worsening "
-        f"of at least {mcid} it is {_pct(e.p_harm)}.")
+        f"of at least {mcid} it is {_pct(e.p_harm)}."
+    )
     if r.full_dose is not None:
         f = r.full_dose
-        parts.append(f"Counting only days with the full dose ({f.n_days} days), the difference was "
-                     f"{signed(f.mean, 1)} points ({signed(f.lower)} to {signed(f.upper)}).")
+        parts.append(
+            f"Counting only days with the full dose ({f.n_days} days), the difference was "
+            f"{signed(f.mean, 1)} points ({signed(f.lower)} to {signed(f.upper)})."
+        )
     t = r.randomization
-    parts.append(f"An exact randomization test gave a one-sided p-value of {t.p_lower:.3g}; with this design "
-                 f"it cannot go below {t.min_p_lower:.3g}, so on its own it can only ever be weak evidence.")
-    parts.append("This describes your own data during this trial, not proof that the treatment works or does "
-                 "not work; discuss it with your clinician before changing anything.")
+    parts.append(
+        f"An exact randomization test gave a one-sided p-value of {t.p_lower:.3g}; with this design "
+        f"it cannot go below {t.min_p_lower:.3g}, so on its own it can only ever be weak evidence."
+    )
+    parts.append(
+        "This describes your own data during this trial, not proof that the treatment works or does "
+        "not work; discuss it with your clinician before changing anything."
+    )
     return " ".join(parts)
 
 
@@ -89,12 +96,15 @@ def summary_rows(r: AnalysisResult) -> list[dict[str, Any]]:
     ]
     f = r.full_dose
     if f is not None:
-        rows += [("Full-dose days only: mean difference", f.mean, signed(f.mean)),
-                 ("Full-dose days only: 95% interval, lower", f.lower, signed(f.lower)),
-                 ("Full-dose days only: 95% interval, upper", f.upper, signed(f.upper))]
+        rows += [
+            ("Full-dose days only: mean difference", f.mean, signed(f.mean)),
+            ("Full-dose days only: 95% interval, lower", f.lower, signed(f.lower)),
+            ("Full-dose days only: 95% interval, upper", f.upper, signed(f.upper)),
+        ]
     t = r.randomization
-    rows += [("Randomization test, one-sided p", t.p_lower, f"{t.p_lower:.4f}"),
-             ("Randomization test, two-sided p", t.p_two_sided, f"{t.p_two_sided:.4f}"),
-             ("Smallest attainable one-sided p", t.min_p_lower,
-              f"{t.min_p_lower:.4f} ({_orders(t)})")]
+    rows += [
+        ("Randomization test, one-sided p", t.p_lower, f"{t.p_lower:.4f}"),
+        ("Randomization test, two-sided p", t.p_two_sided, f"{t.p_two_sided:.4f}"),
+        ("Smallest attainable one-sided p", t.min_p_lower, f"{t.min_p_lower:.4f} ({_orders(t)})"),
+    ]
     return [{"quantity": q, "value": v, "display": d} for q, v, d in rows]

@@ -27,7 +27,22 @@ from magtrial.core.pooling.results import (
 )
 
 __all__ = [
-    "MIN_SUBGROUP_TRIALS", "RESPONDER_THRESHOLD", "Covariates", "Estimate", "PersonEstimate", "PoolResult",
-    "PoolingData", "Prior", "SubgroupResult", "TrialSummary", "collect", "dose_band", "pool", "pool_data",
-    "pool_subgroups", "prior_sensitivity", "summary_from_record", "summary_from_stored",
+    "MIN_SUBGROUP_TRIALS",
+    "RESPONDER_THRESHOLD",
+    "Covariates",
+    "Estimate",
+    "PersonEstimate",
+    "PoolResult",
+    "PoolingData",
+    "Prior",
+    "SubgroupResult",
+    "TrialSummary",
+    "collect",
+    "dose_band",
+    "pool",
+    "pool_data",
+    "pool_subgroups",
+    "prior_sensitivity",
+    "summary_from_record",
+    "summary_from_stored",
 ]

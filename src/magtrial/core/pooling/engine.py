@@ -66,8 +66,7 @@ class Prior:
         return lp - np.log1p((tau / self.tau_scale) ** 2)
 
     def describe(self) -> str:
-        return (f"mu ~ N({self.mu_mean:g}, {self.mu_sd:g}^2), "
-                f"tau ~ {self.tau_family}(scale {self.tau_scale:g})")
+        return f"mu ~ N({self.mu_mean:g}, {self.mu_sd:g}^2), tau ~ {self.tau_family}(scale {self.tau_scale:g})"
 
 
 def _psi(z: np.ndarray) -> np.ndarray:
@@ -120,28 +119,33 @@ class GridPosterior:
 
 
 def _cell_widths(nodes: np.ndarray, lower: float | None) -> np.ndarray:
-    edges = np.concatenate(([nodes[0] - (nodes[1] - nodes[0]) / 2], (nodes[1:] + nodes[:-1]) / 2,
-                            [nodes[-1] + (nodes[-1] - nodes[-2]) / 2]))
+    edges = np.concatenate(
+        (
+            [nodes[0] - (nodes[1] - nodes[0]) / 2],
+            (nodes[1:] + nodes[:-1]) / 2,
+            [nodes[-1] + (nodes[-1] - nodes[-2]) / 2],
+        )
+    )
     if lower is not None:
         edges = np.clip(edges, lower, None)
     return np.diff(edges)
 
 
-def log_marginals(lik: np.ndarray, grid: np.ndarray, mu: np.ndarray, tau: np.ndarray,
-                  block: int = 4096) -> np.ndarray:
+def log_marginals(lik: np.ndarray, grid: np.ndarray, mu: np.ndarray, tau: np.ndarray, block: int = 4096) -> np.ndarray:
     """sum_i log m_i(mu_c, tau_c) for each cell c; ``lik`` is (n, G) likelihood values on ``grid``."""
     W = kernel_weights(grid, mu, tau).astype(lik.dtype)
     total = np.zeros(W.shape[1])
     tiny = np.finfo(lik.dtype).tiny
     for start in range(0, lik.shape[0], block):
-        m = lik[start:start + block] @ W
+        m = lik[start : start + block] @ W
         np.maximum(m, tiny, out=m)
         total += np.log(m).sum(axis=0, dtype=float)
     return total
 
 
-def grid_posterior(lik: np.ndarray, grid: np.ndarray, prior: Prior, mu_nodes: np.ndarray,
-                   tau_nodes: np.ndarray) -> GridPosterior:
+def grid_posterior(
+    lik: np.ndarray, grid: np.ndarray, prior: Prior, mu_nodes: np.ndarray, tau_nodes: np.ndarray
+) -> GridPosterior:
     mu, tau = np.meshgrid(mu_nodes, tau_nodes, indexing="ij")
     logp = log_marginals(lik, grid, mu.ravel(), tau.ravel()).reshape(mu.shape)
     logp += prior.log_density(mu, tau)
@@ -157,8 +161,9 @@ def grid_posterior(lik: np.ndarray, grid: np.ndarray, prior: Prior, mu_nodes: np
     return GridPosterior(mu_nodes, tau_nodes, mass, float(top + np.log(z)), float(edge))
 
 
-def _line(lik: np.ndarray, grid: np.ndarray, prior: Prior, lo: float, hi: float, fixed: float,
-          along_tau: bool, n: int = 121) -> tuple[float, float]:
+def _line(
+    lik: np.ndarray, grid: np.ndarray, prior: Prior, lo: float, hi: float, fixed: float, along_tau: bool, n: int = 121
+) -> tuple[float, float]:
     """Conditional posterior mean and SD of tau (mu fixed) or mu (tau fixed), zooming until resolved."""
     mean, sd = (lo + hi) / 2, (hi - lo) / 4
     for _ in range(6):
@@ -189,8 +194,16 @@ def _support(nodes: np.ndarray, mass: np.ndarray, floor: float = 1e-10) -> tuple
     return float(nodes[keep[0]] - step), float(nodes[keep[-1]] + step)
 
 
-def adaptive_posterior(lik: np.ndarray, grid: np.ndarray, prior: Prior, start: tuple[float, float, float],
-                       n_mu: int = 49, n_tau: int = 41, max_rounds: int = 10, max_nodes: int = 241) -> GridPosterior:
+def adaptive_posterior(
+    lik: np.ndarray,
+    grid: np.ndarray,
+    prior: Prior,
+    start: tuple[float, float, float],
+    n_mu: int = 49,
+    n_tau: int = 41,
+    max_rounds: int = 10,
+    max_nodes: int = 241,
+) -> GridPosterior:
     """Fit the grid to the posterior, then integrate on it.
 
     ``start`` = (mu guess, its SD, tau guess), e.g. from DerSimonian-Laird. Two cheap line searches

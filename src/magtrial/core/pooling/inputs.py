@@ -69,8 +69,9 @@ class TrialSummary:
         return self.status == POOLABLE_STATUS
 
 
-def summary_from_record(record: TrialRecord, likelihood: EffectLikelihood,
-                        outcome: str = "average_pain") -> TrialSummary:
+def summary_from_record(
+    record: TrialRecord, likelihood: EffectLikelihood, outcome: str = "average_pain"
+) -> TrialSummary:
     """Build a summary from a trial record; refuses a record that is still blinded."""
     if record.blinded or record.status != POOLABLE_STATUS:
         raise Forbidden(f"trial {record.trial_id} is not unblinded; its effect cannot be pooled")
@@ -78,8 +79,12 @@ def summary_from_record(record: TrialRecord, likelihood: EffectLikelihood,
     per_day = None
     if product.elemental_mg_per_unit is not None:
         per_day = product.elemental_mg_per_unit * product.units_per_day
-    cov = Covariates(condition=record.protocol.condition.value, route=product.route.value, salt=product.salt,
-                     elemental_mg_per_day=per_day)
+    cov = Covariates(
+        condition=record.protocol.condition.value,
+        route=product.route.value,
+        salt=product.salt,
+        elemental_mg_per_day=per_day,
+    )
     return TrialSummary(record.trial_id, record.status, likelihood, cov, outcome)
 
 
@@ -93,8 +98,12 @@ def summary_from_stored(stored: Any, status: str | None = None, outcome: str = "
     row_status = getattr(stored, "status", None) or status
     if row_status is None:
         raise Forbidden(f"trial {stored.trial_id}: no trial status with its summary, so it cannot be pooled")
-    cov = Covariates(condition=stored.condition, route=stored.route, salt=stored.salt,
-                     elemental_mg_per_day=stored.elemental_mg_per_day)
+    cov = Covariates(
+        condition=stored.condition,
+        route=stored.route,
+        salt=stored.salt,
+        elemental_mg_per_day=stored.elemental_mg_per_day,
+    )
     return TrialSummary(stored.trial_id, row_status, stored.likelihood, cov, getattr(stored, "outcome", outcome))
 
 
@@ -118,8 +127,9 @@ class PoolingData:
         return len(self.trial_ids)
 
     def subset(self, rows: np.ndarray) -> PoolingData:
-        return PoolingData(self.grid, self.lik[rows], [self.trial_ids[i] for i in rows],
-                           [self.covariates[i] for i in rows], {})
+        return PoolingData(
+            self.grid, self.lik[rows], [self.trial_ids[i] for i in rows], [self.covariates[i] for i in rows], {}
+        )
 
 
 def _chunks(items: Iterable[TrialSummary], size: int) -> Iterator[list[TrialSummary]]:
@@ -128,8 +138,13 @@ def _chunks(items: Iterable[TrialSummary], size: int) -> Iterator[list[TrialSumm
         yield chunk
 
 
-def collect(summaries: Iterable[TrialSummary], outcome: str = "average_pain", chunk_size: int = 1000,
-            progress: Callable[[int], None] | None = None, dtype: type = np.float32) -> PoolingData:
+def collect(
+    summaries: Iterable[TrialSummary],
+    outcome: str = "average_pain",
+    chunk_size: int = 1000,
+    progress: Callable[[int], None] | None = None,
+    dtype: type = np.float32,
+) -> PoolingData:
     """Read summaries in chunks, skipping (and counting) any that may not or cannot be pooled.
 
     Skipped: trials not unblinded ("blinded"), another outcome ("other outcome"), and duplicate trial ids.

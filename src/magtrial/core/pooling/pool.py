@@ -25,9 +25,15 @@ from magtrial.errors import ValidationError
 SUBGROUP_KEYS = ("condition", "route", "salt", "dose_band")
 
 
-def pool(summaries: Iterable[TrialSummary], *, prior: Prior | None = None, outcome: str = "average_pain",
-         persons: bool = True, chunk_size: int = 1000,
-         progress: Callable[[int], None] | None = None) -> PoolResult:
+def pool(
+    summaries: Iterable[TrialSummary],
+    *,
+    prior: Prior | None = None,
+    outcome: str = "average_pain",
+    persons: bool = True,
+    chunk_size: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> PoolResult:
     """Pool completed N-of-1 trials with a normal random-effects model on their likelihood curves.
 
     Parameters
@@ -70,16 +76,24 @@ def _start(data: PoolingData) -> tuple[float, float, float]:
     return float(wr @ m / wr.sum()), float(np.sqrt(1 / wr.sum())), float(np.sqrt(tau2))
 
 
-def pool_data(data: PoolingData, *, prior: Prior | None = None, persons: bool = True,
-              label: str = "all trials", enrolled: bool = True) -> PoolResult:
+def pool_data(
+    data: PoolingData,
+    *,
+    prior: Prior | None = None,
+    persons: bool = True,
+    label: str = "all trials",
+    enrolled: bool = True,
+) -> PoolResult:
     """``pool`` on curves already collected (used for subgroups and sensitivity runs).
 
     ``enrolled=False`` skips the share of responders among the pooled people (two matrix products).
     """
     prior = prior or Prior()
     if data.n == 0:
-        raise ValidationError("no unblinded trials to pool" + (
-            f" (skipped: {', '.join(f'{v} {k}' for k, v in data.excluded.items())})" if data.excluded else ""))
+        raise ValidationError(
+            "no unblinded trials to pool"
+            + (f" (skipped: {', '.join(f'{v} {k}' for k, v in data.excluded.items())})" if data.excluded else "")
+        )
     active = np.flatnonzero(data.lik.max(axis=0) > 1e-14)
     lo, hi = max(active[0] - 1, 0), min(active[-1] + 2, data.grid.size)
     grid, lik = data.grid[lo:hi], data.lik[:, lo:hi]
@@ -87,14 +101,25 @@ def pool_data(data: PoolingData, *, prior: Prior | None = None, persons: bool = 
     return _summarise(post, grid, lik, data, prior, persons, label, enrolled or persons)
 
 
-def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: PoolingData, prior: Prior,
-               persons: bool, label: str, enrolled: bool = True) -> PoolResult:
+def _summarise(
+    post: GridPosterior,
+    grid: np.ndarray,
+    lik: np.ndarray,
+    data: PoolingData,
+    prior: Prior,
+    persons: bool,
+    label: str,
+    enrolled: bool = True,
+) -> PoolResult:
     mu_est = node_estimate(post.mu_nodes, post.mass.sum(axis=1))
     tau_est = node_estimate(post.tau_nodes, post.mass.sum(axis=0), lower_bound=0.0)
     mu, tau, w = post.cells
     with np.errstate(divide="ignore", over="ignore"):
-        frac = np.where(tau > 0, ndtr((RESPONDER_THRESHOLD - mu) / np.where(tau > 0, tau, 1.0)),
-                        (mu < RESPONDER_THRESHOLD).astype(float))
+        frac = np.where(
+            tau > 0,
+            ndtr((RESPONDER_THRESHOLD - mu) / np.where(tau > 0, tau, 1.0)),
+            (mu < RESPONDER_THRESHOLD).astype(float),
+        )
     responders_pop = weighted_estimate(frac, w)
     # Predictive for a new person on the whole effect grid (a wider grid than the active one).
     full = data.grid
@@ -111,7 +136,7 @@ def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: Poo
     within_var = 0.0
     per_cell = np.zeros(w.size)
     for start in range(0, lik.shape[0] if enrolled else 0, 2048):
-        block = lik[start:start + 2048]
+        block = lik[start : start + 2048]
         m = np.maximum(block @ W, np.finfo(lik.dtype).tiny)
         p_ic = ((block * v) @ W) / m  # P(beta_i <= -1 | mu_c, tau_c, y_i)
         p_i = p_ic @ w
@@ -120,21 +145,32 @@ def _summarise(post: GridPosterior, grid: np.ndarray, lik: np.ndarray, data: Poo
         per_cell += p_ic.sum(axis=0)
         if persons:
             node_mass = block * ((w / m) @ W.T)
-            person_rows.extend(_persons(grid, node_mass, p_i, block, data.trial_ids[start:start + 2048]))
+            person_rows.extend(_persons(grid, node_mass, p_i, block, data.trial_ids[start : start + 2048]))
     n = lik.shape[0]
     between_var = float(w @ (per_cell - per_cell @ w) ** 2)
     share = total_mean / n
     sd = np.sqrt(within_var + between_var) / n
     share_est = Estimate(share, float(sd), max(0.0, share - 1.96 * sd), min(1.0, share + 1.96 * sd))
-    return PoolResult(n_trials=n, mu=mu_est, tau=tau_est, responders_population=responders_pop,
-                      responders_enrolled=share_est if enrolled else None, predictive=predictive,
-                      p_new_benefit=p_new_benefit,
-                      p_new_responder=p_new_responder, prior=prior, excluded=dict(data.excluded),
-                      persons=tuple(person_rows), grid_edge_mass=post.edge_mass, label=label)
+    return PoolResult(
+        n_trials=n,
+        mu=mu_est,
+        tau=tau_est,
+        responders_population=responders_pop,
+        responders_enrolled=share_est if enrolled else None,
+        predictive=predictive,
+        p_new_benefit=p_new_benefit,
+        p_new_responder=p_new_responder,
+        prior=prior,
+        excluded=dict(data.excluded),
+        persons=tuple(person_rows),
+        grid_edge_mass=post.edge_mass,
+        label=label,
+    )
 
 
-def _persons(grid: np.ndarray, node_mass: np.ndarray, p_resp: np.ndarray, own: np.ndarray,
-             ids: list[str]) -> list[PersonEstimate]:
+def _persons(
+    grid: np.ndarray, node_mass: np.ndarray, p_resp: np.ndarray, own: np.ndarray, ids: list[str]
+) -> list[PersonEstimate]:
     node_mass = node_mass / node_mass.sum(axis=1, keepdims=True)
     mean = node_mass @ grid
     sd = np.sqrt(np.maximum(node_mass @ grid**2 - mean**2, 0.0))
@@ -149,12 +185,24 @@ def _persons(grid: np.ndarray, node_mass: np.ndarray, p_resp: np.ndarray, own: n
     ow = own / own.sum(axis=1, keepdims=True)
     own_mean = ow @ grid
     own_sd = np.sqrt(np.maximum(ow @ grid**2 - own_mean**2, 0.0))
-    return [PersonEstimate(ids[i], Estimate(float(mean[i]), float(sd[i]), float(bounds[0][i]), float(bounds[1][i])),
-                           float(p_resp[i]), (float(own_mean[i]), float(own_sd[i]))) for i in range(len(ids))]
+    return [
+        PersonEstimate(
+            ids[i],
+            Estimate(float(mean[i]), float(sd[i]), float(bounds[0][i]), float(bounds[1][i])),
+            float(p_resp[i]),
+            (float(own_mean[i]), float(own_sd[i])),
+        )
+        for i in range(len(ids))
+    ]
 
 
-def pool_subgroups(data: PoolingData, by: Sequence[str] = SUBGROUP_KEYS, *, prior: Prior | None = None,
-                   min_trials: int = MIN_SUBGROUP_TRIALS) -> list[SubgroupResult]:
+def pool_subgroups(
+    data: PoolingData,
+    by: Sequence[str] = SUBGROUP_KEYS,
+    *,
+    prior: Prior | None = None,
+    min_trials: int = MIN_SUBGROUP_TRIALS,
+) -> list[SubgroupResult]:
     """Pool each subgroup on its own (a separate mu and tau per level).
 
     A level with fewer than ``min_trials`` trials gets no estimate, only a warning: with so few people
@@ -170,18 +218,24 @@ def pool_subgroups(data: PoolingData, by: Sequence[str] = SUBGROUP_KEYS, *, prio
             if rows.size < min_trials:
                 out.append(SubgroupResult(key, level, int(rows.size), None, too_small_warning(int(rows.size))))
                 continue
-            res = pool_data(data.subset(rows), prior=prior, persons=False, label=f"{key} = {level}",
-                            enrolled=False)
+            res = pool_data(data.subset(rows), prior=prior, persons=False, label=f"{key} = {level}", enrolled=False)
             out.append(SubgroupResult(key, level, int(rows.size), res))
     return out
 
 
 def default_sensitivity_priors() -> list[Prior]:
-    return [Prior(), Prior(tau_scale=0.5), Prior(tau_scale=2.0), Prior(tau_family="half-cauchy", tau_scale=1.0),
-            Prior(mu_sd=10.0)]
+    return [
+        Prior(),
+        Prior(tau_scale=0.5),
+        Prior(tau_scale=2.0),
+        Prior(tau_family="half-cauchy", tau_scale=1.0),
+        Prior(mu_sd=10.0),
+    ]
 
 
 def prior_sensitivity(data: PoolingData, priors: Sequence[Prior] | None = None) -> list[PoolResult]:
     """Re-run the pool under other priors (Zucker 2010: variance priors can move the answer)."""
-    return [pool_data(data, prior=p, persons=False, label=p.describe(), enrolled=False)
-            for p in (priors or default_sensitivity_priors())]
+    return [
+        pool_data(data, prior=p, persons=False, label=p.describe(), enrolled=False)
+        for p in (priors or default_sensitivity_priors())
+    ]

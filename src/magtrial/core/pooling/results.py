@@ -31,8 +31,9 @@ class Estimate:
         return f"{self.mean:.{digits}f} ({self.lower:.{digits}f} to {self.upper:.{digits}f})"
 
 
-def node_estimate(nodes: np.ndarray, masses: np.ndarray, level: float = 0.95,
-                  lower_bound: float | None = None) -> Estimate:
+def node_estimate(
+    nodes: np.ndarray, masses: np.ndarray, level: float = 0.95, lower_bound: float | None = None
+) -> Estimate:
     """Estimate from probability masses on equally spaced nodes, each spread evenly over its cell."""
     masses = np.asarray(masses, dtype=float)
     masses = masses / masses.sum()
@@ -97,11 +98,13 @@ class PoolResult:
     @property
     def summary(self) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
-        for name, est, unit in (("mu (mean effect)", self.mu, "NRS points"),
-                                ("tau (between-person SD)", self.tau, "NRS points"),
-                                ("new person's effect", self.predictive, "NRS points"),
-                                ("responders in population", self.responders_population, "share"),
-                                ("responders among pooled", self.responders_enrolled, "share")):
+        for name, est, unit in (
+            ("mu (mean effect)", self.mu, "NRS points"),
+            ("tau (between-person SD)", self.tau, "NRS points"),
+            ("new person's effect", self.predictive, "NRS points"),
+            ("responders in population", self.responders_population, "share"),
+            ("responders among pooled", self.responders_enrolled, "share"),
+        ):
             if est is None:
                 continue
             rows.append({"quantity": name, "unit": unit, **est.as_dict()})
@@ -118,9 +121,14 @@ class PoolResult:
             verdict = "the interval includes no average difference"
         lines = [
             f"Pooled {self.n_trials} unblinded N-of-1 trials ({self.label}).",
-            *([f"Warning: only {self.n_trials} trial(s); with fewer than {MIN_SUBGROUP_TRIALS} the population "
-               "estimate rests mostly on the priors and says little about people in general."]
-              if self.n_trials < MIN_SUBGROUP_TRIALS else []),
+            *(
+                [
+                    f"Warning: only {self.n_trials} trial(s); with fewer than {MIN_SUBGROUP_TRIALS} the population "
+                    "estimate rests mostly on the priors and says little about people in general."
+                ]
+                if self.n_trials < MIN_SUBGROUP_TRIALS
+                else []
+            ),
             f"On average magnesium changed daily pain by {mu.mean:+.2f} points ({mu.lower:+.2f} to "
             f"{mu.upper:+.2f}, 95 % interval): {verdict}.",
             f"How much people differ (between-person SD of the effect): {self.tau.fmt()} points.",
@@ -128,8 +136,12 @@ class PoolResult:
             f"{self.predictive.upper:+.1f} points; the chance they improve by at least 1 point is "
             f"{100 * self.p_new_responder:.0f} %.",
             f"Responders (true effect of 1 point or more): {self.responders_population.fmt(pct=True)} "
-            f"of the population" + (f"; {self.responders_enrolled.fmt(pct=True)} of the people pooled."
-                                    if self.responders_enrolled is not None else "."),
+            f"of the population"
+            + (
+                f"; {self.responders_enrolled.fmt(pct=True)} of the people pooled."
+                if self.responders_enrolled is not None
+                else "."
+            ),
             f"Priors: {self.prior.describe()}.",
         ]
         if self.excluded:
@@ -141,16 +153,23 @@ class PoolResult:
 
     def as_dict(self, persons: bool = False) -> dict[str, object]:
         out: dict[str, object] = {
-            "label": self.label, "n_trials": self.n_trials, "mu": self.mu.as_dict(), "tau": self.tau.as_dict(),
-            "predictive": self.predictive.as_dict(), "p_new_benefit": self.p_new_benefit,
+            "label": self.label,
+            "n_trials": self.n_trials,
+            "mu": self.mu.as_dict(),
+            "tau": self.tau.as_dict(),
+            "predictive": self.predictive.as_dict(),
+            "p_new_benefit": self.p_new_benefit,
             "p_new_responder": self.p_new_responder,
             "responders_population": self.responders_population.as_dict(),
             "responders_enrolled": None if self.responders_enrolled is None else self.responders_enrolled.as_dict(),
-            "responder_threshold": RESPONDER_THRESHOLD, "prior": asdict(self.prior), "excluded": self.excluded,
+            "responder_threshold": RESPONDER_THRESHOLD,
+            "prior": asdict(self.prior),
+            "excluded": self.excluded,
         }
         if persons:
-            out["persons"] = [{"trial_id": p.trial_id, **p.estimate.as_dict(), "p_responder": p.p_responder}
-                              for p in self.persons]
+            out["persons"] = [
+                {"trial_id": p.trial_id, **p.estimate.as_dict(), "p_responder": p.p_responder} for p in self.persons
+            ]
         return out
 
 
@@ -169,14 +188,23 @@ class SubgroupResult:
         if self.result is None:
             return f"{self.by} = {self.level}: {self.warning}"
         r = self.result
-        return (f"{self.by} = {self.level}: n = {self.n_trials}, mean effect {r.mu.fmt()}, "
-                f"between-person SD {r.tau.fmt()}, responders {r.responders_population.fmt(pct=True)}")
+        return (
+            f"{self.by} = {self.level}: n = {self.n_trials}, mean effect {r.mu.fmt()}, "
+            f"between-person SD {r.tau.fmt()}, responders {r.responders_population.fmt(pct=True)}"
+        )
 
     def as_dict(self) -> dict[str, object]:
-        return {"by": self.by, "level": self.level, "n_trials": self.n_trials, "warning": self.warning,
-                "estimate": None if self.result is None else self.result.as_dict()}
+        return {
+            "by": self.by,
+            "level": self.level,
+            "n_trials": self.n_trials,
+            "warning": self.warning,
+            "estimate": None if self.result is None else self.result.as_dict(),
+        }
 
 
 def too_small_warning(n: int) -> str:
-    return (f"only {n} trial{'s' if n != 1 else ''}; at least {MIN_SUBGROUP_TRIALS} are needed before "
-            f"this subgroup's effect is estimated, so nothing can be said about it yet")
+    return (
+        f"only {n} trial{'s' if n != 1 else ''}; at least {MIN_SUBGROUP_TRIALS} are needed before "
+        f"this subgroup's effect is estimated, so nothing can be said about it yet"
+    )

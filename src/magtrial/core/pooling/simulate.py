@@ -47,9 +47,18 @@ def loglik_on_grid(diffs: np.ndarray, sigma: float, shape: str, grid: np.ndarray
     raise ValueError("shape must be 'normal', 'student' or 'sigma-unknown'")
 
 
-def simulate_pool(n: int, mu: float, tau: float, rng: np.random.Generator, *, shape: str = "normal",
-                  cycles: tuple[int, ...] = (3, 4), sigma_range: tuple[float, float] = (0.5, 2.0),
-                  n_grid: int = 301, status: str = "unblinded") -> SimulatedPool:
+def simulate_pool(
+    n: int,
+    mu: float,
+    tau: float,
+    rng: np.random.Generator,
+    *,
+    shape: str = "normal",
+    cycles: tuple[int, ...] = (3, 4),
+    sigma_range: tuple[float, float] = (0.5, 2.0),
+    n_grid: int = 301,
+    status: str = "unblinded",
+) -> SimulatedPool:
     beta = rng.normal(mu, tau, size=n)
     sigma = rng.uniform(*sigma_range, size=n)
     k = rng.choice(np.asarray(cycles), size=n)
@@ -66,7 +75,11 @@ def simulate_pool(n: int, mu: float, tau: float, rng: np.random.Generator, *, sh
         centre = d.mean() if shape != "student" else float(np.median(d))
         grid = np.linspace(centre - width, centre + width, n_grid)
         ll = loglik_on_grid(d, sigma[i], shape, grid)
-        cov = Covariates(condition=CONDITIONS[i % 4], route=ROUTES[(i // 4) % 4], salt=SALTS[(i // 16) % 4],
-                         elemental_mg_per_day=float((100, 200, 350, 250)[(i // 2) % 4]))
+        cov = Covariates(
+            condition=CONDITIONS[i % 4],
+            route=ROUTES[(i // 4) % 4],
+            salt=SALTS[(i // 16) % 4],
+            elemental_mg_per_day=float((100, 200, 350, 250)[(i // 2) % 4]),
+        )
         out.append(TrialSummary(f"sim-{i:05d}", status, EffectLikelihood(grid, ll), cov))
     return SimulatedPool(out, beta, diffs, sigma)

@@ -38,8 +38,11 @@ def person_findings(person: Person, rules: SafetyRules) -> list[Finding]:
         held = strictest.get(r.kind)
         if held is None or r.threshold < (held.threshold or 0):
             strictest[r.kind] = r
-    findings = [Finding(r.rule_id, r.level, r.message, r.source) for r in applying
-                if r.threshold is None or strictest[r.kind] is r]
+    findings = [
+        Finding(r.rule_id, r.level, r.message, r.source)
+        for r in applying
+        if r.threshold is None or strictest[r.kind] is r
+    ]
     if person.egfr is None and not person.dialysis:
         p = rules.policy("renal-egfr-unknown")
         findings.append(Finding(p.rule_id, p.level, p.message, p.source))
@@ -52,8 +55,9 @@ def match_conditions(person: Person, rules: SafetyRules) -> tuple[ConditionMatch
     return tuple(rules.conditions.match(c) for c in person.conditions)
 
 
-def condition_findings(matches: Sequence[ConditionMatch], rules: SafetyRules,
-                       already: Collection[str] = ()) -> list[Finding]:
+def condition_findings(
+    matches: Sequence[ConditionMatch], rules: SafetyRules, already: Collection[str] = ()
+) -> list[Finding]:
     """One finding per rule the conditions trigger (naming every condition that did), and one
     *needs clinician* finding per condition not recognised; a rule already reported from the
     person's other details (the dialysis flag, the eGFR) is not repeated.
@@ -76,8 +80,9 @@ def condition_findings(matches: Sequence[ConditionMatch], rules: SafetyRules,
         if rule_id in already:
             continue
         rule = rules.person_rule(rule_id)
-        notes = " ".join(dict.fromkeys(n for m in matches if m.concept and m.concept.rule_id == rule_id
-                                       and (n := m.concept.note)))
+        notes = " ".join(
+            dict.fromkeys(n for m in matches if m.concept and m.concept.rule_id == rule_id and (n := m.concept.note))
+        )
         message = f"{'; '.join(reads)}. {rule.message}" + (f" {notes}" if notes else "")
         findings.append(Finding(rule.rule_id, rule.level, message, rule.source))
     return findings
@@ -88,8 +93,9 @@ def _read_as(text: str, concept: ConditionConcept) -> str:
     return f"'{text}' read as {concept.name}" + (f" ({codes})" if codes else "")
 
 
-def medication_findings(medications: Sequence[Medication], rules: SafetyRules,
-                        takes_oral: bool) -> tuple[list[Finding], list[Spacing]]:
+def medication_findings(
+    medications: Sequence[Medication], rules: SafetyRules, takes_oral: bool
+) -> tuple[list[Finding], list[Spacing]]:
     """One finding per medicine, and the spacing rules the timetable must keep.
 
     A medicine missing from the table gets the default chelation spacing as a precaution.
@@ -104,24 +110,38 @@ def medication_findings(medications: Sequence[Medication], rules: SafetyRules,
             p = rules.policy("drug-unlisted")
             minutes = int(p.value or 0)
             level = p.level if takes_oral else Level.OK
-            findings.append(Finding(p.rule_id, level, p.message.format(drug=med.name, hours=minutes / 60)
-                                    + oral_note, p.source))
+            findings.append(
+                Finding(p.rule_id, level, p.message.format(drug=med.name, hours=minutes / 60) + oral_note, p.source)
+            )
             before = after = minutes
             rule_id = p.rule_id
         else:
             level = rule.level if (takes_oral or not rule.spaced) else Level.OK
             at = f" (taken at {', '.join(f'{t:%H:%M}' for t in med.times)})" if med.times else ""
-            findings.append(Finding(rule.rule_id, level, f"{med.name}{at}: {rule.effect} {rule.action}"
-                                    + (oral_note if rule.spaced else ""), rule.source))
+            findings.append(
+                Finding(
+                    rule.rule_id,
+                    level,
+                    f"{med.name}{at}: {rule.effect} {rule.action}" + (oral_note if rule.spaced else ""),
+                    rule.source,
+                )
+            )
             before, after, rule_id = rule.drug_before_mg_min, rule.drug_after_mg_min, rule.rule_id
         if takes_oral and (before or after):
             spacings.extend(Spacing(med.name, t, before, after, rule_id) for t in med.times)
     return findings, spacings
 
 
-def check_regimen(person: Person, products: Sequence[Product], medications: Sequence[Medication],
-                  jurisdiction: Jurisdiction | str, *, rules: SafetyRules, wake: dt.time = DEFAULT_WAKE,
-                  sleep: dt.time = DEFAULT_SLEEP) -> SafetyReport:
+def check_regimen(
+    person: Person,
+    products: Sequence[Product],
+    medications: Sequence[Medication],
+    jurisdiction: Jurisdiction | str,
+    *,
+    rules: SafetyRules,
+    wake: dt.time = DEFAULT_WAKE,
+    sleep: dt.time = DEFAULT_SLEEP,
+) -> SafetyReport:
     """Check a whole regimen; the report's ``verdict`` decides whether a trial may start."""
     jurisdiction = as_jurisdiction(jurisdiction)
     if not products:
@@ -139,8 +159,7 @@ def check_regimen(person: Person, products: Sequence[Product], medications: Sequ
     if ul.mg is None:
         if total > 0:
             p = rules.policy("dose-no-ul")
-            findings.append(Finding(p.rule_id, p.level, p.message.format(total=total),
-                                    f"{p.source}; {ul.source}"))
+            findings.append(Finding(p.rule_id, p.level, p.message.format(total=total), f"{p.source}; {ul.source}"))
     elif takes_oral:
         p = rules.policy("dose-within-ul" if total <= ul.mg else "dose-over-ul")
         message = p.message.format(total=total, ul=ul.mg, jurisdiction=jurisdiction.value)
@@ -155,12 +174,25 @@ def check_regimen(person: Person, products: Sequence[Product], medications: Sequ
         timetable = propose_timetable(max(p.doses_per_day for p in oral), spacings, wake, sleep, label=names)
         if not timetable.feasible:
             p = rules.policy("timetable-infeasible")
-            findings.append(Finding(p.rule_id, p.level, p.message.format(
-                wake=f"{wake:%H:%M}", sleep=f"{sleep:%H:%M}", reason=timetable.reason), p.source))
+            findings.append(
+                Finding(
+                    p.rule_id,
+                    p.level,
+                    p.message.format(wake=f"{wake:%H:%M}", sleep=f"{sleep:%H:%M}", reason=timetable.reason),
+                    p.source,
+                )
+            )
     rda = rules.rda(person)
-    return SafetyReport(findings=tuple(findings), doses=tuple(doses), total_oral_mg=round(total, 1),
-                        upper_limit_mg=ul.mg, rda_mg=rda.mg if rda else None, jurisdiction=jurisdiction,
-                        timetable=timetable, conditions=conditions)
+    return SafetyReport(
+        findings=tuple(findings),
+        doses=tuple(doses),
+        total_oral_mg=round(total, 1),
+        upper_limit_mg=ul.mg,
+        rda_mg=rda.mg if rda else None,
+        jurisdiction=jurisdiction,
+        timetable=timetable,
+        conditions=conditions,
+    )
 
 
 def implausibly_low(products: Sequence[Product], doses: Sequence[ProductDose], rules: SafetyRules) -> list[Finding]:
@@ -171,18 +203,33 @@ def implausibly_low(products: Sequence[Product], doses: Sequence[ProductDose], r
     for product, dose in zip(products, doses, strict=True):
         total = dose.elemental_mg_per_day
         if dose.counts_toward_ul and 0 < total < (p.value or 0):
-            typed = [(what, mg) for what, mg in (("elemental magnesium", product.elemental_mg_per_unit),
-                                                 ("salt", product.salt_mg_per_unit)) if mg is not None]
+            typed = [
+                (what, mg)
+                for what, mg in (
+                    ("elemental magnesium", product.elemental_mg_per_unit),
+                    ("salt", product.salt_mg_per_unit),
+                )
+                if mg is not None
+            ]
             what, mg = typed[0]
-            hint = (f" ({mg:g} mg of {what} per unit: did you mean {mg:g} g, that is {mg * 1000:g} mg?)"
-                    if mg < 10 else "")
-            findings.append(Finding(p.rule_id, p.level, p.message.format(product=product.name, total=total,
-                                                                         hint=hint), p.source))
+            hint = (
+                f" ({mg:g} mg of {what} per unit: did you mean {mg:g} g, that is {mg * 1000:g} mg?)" if mg < 10 else ""
+            )
+            findings.append(
+                Finding(p.rule_id, p.level, p.message.format(product=product.name, total=total, hint=hint), p.source)
+            )
     return findings
 
 
-def check_protocol(person: Person, product: Product, medications: Sequence[Medication],
-                   jurisdiction: Jurisdiction | str, *, rules: SafetyRules, wake: dt.time = DEFAULT_WAKE,
-                   sleep: dt.time = DEFAULT_SLEEP) -> SafetyReport:
+def check_protocol(
+    person: Person,
+    product: Product,
+    medications: Sequence[Medication],
+    jurisdiction: Jurisdiction | str,
+    *,
+    rules: SafetyRules,
+    wake: dt.time = DEFAULT_WAKE,
+    sleep: dt.time = DEFAULT_SLEEP,
+) -> SafetyReport:
     """The check ``trial create`` runs on a protocol's single product."""
     return check_regimen(person, [product], medications, jurisdiction, rules=rules, wake=wake, sleep=sleep)

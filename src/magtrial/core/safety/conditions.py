@@ -83,8 +83,13 @@ class Code:
         return SYSTEM_NAMES.get(self.system, self.system)
 
     def as_dict(self) -> dict[str, object]:
-        return {"system": self.system, "system_name": self.system_name, "code": self.code, "display": self.display,
-                "verified": self.verified}
+        return {
+            "system": self.system,
+            "system_name": self.system_name,
+            "code": self.code,
+            "display": self.display,
+            "verified": self.verified,
+        }
 
 
 @dataclass(frozen=True)
@@ -121,10 +126,16 @@ class ConditionMatch:
 
     def as_dict(self) -> dict[str, object]:
         c = self.concept
-        return {"text": self.text, "recognised": c is not None, "via": self.via or None,
-                "concept": c.id if c else None, "name": c.name if c else None,
-                "rule_id": c.rule_id if c else None, "codes": [k.as_dict() for k in c.codes] if c else [],
-                "mentions": [m.id for m in self.mentions]}
+        return {
+            "text": self.text,
+            "recognised": c is not None,
+            "via": self.via or None,
+            "concept": c.id if c else None,
+            "name": c.name if c else None,
+            "rule_id": c.rule_id if c else None,
+            "codes": [k.as_dict() for k in c.codes] if c else [],
+            "mentions": [m.id for m in self.mentions],
+        }
 
 
 class ConditionVocabulary:

@@ -36,8 +36,9 @@ def parse_mass_mg(value: object, what: str, elemental: bool = False) -> float:
     elif isinstance(value, str):
         match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
         if not match:
-            raise SafetyInputError(f"{what} must be a number with an optional unit (mg, g"
-                                   f"{', mmol' if elemental else ''}), got {value!r}")
+            raise SafetyInputError(
+                f"{what} must be a number with an optional unit (mg, g{', mmol' if elemental else ''}), got {value!r}"
+            )
         amount, unit = float(match.group(1)), (match.group(2).lower() or "mg")
     else:
         raise SafetyInputError(f"{what} must be a number of mg, got {value!r}")
@@ -65,7 +66,8 @@ def salt_form(salt: Salt, hydrate: str | None, product_name: str) -> tuple[SaltF
         choices = ", ".join(f"{f.form} {f.percent:.1f}%" for f in salt.forms)
         raise SafetyInputError(
             f"{product_name}: magnesium {salt.key} comes in several forms ({choices}); give the hydrate, "
-            f"or '{UNKNOWN_HYDRATE}' to assume the one with the most magnesium, or the label's elemental mg")
+            f"or '{UNKNOWN_HYDRATE}' to assume the one with the most magnesium, or the label's elemental mg"
+        )
     return form, False
 
 
@@ -80,7 +82,8 @@ def product_dose(product: Product, rules: SafetyRules) -> tuple[ProductDose, lis
         if product.salt_mg_per_unit is not None and product.elemental_mg_per_unit > product.salt_mg_per_unit:
             raise SafetyInputError(
                 f"{product.name}: elemental magnesium ({product.elemental_mg_per_unit:g} mg) cannot exceed "
-                f"the salt mass ({product.salt_mg_per_unit:g} mg); were the two swapped?")
+                f"the salt mass ({product.salt_mg_per_unit:g} mg); were the two swapped?"
+            )
         per_unit = product.elemental_mg_per_unit
         basis = f"label: {per_unit:g} mg elemental x {units:g}/day"
     elif product.salt_mg_per_unit is not None and product.route.transdermal and salt.form(product.hydrate) is None:
@@ -89,12 +92,20 @@ def product_dose(product: Product, rules: SafetyRules) -> tuple[ProductDose, lis
     elif product.salt_mg_per_unit is not None:
         form, assumed = salt_form(salt, product.hydrate, product.name)
         per_unit = product.salt_mg_per_unit * form.fraction
-        basis = (f"{product.salt_mg_per_unit:g} mg {salt.key} ({form.form}) x {form.percent:.1f}% "
-                 f"= {per_unit:.1f} mg elemental x {units:g}/day")
+        basis = (
+            f"{product.salt_mg_per_unit:g} mg {salt.key} ({form.form}) x {form.percent:.1f}% "
+            f"= {per_unit:.1f} mg elemental x {units:g}/day"
+        )
         if assumed:
             p = rules.policy("dose-hydrate-unknown")
-            findings.append(Finding(p.rule_id, p.level, p.message.format(
-                product=product.name, salt=salt.key, form=form.form, percent=form.percent), p.source))
+            findings.append(
+                Finding(
+                    p.rule_id,
+                    p.level,
+                    p.message.format(product=product.name, salt=salt.key, form=form.form, percent=form.percent),
+                    p.source,
+                )
+            )
         if form.note:
             p = rules.policy("dose-salt-note")
             message = p.message.format(product=product.name, note=form.note)
@@ -105,15 +116,22 @@ def product_dose(product: Product, rules: SafetyRules) -> tuple[ProductDose, lis
     counts = not product.route.transdermal
     if not counts:
         p = rules.policy("dose-transdermal-not-counted")
-        findings.append(Finding(p.rule_id, p.level, p.message.format(product=product.name,
-                                                                     route=product.route.value), p.source))
+        findings.append(
+            Finding(p.rule_id, p.level, p.message.format(product=product.name, route=product.route.value), p.source)
+        )
     per_day = per_unit * units
     if counts and per_day > MAX_ORAL_MG_PER_DAY:
         raise SafetyInputError(
             f"{product.name}: {per_day:,.0f} mg ({per_day / 1000:g} g) of elemental magnesium a day by mouth is "
             f"not a possible dose (the limit for this check is {MAX_ORAL_MG_PER_DAY / 1000:g} g/day; the adult "
             f"upper limit is 350 mg/day). Check the label's mg per unit, the unit (mg or g) and the units per day "
-            f"({basis})")
-    dose = ProductDose(product_name=product.name, route=product.route.value,
-                       elemental_mg_per_day=per_day, counts_toward_ul=counts, basis=basis)
+            f"({basis})"
+        )
+    dose = ProductDose(
+        product_name=product.name,
+        route=product.route.value,
+        elemental_mg_per_day=per_day,
+        counts_toward_ul=counts,
+        basis=basis,
+    )
     return dose, findings

@@ -115,8 +115,9 @@ class Person:
         if not 0 <= self.age <= MAX_AGE:
             raise SafetyInputError(f"age must be 0-{MAX_AGE} years, got {self.age}")
         if self.egfr is not None and not 0 <= self.egfr <= MAX_EGFR:
-            raise SafetyInputError(f"eGFR must be 0-{MAX_EGFR} mL/min/1.73 m², got {self.egfr}; "
-                                   "check the lab report's value and unit")
+            raise SafetyInputError(
+                f"eGFR must be 0-{MAX_EGFR} mL/min/1.73 m², got {self.egfr}; check the lab report's value and unit"
+            )
         if (self.pregnant or self.lactating) and self.sex is Sex.MALE:
             raise SafetyInputError("pregnant or lactating was set for sex = male; check the person's details")
         object.__setattr__(self, "conditions", tuple(c.strip() for c in self.conditions if c.strip()))
@@ -163,9 +164,16 @@ class Finding:
 
     def as_dict(self) -> dict[str, object]:
         """Plain keys for an audit record or a JSON answer."""
-        return {"rule_id": self.rule_id, "level": self.level.value, "message": self.message,
-                "source": self.source, "day": self.day.isoformat() if self.day else None,
-                "period": self.period, "urgent": self.urgent, "flag_clinician": self.flag_clinician}
+        return {
+            "rule_id": self.rule_id,
+            "level": self.level.value,
+            "message": self.message,
+            "source": self.source,
+            "day": self.day.isoformat() if self.day else None,
+            "period": self.period,
+            "urgent": self.urgent,
+            "flag_clinician": self.flag_clinician,
+        }
 
 
 @dataclass(frozen=True)
@@ -239,12 +247,14 @@ class SafetyReport:
 
     def summary(self) -> str:
         """One plain-language paragraph for the audit trail and reports, so they need not recompute."""
-        ul = "no upper limit can be set" if self.upper_limit_mg is None else (
-            f"{self.jurisdiction.value} upper limit {self.upper_limit_mg:g} mg/day")
+        ul = (
+            "no upper limit can be set"
+            if self.upper_limit_mg is None
+            else (f"{self.jurisdiction.value} upper limit {self.upper_limit_mg:g} mg/day")
+        )
         serious = [f.rule_id for f in self.by_level() if f.level > Level.OK]
         reasons = f" Because of: {', '.join(serious)}." if serious else ""
-        return (f"Verdict: {self.verdict.value}. Oral elemental magnesium {self.total_oral_mg:g} mg/day; "
-                f"{ul}.{reasons}")
+        return f"Verdict: {self.verdict.value}. Oral elemental magnesium {self.total_oral_mg:g} mg/day; {ul}.{reasons}"
 
     def as_dict(self) -> dict[str, object]:
         """Plain keys for an audit record or a JSON answer (the check's inputs are stored elsewhere)."""
@@ -256,10 +266,22 @@ class SafetyReport:
             "jurisdiction": self.jurisdiction.value,
             "findings": [f.as_dict() for f in self.by_level()],
             "conditions": [c.as_dict() for c in self.conditions],
-            "doses": [{"product": d.product_name, "route": d.route, "elemental_mg_per_day": d.elemental_mg_per_day,
-                       "counts_toward_ul": d.counts_toward_ul, "basis": d.basis} for d in self.doses],
-            "timetable": None if self.timetable is None else {
-                "feasible": self.timetable.feasible, "reason": self.timetable.reason,
+            "doses": [
+                {
+                    "product": d.product_name,
+                    "route": d.route,
+                    "elemental_mg_per_day": d.elemental_mg_per_day,
+                    "counts_toward_ul": d.counts_toward_ul,
+                    "basis": d.basis,
+                }
+                for d in self.doses
+            ],
+            "timetable": None
+            if self.timetable is None
+            else {
+                "feasible": self.timetable.feasible,
+                "reason": self.timetable.reason,
                 "doses": [{"time": f"{d.time:%H:%M}", "label": d.label} for d in self.timetable.doses],
-                "constraints": list(self.timetable.constraints)},
+                "constraints": list(self.timetable.constraints),
+            },
         }

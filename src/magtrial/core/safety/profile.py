@@ -57,8 +57,7 @@ def product_from_dict(data: Any, where: str = "product") -> Product:
     message names the field under ``where`` (``where="product 2"`` gives "product[2].units_per_day ...").
     """
     if not isinstance(data, Mapping):
-        raise SafetyInputError(f"{where} must be a table with at least name and salt, got {shown(data)} "
-                               f"({kind(data)})")
+        raise SafetyInputError(f"{where} must be a table with at least name and salt, got {shown(data)} ({kind(data)})")
     try:
         path = re.sub(r"^(\w+) (\d+)$", r"\1[\2]", where)
         return validate(Product, dict(data), SafetyInputError, where=path, hints=_PRODUCT_HINTS)
@@ -66,8 +65,10 @@ def product_from_dict(data: Any, where: str = "product") -> Product:
         raise SafetyInputError(f"{where}: {exc}") from None
 
 
-_PRODUCT_HINTS = {"name": "give the product's name as on the label",
-                  "salt": "give the magnesium salt, e.g. citrate or oxide"}
+_PRODUCT_HINTS = {
+    "name": "give the product's name as on the label",
+    "salt": "give the magnesium salt, e.g. citrate or oxide",
+}
 
 
 def _jurisdiction(value: object) -> object:
@@ -83,8 +84,9 @@ class SafetyProfile:
     """
 
     person: Person
-    medications: Annotated[tuple[Medication, ...], Field(alias="medication", max_length=MAX_MEDICATIONS),
-                           BeforeValidator(single_as_list)] = ()
+    medications: Annotated[
+        tuple[Medication, ...], Field(alias="medication", max_length=MAX_MEDICATIONS), BeforeValidator(single_as_list)
+    ] = ()
     jurisdiction: Annotated[Jurisdiction, BeforeValidator(_jurisdiction)] = Jurisdiction.US
 
     @classmethod
@@ -102,11 +104,12 @@ class SafetyProfile:
         return {
             "jurisdiction": self.jurisdiction.value,
             "person": person,
-            "medication": [{"name": m.name, "times": [f"{t:%H:%M}" for t in m.times]}
-                           for m in self.medications],
+            "medication": [{"name": m.name, "times": [f"{t:%H:%M}" for t in m.times]} for m in self.medications],
         }
 
 
-_PROFILE_HINTS = {"person": "the profile needs a [person] table with at least age",
-                  "person.age": "the person's age in years is needed",
-                  "medication.name": "each [[medication]] needs a name"}
+_PROFILE_HINTS = {
+    "person": "the profile needs a [person] table with at least age",
+    "person.age": "the person's age in years is needed",
+    "medication.name": "each [[medication]] needs a name",
+}

@@ -55,8 +55,10 @@ class Salt:
         for f in self.forms:
             if normalize_name(f.form) == wanted:
                 return f
-        raise SafetyInputError(f"magnesium {self.key} has no form {hydrate!r}; known forms: "
-                               f"{', '.join(f.form for f in self.forms)} (or 'unknown')")
+        raise SafetyInputError(
+            f"magnesium {self.key} has no form {hydrate!r}; known forms: "
+            f"{', '.join(f.form for f in self.forms)} (or 'unknown')"
+        )
 
 
 @dataclass(frozen=True)
@@ -217,15 +219,19 @@ class SafetyRules:
                         raise SafetyInputError(
                             f"magnesium salt {name!r} names the salt and its form: give salt {s.key!r} and "
                             f"hydrate {f.form!r} (--salt {s.key} --hydrate {f.form}; in a file "
-                            f'salt = "{s.key}" and hydrate = "{f.form}")')
-        raise SafetyInputError(f"unknown magnesium salt {name!r}; known salts: "
-                               f"{', '.join(s.key for s in self.salts)}. If the label gives elemental "
-                               "magnesium, the salt still has to be one of these")
+                            f'salt = "{s.key}" and hydrate = "{f.form}")'
+                        )
+        raise SafetyInputError(
+            f"unknown magnesium salt {name!r}; known salts: "
+            f"{', '.join(s.key for s in self.salts)}. If the label gives elemental "
+            "magnesium, the salt still has to be one of these"
+        )
 
     def upper_limit(self, person: Person, jurisdiction: Jurisdiction) -> UpperLimit:
         stage = "pregnancy" if person.pregnant else "lactation" if person.lactating else "any"
-        rows = [u for u in self.upper_limits
-                if u.jurisdiction is jurisdiction and u.min_age <= person.age < u.below_age]
+        rows = [
+            u for u in self.upper_limits if u.jurisdiction is jurisdiction and u.min_age <= person.age < u.below_age
+        ]
         for wanted in (stage, "any"):
             for u in rows:
                 if u.life_stage == wanted:
@@ -255,8 +261,7 @@ class SafetyRules:
         for s in self.salts:
             for f in s.forms:
                 yield f.rule_id, f.source
-        for table in (self.upper_limits, self.rdas, self.person_rules, self.interactions, self.symptoms,
-                      self.policies):
+        for table in (self.upper_limits, self.rdas, self.person_rules, self.interactions, self.symptoms, self.policies):
             for row in table:
                 yield row.rule_id, row.source
         for c in self.conditions.concepts:  # a concept's source is the rule it triggers

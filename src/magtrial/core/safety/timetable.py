@@ -62,8 +62,7 @@ def _hours(minutes: int) -> str:
 
 def violations(times: Sequence[dt.time], spacings: Sequence[Spacing]) -> list[str]:
     """Each (dose time, rule) pair that breaks a spacing rule, in words; empty when all hold."""
-    return [f"magnesium at {t:%H:%M} breaks '{s.describe()}'"
-            for t in times for s in spacings if not s.allows(t)]
+    return [f"magnesium at {t:%H:%M} breaks '{s.describe()}'" for t in times for s in spacings if not s.allows(t)]
 
 
 def _windows(allowed: list[int]) -> list[str]:
@@ -105,8 +104,13 @@ def _spread(allowed: list[int], n: int) -> list[int] | None:
     return best
 
 
-def propose_timetable(doses_per_day: int, spacings: Sequence[Spacing], wake: dt.time = DEFAULT_WAKE,
-                      sleep: dt.time = DEFAULT_SLEEP, label: str = "magnesium") -> Timetable:
+def propose_timetable(
+    doses_per_day: int,
+    spacings: Sequence[Spacing],
+    wake: dt.time = DEFAULT_WAKE,
+    sleep: dt.time = DEFAULT_SLEEP,
+    label: str = "magnesium",
+) -> Timetable:
     """Dose times between ``wake`` and ``sleep`` (inclusive) that satisfy every spacing rule.
 
     Doses are spread as far apart as the free times allow. When no set of times works, the
@@ -115,8 +119,10 @@ def propose_timetable(doses_per_day: int, spacings: Sequence[Spacing], wake: dt.
     if not 1 <= doses_per_day <= 6:
         raise SafetyInputError(f"doses per day must be 1-6, got {doses_per_day}")
     if _minutes(sleep) - _minutes(wake) < STEP_MIN:
-        raise SafetyInputError(f"waking hours must start before they end (wake {wake:%H:%M}, "
-                               f"sleep {sleep:%H:%M}); overnight windows are not supported")
+        raise SafetyInputError(
+            f"waking hours must start before they end (wake {wake:%H:%M}, "
+            f"sleep {sleep:%H:%M}); overnight windows are not supported"
+        )
     constraints = tuple(s.describe() for s in spacings if s.drug_before_mg_min or s.drug_after_mg_min)
     grid = range(_minutes(wake), _minutes(sleep) + 1, STEP_MIN)
     allowed = [m for m in grid if all(s.allows(_time(m)) for s in spacings)]
@@ -125,12 +131,11 @@ def propose_timetable(doses_per_day: int, spacings: Sequence[Spacing], wake: dt.
         if not allowed:
             reason = "every time is within the spacing of: " + "; ".join(constraints)
         else:
-            reason = (f"{doses_per_day} doses are needed but only {', '.join(_windows(allowed))} "
-                      f"{'is' if len(allowed) == 1 else 'are'} free")
-        return Timetable(doses=(), feasible=False, reason=reason, constraints=constraints,
-                         wake=wake, sleep=sleep)
-    doses = tuple(DoseTime(_time(m), f"{label}: dose {i} of {doses_per_day}")
-                  for i, m in enumerate(picked, 1))
+            reason = (
+                f"{doses_per_day} doses are needed but only {', '.join(_windows(allowed))} "
+                f"{'is' if len(allowed) == 1 else 'are'} free"
+            )
+        return Timetable(doses=(), feasible=False, reason=reason, constraints=constraints, wake=wake, sleep=sleep)
+    doses = tuple(DoseTime(_time(m), f"{label}: dose {i} of {doses_per_day}") for i, m in enumerate(picked, 1))
     reason = "no medicine needs spacing" if not constraints else "keeps every spacing rule"
-    return Timetable(doses=doses, feasible=True, reason=reason, constraints=constraints,
-                     wake=wake, sleep=sleep)
+    return Timetable(doses=doses, feasible=True, reason=reason, constraints=constraints, wake=wake, sleep=sleep)

@@ -57,7 +57,8 @@ def _docs() -> HTMLResponse:
     cdn = " ".join(sorted({m.group(1) for m in re.finditer(r'(?:src|href)="(https://[^/"]+)/', html)}))
     page.headers["Content-Security-Policy"] = (
         f"default-src 'none'; script-src {cdn} {hashes}; style-src {cdn}; img-src 'self' data: https:; "
-        "connect-src 'self'; frame-ancestors 'none'")
+        "connect-src 'self'; frame-ancestors 'none'"
+    )
     return page
 
 

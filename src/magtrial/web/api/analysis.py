@@ -75,11 +75,11 @@ class AnalysisOut(Out):
 def analysis(
     ctx: Ctx,
     trial_id: str,
-    outcome: str | None = Query(None, description="average_pain, worst_pain or sleep_interference "
-                                "(default: the protocol's primary outcome)"),
+    outcome: str | None = Query(
+        None, description="average_pain, worst_pain or sleep_interference (default: the protocol's primary outcome)"
+    ),
     mcid: str = Query("1", max_length=20, description="Smallest worthwhile difference in points, or '30%-run-in'"),
 ) -> dict[str, Any]:
     """Effect with 95% interval, probabilities, per-pack means and the exact randomization test."""
     record = trials.record(ctx, trial_id)
     return analyze(record, outcome, mcid=mcid).to_dict()
-

@@ -54,8 +54,14 @@ def verify(ctx: Ctx, expect_head: str | None = Query(None, max_length=80, descri
     # The replay's messages name any trial and account, so only a clinician-administrator sees them.
     require(ctx.actor, Role.CLINICIAN, to="verify the whole audit trail")
     r = audit.verify(ctx, expect_head)
-    return VerifyOut(ok=r.ok, events=r.events, head=str(r.head), problem=r.problem, bad_seq=r.bad_seq,
-                     legacy_clear_allocations=r.legacy_clear_allocations)
+    return VerifyOut(
+        ok=r.ok,
+        events=r.events,
+        head=str(r.head),
+        problem=r.problem,
+        bad_seq=r.bad_seq,
+        legacy_clear_allocations=r.legacy_clear_allocations,
+    )
 
 
 @router.get("/trials/{trial_id}/audit", response_model=list[EventOut], responses=ERRORS)

@@ -18,17 +18,18 @@ from magtrial.service.context import utcnow
 from magtrial.service.tokens import Unauthenticated, actor_for_token
 from magtrial.store.db import Database
 
-bearer = HTTPBearer(auto_error=False, scheme_name="access token",
-                    description="A personal access token from `magtrial token create` (starts with mt_).")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="access token",
+    description="A personal access token from `magtrial token create` (starts with mt_).",
+)
 
 
 def database(request: Request) -> Database:
     return request.app.state.db
 
 
-def context(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Context:
+def context(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Context:
     if credentials is None:
         raise Unauthenticated("this API needs an access token: send 'Authorization: Bearer <token>'")
     db = database(request)

@@ -51,9 +51,18 @@ class EntryOut(Out):
     @classmethod
     def of(cls, trial_id: str, r: EntryResult) -> EntryOut:
         v = r.version
-        return cls(trial_id=trial_id, day=v.day, version=v.version, kind=v.kind.value,
-                   values=DiaryValuesOut.of(v.values), late=v.late, recorded_at=v.recorded_at, receipt=r.receipt,
-                   urgent=bool(r.urgent), findings=[FindingOut.of(f) for f in r.findings])
+        return cls(
+            trial_id=trial_id,
+            day=v.day,
+            version=v.version,
+            kind=v.kind.value,
+            values=DiaryValuesOut.of(v.values),
+            late=v.late,
+            recorded_at=v.recorded_at,
+            receipt=r.receipt,
+            urgent=bool(r.urgent),
+            findings=[FindingOut.of(f) for f in r.findings],
+        )
 
 
 class EntryIn(In):
@@ -84,13 +93,15 @@ class VoidIn(In):
 
 
 @router.get("/trials/{trial_id}/diary", response_model=DiaryListOut, responses=ERRORS)
-def list_entries(ctx: Ctx, trial_id: str,
-                 history: bool = Query(False, description="Every version, not only the current entry")) -> DiaryListOut:
+def list_entries(
+    ctx: Ctx, trial_id: str, history: bool = Query(False, description="Every version, not only the current entry")
+) -> DiaryListOut:
     """The diary: the current entry per day, or every version (nothing is overwritten)."""
     rec = trials.record(ctx, trial_id)
     versions = rec.versions if history else tuple(rec.current().values())
-    return DiaryListOut(trial_id=trial_id, history=history, entries=[DiaryVersionOut.of(v) for v in versions],
-                        audit_head=rec.audit_head)
+    return DiaryListOut(
+        trial_id=trial_id, history=history, entries=[DiaryVersionOut.of(v) for v in versions], audit_head=rec.audit_head
+    )
 
 
 @router.post("/trials/{trial_id}/diary", status_code=201, response_model=EntryOut, responses=ERRORS)
@@ -100,8 +111,7 @@ async def add_entry(ctx: Ctx, trial_id: str, body: EntryIn) -> EntryOut:
     return EntryOut.of(trial_id, await write(ctx.db, diary.add_entry, ctx, trial_id, day, body.values))
 
 
-@router.post("/trials/{trial_id}/diary/{day}/corrections", status_code=201, response_model=EntryOut,
-             responses=ERRORS)
+@router.post("/trials/{trial_id}/diary/{day}/corrections", status_code=201, response_model=EntryOut, responses=ERRORS)
 async def correct_entry(ctx: Ctx, trial_id: str, day: dt.date, body: CorrectionIn) -> EntryOut:
     """Correct a day's entry with a reason: a new version; the earlier one stays in the history."""
     changes = body.changes.model_dump(exclude_unset=True)

@@ -36,15 +36,19 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
 
 
 ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"],
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
 }
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-    for status, text in ((401, "Missing, unknown, expired or revoked access token"),
-                         (403, "Your role may not do this, or the trial is still blinded"),
-                         (404, "No such trial among yours (another person's trial is never revealed)"),
-                         (409, "Conflicts with the trial's state (e.g. a second entry for a day)"),
-                         (422, "Invalid input; the message names the field"))
+    for status, text in (
+        (401, "Missing, unknown, expired or revoked access token"),
+        (403, "Your role may not do this, or the trial is still blinded"),
+        (404, "No such trial among yours (another person's trial is never revealed)"),
+        (409, "Conflicts with the trial's state (e.g. a second entry for a day)"),
+        (422, "Invalid input; the message names the field"),
+    )
 }
 
 
@@ -105,8 +109,11 @@ class ApiRoute(APIRoute):
                 request._body = body  # what Request.body() returns from now on
                 content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
                 if takes_json and body and not (content_type == "application/json" or content_type.endswith("+json")):
-                    return error(415, f"send the body as JSON (Content-Type: application/json), not "
-                                      f"{content_type or 'no content type'}")
+                    return error(
+                        415,
+                        f"send the body as JSON (Content-Type: application/json), not "
+                        f"{content_type or 'no content type'}",
+                    )
             try:
                 return await handler(request)
             except MagtrialError as exc:

@@ -69,20 +69,46 @@ class SafetyReportOut(Out):
     def of(cls, r: SafetyReport) -> SafetyReportOut:
         t = r.timetable
         return cls(
-            verdict=r.verdict.value, may_start=r.may_start, needs_acknowledgement=r.needs_acknowledgement,
-            summary=r.summary(), total_oral_mg=r.total_oral_mg, upper_limit_mg=r.upper_limit_mg, rda_mg=r.rda_mg,
-            jurisdiction=r.jurisdiction.value, findings=[FindingOut.of(f) for f in r.by_level()],
-            doses=[DoseOut(product=d.product_name, route=d.route, elemental_mg_per_day=d.elemental_mg_per_day,
-                           counts_toward_ul=d.counts_toward_ul, basis=d.basis) for d in r.doses],
-            timetable=None if t is None else TimetableOut(
-                feasible=t.feasible, reason=t.reason, constraints=list(t.constraints),
-                doses=[DoseTimeOut(time=f"{d.time:%H:%M}", label=d.label) for d in t.doses]),
+            verdict=r.verdict.value,
+            may_start=r.may_start,
+            needs_acknowledgement=r.needs_acknowledgement,
+            summary=r.summary(),
+            total_oral_mg=r.total_oral_mg,
+            upper_limit_mg=r.upper_limit_mg,
+            rda_mg=r.rda_mg,
+            jurisdiction=r.jurisdiction.value,
+            findings=[FindingOut.of(f) for f in r.by_level()],
+            doses=[
+                DoseOut(
+                    product=d.product_name,
+                    route=d.route,
+                    elemental_mg_per_day=d.elemental_mg_per_day,
+                    counts_toward_ul=d.counts_toward_ul,
+                    basis=d.basis,
+                )
+                for d in r.doses
+            ],
+            timetable=None
+            if t is None
+            else TimetableOut(
+                feasible=t.feasible,
+                reason=t.reason,
+                constraints=list(t.constraints),
+                doses=[DoseTimeOut(time=f"{d.time:%H:%M}", label=d.label) for d in t.doses],
+            ),
         )
 
 
 @router.post("/safety/check", response_model=SafetyReportOut, responses=ERRORS)
 def check(ctx: Ctx, body: SafetyCheckIn) -> SafetyReportOut:
     """Check a person's regimen: elemental dose, upper limit, kidneys, conditions, interactions, dose times."""
-    report = check_regimen(body.person, body.product, body.medication, body.jurisdiction,
-                           rules=load_safety_rules(), wake=body.wake, sleep=body.sleep)
+    report = check_regimen(
+        body.person,
+        body.product,
+        body.medication,
+        body.jurisdiction,
+        rules=load_safety_rules(),
+        wake=body.wake,
+        sleep=body.sleep,
+    )
     return SafetyReportOut.of(report)

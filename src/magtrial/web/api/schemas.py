@@ -38,16 +38,31 @@ class FindingOut(Out):
 
     @classmethod
     def of(cls, f: Finding) -> FindingOut:
-        return cls(rule_id=f.rule_id, level=f.level.value, message=f.message, source=f.source, day=f.day,
-                   period=f.period, urgent=f.urgent, flag_clinician=f.flag_clinician)
+        return cls(
+            rule_id=f.rule_id,
+            level=f.level.value,
+            message=f.message,
+            source=f.source,
+            day=f.day,
+            period=f.period,
+            urgent=f.urgent,
+            flag_clinician=f.flag_clinician,
+        )
 
     @classmethod
     def of_dict(cls, d: dict[str, Any]) -> FindingOut:
         """A finding stored with a trial (``service.safety.finding_dict``)."""
         level = Level(d["level"])
-        return cls(rule_id=d["rule_id"], level=level.value, message=d["message"], source=d.get("source", ""),
-                   day=d.get("day"), period=d.get("period"), urgent=level is Level.STOP,
-                   flag_clinician=level >= Level.NEEDS_CLINICIAN)
+        return cls(
+            rule_id=d["rule_id"],
+            level=level.value,
+            message=d["message"],
+            source=d.get("source", ""),
+            day=d.get("day"),
+            period=d.get("period"),
+            urgent=level is Level.STOP,
+            flag_clinician=level >= Level.NEEDS_CLINICIAN,
+        )
 
 
 class DiaryValuesOut(Out):
@@ -77,5 +92,13 @@ class DiaryVersionOut(Out):
 
     @classmethod
     def of(cls, v: DiaryVersion) -> DiaryVersionOut:
-        return cls(day=v.day, version=v.version, kind=v.kind.value, values=DiaryValuesOut.of(v.values),
-                   recorded_at=v.recorded_at, recorded_by=v.recorded_by, late=v.late, reason=v.reason)
+        return cls(
+            day=v.day,
+            version=v.version,
+            kind=v.kind.value,
+            values=DiaryValuesOut.of(v.values),
+            recorded_at=v.recorded_at,
+            recorded_by=v.recorded_by,
+            late=v.late,
+            reason=v.reason,
+        )

@@ -33,8 +33,14 @@ class TokenOut(Out):
 
     @classmethod
     def of(cls, t: tokens.Token, now: dt.datetime) -> TokenOut:
-        return cls(id=t.id, name=t.name, created_at=t.created_at, expires_at=t.expires_at, revoked_at=t.revoked_at,
-                   state=t.state(now))
+        return cls(
+            id=t.id,
+            name=t.name,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+            state=t.state(now),
+        )
 
 
 @router.get("/me", response_model=MeOut, responses=ERRORS)

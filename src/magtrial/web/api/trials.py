@@ -84,26 +84,48 @@ class TrialOut(Out):
     def of(cls, rec: TrialRecord) -> TrialOut:
         schedule, allocation = rec.schedule, rec.allocation
         periods = [
-            PeriodOut(number=p.number, pack=p.pack, cycle=p.cycle, start=p.start, end=p.end,
-                      analysis_start=p.analysis_start,
-                      arm=allocation.arm_of_period(p.number).value if allocation else None)
+            PeriodOut(
+                number=p.number,
+                pack=p.pack,
+                cycle=p.cycle,
+                start=p.start,
+                end=p.end,
+                analysis_start=p.analysis_start,
+                arm=allocation.arm_of_period(p.number).value if allocation else None,
+            )
             for p in schedule.periods
         ]
         safety: Any = rec.extra.get("safety")
         return cls(
-            id=rec.trial_id, participant=rec.participant, status=rec.status, simulated=rec.simulated,
-            blinded=rec.blinded, commitment=rec.commitment, start_date=rec.start_date, end_date=schedule.end,
-            created_at=rec.created_at, unblinded_at=rec.unblinded_at, protocol=rec.protocol.to_dict(),
-            periods=periods, flags=list(rec.flags), audit_head=rec.audit_head,
-            allocation=None if allocation is None else AllocationOut(
-                design=allocation.design.value, sequence=[a.value for a in allocation.sequence],
-                salt=allocation.salt),
-            safety=None if not safety else SafetyOut(
-                verdict=safety["verdict"], total_oral_mg=safety.get("total_oral_mg"),
+            id=rec.trial_id,
+            participant=rec.participant,
+            status=rec.status,
+            simulated=rec.simulated,
+            blinded=rec.blinded,
+            commitment=rec.commitment,
+            start_date=rec.start_date,
+            end_date=schedule.end,
+            created_at=rec.created_at,
+            unblinded_at=rec.unblinded_at,
+            protocol=rec.protocol.to_dict(),
+            periods=periods,
+            flags=list(rec.flags),
+            audit_head=rec.audit_head,
+            allocation=None
+            if allocation is None
+            else AllocationOut(
+                design=allocation.design.value, sequence=[a.value for a in allocation.sequence], salt=allocation.salt
+            ),
+            safety=None
+            if not safety
+            else SafetyOut(
+                verdict=safety["verdict"],
+                total_oral_mg=safety.get("total_oral_mg"),
                 upper_limit_mg=safety.get("upper_limit_mg"),
                 findings=[FindingOut.of_dict(f) for f in safety.get("findings", [])],
                 timetable=list(safety.get("timetable", [])),
-                clinician_acknowledged=bool(safety.get("clinician_acknowledged"))),
+                clinician_acknowledged=bool(safety.get("clinician_acknowledged")),
+            ),
         )
 
 
@@ -135,8 +157,17 @@ def list_trials(ctx: Ctx) -> list[dict[str, Any]]:
 @router.post("/trials", status_code=201, response_model=TrialOut, responses=ERRORS)
 async def create_trial(ctx: Ctx, body: TrialIn) -> TrialOut:
     """Create a trial (clinicians): safety check, allocation drawn and sealed to the unblinding keys."""
-    rec = await write(ctx.db, trials.create_trial, ctx, body.protocol, body.participant, body.safety.to_dict(),
-                      body.start_date, body.clinician_ack, pharmacist=body.pharmacist)
+    rec = await write(
+        ctx.db,
+        trials.create_trial,
+        ctx,
+        body.protocol,
+        body.participant,
+        body.safety.to_dict(),
+        body.start_date,
+        body.clinician_ack,
+        pharmacist=body.pharmacist,
+    )
     return TrialOut.of(rec)
 
 
@@ -150,6 +181,12 @@ def get_trial(ctx: Ctx, trial_id: str) -> TrialOut:
 def today(ctx: Ctx, trial_id: str, date: dt.date | None = Query(None, description="Another day")) -> DayPlanOut:
     """What to take today: a pack number, never an arm."""
     plan = trials.today(ctx, trial_id, date)
-    return DayPlanOut(date=plan.date, kind=plan.kind.value, period=plan.period, pack=plan.pack,
-                      day_in_period=plan.day_in_period, counts_for_analysis=plan.counts_for_analysis,
-                      instruction=plan.instruction())
+    return DayPlanOut(
+        date=plan.date,
+        kind=plan.kind.value,
+        period=plan.period,
+        pack=plan.pack,
+        day_in_period=plan.day_in_period,
+        counts_for_analysis=plan.counts_for_analysis,
+        instruction=plan.instruction(),
+    )

@@ -32,8 +32,15 @@ def _logged_in(request: Request, actor, target: str) -> Response:  # type: ignor
         sessions.end(get_db(request), sessions.digest(old))
     token, _ = sessions.start(get_db(request), actor, get_clock(request)())
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(sessions.ABSOLUTE.total_seconds()), httponly=True,
-                        samesite="lax", secure=is_https(request), path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(sessions.ABSOLUTE.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
     response.delete_cookie(PRE_SESSION_COOKIE, path="/")
     return response
 
@@ -50,20 +57,26 @@ def login_form(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()],
-          next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()], next: Annotated[str, Form()] = "/"
+) -> Response:
     db, now, client, name = get_db(request), get_clock(request)(), _client(request), name.strip()
     try:
         sessions.check_throttle(db, name, client, now)
     except sessions.TooManyAttempts as exc:
-        return render(request, "login.html", {"error": str(exc), "next": _safe_next(next), "name": name},
-                      status=exc.status)
+        return render(
+            request, "login.html", {"error": str(exc), "next": _safe_next(next), "name": name}, status=exc.status
+        )
     try:
         actor = accounts.actor_for(db, name, password, need_password=True)
     except (NotFound, Forbidden) as exc:
         sessions.record_failure(db, name, client, now, str(exc))
-        return render(request, "login.html", {"error": "wrong account name or password", "next": _safe_next(next),
-                                              "name": name}, status=401)
+        return render(
+            request,
+            "login.html",
+            {"error": "wrong account name or password", "next": _safe_next(next), "name": name},
+            status=401,
+        )
     sessions.audit_login(context_for(request, actor), "web.login", client)
     target = _safe_next(next)
     return _logged_in(request, actor, HOME[actor.role] if target == "/" else target)
@@ -87,8 +100,9 @@ def invitation(request: Request, token: str) -> Response:
 
 
 @router.post("/invite/{token}")
-def accept_invitation(request: Request, token: str, password: Annotated[str, Form()],
-                      repeat: Annotated[str, Form()]) -> Response:
+def accept_invitation(
+    request: Request, token: str, password: Annotated[str, Form()], repeat: Annotated[str, Form()]
+) -> Response:
     db, now = get_db(request), get_clock(request)()
     name = sessions.invitation_account(db, token, now)
     try:

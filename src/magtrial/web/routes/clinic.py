@@ -36,8 +36,14 @@ def participants(request: Request, ctx: ContextDep) -> Response:
         rec = trials.record(ctx, t["id"])
         today = progress.local_today(rec, ctx.clock())
         safety = rec.extra.get("safety") or {}
-        rows.append({"rec": rec, "progress": progress.progress(rec, today), "today": rec.schedule.day(today),
-                     "verdict": safety.get("verdict", "") if isinstance(safety, dict) else ""})
+        rows.append(
+            {
+                "rec": rec,
+                "progress": progress.progress(rec, today),
+                "today": rec.schedule.day(today),
+                "verdict": safety.get("verdict", "") if isinstance(safety, dict) else "",
+            }
+        )
     return render(request, "clinic/participants.html", {"rows": rows})
 
 
@@ -47,12 +53,22 @@ def sealing(ctx: Context, trial_id: str) -> dict:
     created = next((e for e in events if e.action == "trial.create"), None)
     fingerprints = created.new.get("sealed_to", []) if created and isinstance(created.new, dict) else []
     registered = {k.fingerprint: k for k in keys.list_keys(ctx)}
-    sealed_to = [{"short": crypto.short(f), "purpose": registered[f].purpose if f in registered else "?",
-                  "owner": registered[f].owner if f in registered else "?"} for f in fingerprints]
+    sealed_to = [
+        {
+            "short": crypto.short(f),
+            "purpose": registered[f].purpose if f in registered else "?",
+            "owner": registered[f].owner if f in registered else "?",
+        }
+        for f in fingerprints
+    ]
     views = [e for e in events if e.action == "allocation.view" and isinstance(e.new, dict)]
     packs = [e for e in views if e.new.get("purpose") == "prepare packs"]
-    return {"sealed_to": sealed_to, "pack_views": len(packs), "last_pack_view": packs[-1].at[:16] if packs else "",
-            "views": len(views)}
+    return {
+        "sealed_to": sealed_to,
+        "pack_views": len(packs),
+        "last_pack_view": packs[-1].at[:16] if packs else "",
+        "views": len(views),
+    }
 
 
 @router.get("/trials/{trial_id}")
@@ -62,11 +78,25 @@ def trial_page(request: Request, trial_id: str, ctx: ContextDep, invitation: str
     analysis, reason = results.analysis_of(rec)
     check = unblinding.verify_commitment(ctx, trial_id) if not rec.blinded else None
     recent = sorted(rec.current().values(), key=lambda v: v.day, reverse=True)[:14]
-    return render(request, "clinic/trial.html", {
-        "rec": rec, "today": today, "plan": rec.schedule.day(today), "progress": progress.progress(rec, today),
-        "chart": progress.history_chart(rec, today), "series": progress.SERIES, "recent": recent,
-        "safety": rec.extra.get("safety") or {}, "sealing": sealing(ctx, trial_id), "analysis": analysis,
-        "reason": reason, "check": check, "invitation": invitation})
+    return render(
+        request,
+        "clinic/trial.html",
+        {
+            "rec": rec,
+            "today": today,
+            "plan": rec.schedule.day(today),
+            "progress": progress.progress(rec, today),
+            "chart": progress.history_chart(rec, today),
+            "series": progress.SERIES,
+            "recent": recent,
+            "safety": rec.extra.get("safety") or {},
+            "sealing": sealing(ctx, trial_id),
+            "analysis": analysis,
+            "reason": reason,
+            "check": check,
+            "invitation": invitation,
+        },
+    )
 
 
 @router.post("/trials/{trial_id}/invite")
@@ -78,9 +108,14 @@ def invite(request: Request, trial_id: str, ctx: ContextDep) -> Response:
 
 
 @router.post("/trials/{trial_id}/unblind")
-async def unblind(request: Request, trial_id: str, ctx: ContextDep, reason: Annotated[str, Form()] = "",
-                  passphrase: Annotated[str, Form()] = "",
-                  key: Annotated[UploadFile | None, File()] = None) -> Response:
+async def unblind(
+    request: Request,
+    trial_id: str,
+    ctx: ContextDep,
+    reason: Annotated[str, Form()] = "",
+    passphrase: Annotated[str, Form()] = "",
+    key: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     _clinician(ctx)
     unlocked = await unlocked_key(key, passphrase)
     allocation = unblinding.unblind(ctx, trial_id, unlocked, reason)
@@ -121,8 +156,11 @@ def pooled(request: Request, ctx: ContextDep) -> Response:
     from magtrial.report.evidence_panel import evidence_section
 
     estimate = pooling.pooled_estimate(_clinician(ctx))
-    return render(request, "clinic/pooled.html", {"pooled": estimate, "n": pooling.count(ctx),
-                                                   "section": evidence_section(load_evidence(), estimate)})
+    return render(
+        request,
+        "clinic/pooled.html",
+        {"pooled": estimate, "n": pooling.count(ctx), "section": evidence_section(load_evidence(), estimate)},
+    )
 
 
 @router.get("/pooled/forest.svg")
@@ -134,4 +172,3 @@ def forest(ctx: ContextDep) -> Response:
     if svg is None:
         raise NotFound("nothing to draw")
     return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": IMAGE_CSP})
-

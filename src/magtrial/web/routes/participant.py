@@ -25,10 +25,16 @@ from magtrial.web.pages import render
 from magtrial.web.security import verify_csrf
 
 router = APIRouter(prefix="/diary", dependencies=[Depends(verify_csrf)])
-LABELS = {"average_pain": "Average pain in the last 24 hours", "worst_pain": "Worst pain in the last 24 hours",
-          "sleep_interference": "How much pain disturbed your sleep"}
-ANCHORS = {"average_pain": ("no pain", "worst imaginable"), "worst_pain": ("no pain", "worst imaginable"),
-           "sleep_interference": ("not at all", "could not sleep")}
+LABELS = {
+    "average_pain": "Average pain in the last 24 hours",
+    "worst_pain": "Worst pain in the last 24 hours",
+    "sleep_interference": "How much pain disturbed your sleep",
+}
+ANCHORS = {
+    "average_pain": ("no pain", "worst imaginable"),
+    "worst_pain": ("no pain", "worst imaginable"),
+    "sleep_interference": ("not at all", "could not sleep"),
+}
 TEXT_FIELDS = ("side_effect_other", "rescue_medication", "note")
 
 
@@ -82,8 +88,10 @@ def values_from_form(form: FormData) -> DiaryValues:
 
 def _form_values(form: FormData) -> dict[str, Any]:
     """What the person chose, to show the form again after an error."""
-    return {**{k: str(form.get(k) or "") for k in (*SCORE_FIELDS, "dose_taken", *TEXT_FIELDS)},
-            "side_effects": list(form.getlist("side_effects"))}
+    return {
+        **{k: str(form.get(k) or "") for k in (*SCORE_FIELDS, "dose_taken", *TEXT_FIELDS)},
+        "side_effects": list(form.getlist("side_effects")),
+    }
 
 
 def _today_context(rec: TrialRecord, today: dt.date, day: dt.date) -> dict[str, Any]:
@@ -91,20 +99,31 @@ def _today_context(rec: TrialRecord, today: dt.date, day: dt.date) -> dict[str, 
     plan = rec.schedule.day(day)
     yesterday = today - dt.timedelta(days=1)
     open_diary = rec.status == "active"
-    missing_yesterday = (open_diary and rec.schedule.start <= yesterday <= rec.schedule.end
-                         and yesterday not in current)
+    missing_yesterday = open_diary and rec.schedule.start <= yesterday <= rec.schedule.end and yesterday not in current
     product = rec.protocol.product
     times = (rec.extra.get("safety") or {}).get("timetable") or []  # type: ignore[union-attr]
     dose = None
     if plan.kind is DayKind.PERIOD:
         units = f"{product.units_per_day:g} unit{'s' if product.units_per_day != 1 else ''} a day"
         dose = f"{units}, in {product.doses_per_day} dose{'s' if product.doses_per_day != 1 else ''}" + (
-            f" (at {', '.join(times)})" if times else "")
+            f" (at {', '.join(times)})" if times else ""
+        )
     return {
-        "rec": rec, "today": today, "day": day, "plan": plan, "is_today": day == today, "dose": dose,
-        "entry": current.get(day), "missing_yesterday": missing_yesterday, "yesterday": yesterday,
-        "open_diary": open_diary, "in_calendar": rec.schedule.start <= day <= rec.schedule.end,
-        "labels": LABELS, "anchors": ANCHORS, "score_fields": SCORE_FIELDS, "side_effects": SIDE_EFFECTS,
+        "rec": rec,
+        "today": today,
+        "day": day,
+        "plan": plan,
+        "is_today": day == today,
+        "dose": dose,
+        "entry": current.get(day),
+        "missing_yesterday": missing_yesterday,
+        "yesterday": yesterday,
+        "open_diary": open_diary,
+        "in_calendar": rec.schedule.start <= day <= rec.schedule.end,
+        "labels": LABELS,
+        "anchors": ANCHORS,
+        "score_fields": SCORE_FIELDS,
+        "side_effects": SIDE_EFFECTS,
         "doses": [d.value for d in DoseTaken],
     }
 
@@ -121,8 +140,7 @@ def my_trials(request: Request, ctx: ContextDep) -> Response:
 @router.get("/{trial_id}")
 def today_page(request: Request, trial_id: str, ctx: ContextDep, day: str | None = None) -> Response:
     rec, today = _record(ctx, trial_id)
-    return render(request, "participant/today.html",
-                  {**_today_context(rec, today, _day(day, today)), "chosen": {}})
+    return render(request, "participant/today.html", {**_today_context(rec, today, _day(day, today)), "chosen": {}})
 
 
 @router.post("/{trial_id}")
@@ -146,11 +164,20 @@ def history(request: Request, trial_id: str, ctx: ContextDep) -> Response:
     rec, today = _record(ctx, trial_id)
     entries = sorted(rec.current().values(), key=lambda v: v.day, reverse=True)
     changes = {v.day for v in rec.versions if v.version > 1}
-    return render(request, "participant/history.html", {
-        "rec": rec, "today": today, "entries": entries,
-        "chart": progress.history_chart(rec, today, width=420, height=300),
-        "changed": changes, "series": progress.SERIES, "plans": {v.day: rec.schedule.day(v.day) for v in entries},
-        "versions": [v for v in rec.versions if v.version > 1]})
+    return render(
+        request,
+        "participant/history.html",
+        {
+            "rec": rec,
+            "today": today,
+            "entries": entries,
+            "chart": progress.history_chart(rec, today, width=420, height=300),
+            "changed": changes,
+            "series": progress.SERIES,
+            "plans": {v.day: rec.schedule.day(v.day) for v in entries},
+            "versions": [v for v in rec.versions if v.version > 1],
+        },
+    )
 
 
 @router.get("/{trial_id}/correct/{day}")
@@ -159,16 +186,29 @@ def correction_form(request: Request, trial_id: str, day: str, ctx: ContextDep) 
     return _correction_page(request, rec, today, _day(day, today))
 
 
-def _correction_page(request: Request, rec: TrialRecord, today: dt.date, day: dt.date,
-                     error: str = "", chosen: dict[str, Any] | None = None, status: int = 200) -> Response:
+def _correction_page(
+    request: Request,
+    rec: TrialRecord,
+    today: dt.date,
+    day: dt.date,
+    error: str = "",
+    chosen: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
     entry = rec.current().get(day)
     if entry is None or entry.values is None:
         raise DiaryError(f"there is no entry for {day.isoformat()} to correct")
     values = entry.values.as_dict()
-    shown = chosen or {**{k: str(v) for k, v in values.items() if k != "side_effects"},
-                       "side_effects": values["side_effects"]}
-    return render(request, "participant/correct.html", {
-        **_today_context(rec, today, day), "entry": entry, "chosen": shown, "error": error}, status=status)
+    shown = chosen or {
+        **{k: str(v) for k, v in values.items() if k != "side_effects"},
+        "side_effects": values["side_effects"],
+    }
+    return render(
+        request,
+        "participant/correct.html",
+        {**_today_context(rec, today, day), "entry": entry, "chosen": shown, "error": error},
+        status=status,
+    )
 
 
 @router.post("/{trial_id}/correct/{day}")
@@ -182,7 +222,7 @@ async def correct(request: Request, trial_id: str, day: str, ctx: ContextDep) ->
             raise DiaryError(f"there is no entry for {date.isoformat()} to correct")
         reason = str(form.get("reason") or "").strip()
         if not reason:
-            raise DiaryError("a correction needs a reason (for example: \"tapped the wrong number\")")
+            raise DiaryError('a correction needs a reason (for example: "tapped the wrong number")')
         new = values_from_form(form).as_dict()
         old = entry.values.as_dict()
         changes = {k: v for k, v in new.items() if v != old[k]}
@@ -194,8 +234,9 @@ async def correct(request: Request, trial_id: str, day: str, ctx: ContextDep) ->
             raise
         return _correction_page(request, rec, today, date, str(exc), _form_values(form), exc.status)
     rec, _ = _record(ctx, trial_id)
-    return render(request, "participant/saved.html", {**_today_context(rec, today, date), "result": result,
-                                                      "corrected": True})
+    return render(
+        request, "participant/saved.html", {**_today_context(rec, today, date), "result": result, "corrected": True}
+    )
 
 
 @router.get("/{trial_id}/reminders.ics")

@@ -42,17 +42,30 @@ def unlock_form(request: Request, trial_id: str, ctx: ContextDep) -> Response:
 
 
 @router.post("/{trial_id}/packs")
-async def packs(request: Request, trial_id: str, ctx: ContextDep, passphrase: Annotated[str, Form()] = "",
-                key: Annotated[UploadFile | None, File()] = None) -> Response:
+async def packs(
+    request: Request,
+    trial_id: str,
+    ctx: ContextDep,
+    passphrase: Annotated[str, Form()] = "",
+    key: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     rec = trials.record(_pharmacist(ctx), trial_id)
     unlocked = await unlocked_key(key, passphrase)
     pack_list = unblinding.packs(ctx, trial_id, unlocked)
     del unlocked
     product = rec.protocol.product
-    instructions = (f"{product.units_per_day:g} a day in {product.doses_per_day} dose"
-                    f"{'s' if product.doses_per_day != 1 else ''}, as prescribed. Keep out of reach of children.")
+    instructions = (
+        f"{product.units_per_day:g} a day in {product.doses_per_day} dose"
+        f"{'s' if product.doses_per_day != 1 else ''}, as prescribed. Keep out of reach of children."
+    )
     periods = {p.number: p for p in rec.schedule.periods}
     comparator = rec.protocol.comparator.value
-    rows = [{"pack": n, "period": periods[n], "contents": CONTENTS.get(arm, arm) if arm != "comparator"
-             else f"comparator ({comparator})"} for n, arm in pack_list]
+    rows = [
+        {
+            "pack": n,
+            "period": periods[n],
+            "contents": CONTENTS.get(arm, arm) if arm != "comparator" else f"comparator ({comparator})",
+        }
+        for n, arm in pack_list
+    ]
     return render(request, "pharmacy/packs.html", {"rec": rec, "rows": rows, "instructions": instructions})

@@ -27,10 +27,21 @@ from magtrial.web.security import verify_csrf
 
 router = APIRouter(prefix="/clinic", dependencies=[Depends(verify_csrf)])
 NUMBERS = {"cycles": 4, "period_days": 14, "run_in_days": 7, "washout_days": 0, "carryover_days": 3}
-DEFAULTS = {"condition": Condition.CRPS1.value, "comparator": Comparator.PLACEBO.value, "design": Design.PAIRED.value,
-            "timezone": "Europe/London", "product_name": "Magnesium citrate 100 mg", "salt": "citrate",
-            "elemental_mg_per_unit": "100", "units_per_day": "2", "doses_per_day": "2", "route": "oral",
-            "jurisdiction": "US", "sex": "unspecified", **{k: str(v) for k, v in NUMBERS.items()}}
+DEFAULTS = {
+    "condition": Condition.CRPS1.value,
+    "comparator": Comparator.PLACEBO.value,
+    "design": Design.PAIRED.value,
+    "timezone": "Europe/London",
+    "product_name": "Magnesium citrate 100 mg",
+    "salt": "citrate",
+    "elemental_mg_per_unit": "100",
+    "units_per_day": "2",
+    "doses_per_day": "2",
+    "route": "oral",
+    "jurisdiction": "US",
+    "sex": "unspecified",
+    **{k: str(v) for k, v in NUMBERS.items()},
+}
 
 
 def _clinician(ctx: Context) -> Context:
@@ -57,16 +68,23 @@ def _number(form: FormData, name: str, label: str, required: bool = True) -> flo
 
 def parse_setup(form: FormData) -> tuple[Protocol, dict[str, Any]]:
     """The protocol and safety profile of a submitted set-up form; errors name the field."""
-    product = {"name": _text(form, "product_name") or "magnesium", "salt": _text(form, "salt"),
-               "route": _text(form, "route") or "oral",
-               "units_per_day": _number(form, "units_per_day", "units per day"),
-               "doses_per_day": int(_number(form, "doses_per_day", "doses per day") or 1)}
+    product = {
+        "name": _text(form, "product_name") or "magnesium",
+        "salt": _text(form, "salt"),
+        "route": _text(form, "route") or "oral",
+        "units_per_day": _number(form, "units_per_day", "units per day"),
+        "doses_per_day": int(_number(form, "doses_per_day", "doses per day") or 1),
+    }
     elemental = _number(form, "elemental_mg_per_unit", "elemental mg per unit", required=False)
     if elemental is not None:
         product["elemental_mg_per_unit"] = elemental
-    data: dict[str, Any] = {"condition": _text(form, "condition"), "comparator": _text(form, "comparator"),
-                            "design": _text(form, "design"), "timezone": _text(form, "timezone") or "UTC",
-                            "product": product}
+    data: dict[str, Any] = {
+        "condition": _text(form, "condition"),
+        "comparator": _text(form, "comparator"),
+        "design": _text(form, "design"),
+        "timezone": _text(form, "timezone") or "UTC",
+        "product": product,
+    }
     for name in NUMBERS:
         data[name] = int(_number(form, name, name.replace("_", " ")) or 0)
     if _text(form, "start_date"):
@@ -96,17 +114,24 @@ def _page_context(ctx: Context, form: FormData | None) -> dict[str, Any]:
     if form is not None:
         chosen.update({k: str(v) for k, v in form.items() if k != "csrf"})
     pharmacists = [a.name for a in accounts.list_accounts(ctx) if a.role is Role.PHARMACIST and a.active]
-    return {"chosen": chosen, "conditions": [c.value for c in Condition], "comparators": [c.value for c in Comparator],
-            "designs": [d.value for d in Design], "routes": [r.value for r in Route],
-            "salts": [s.key for s in load_safety_rules().salts], "pharmacists": pharmacists}
+    return {
+        "chosen": chosen,
+        "conditions": [c.value for c in Condition],
+        "comparators": [c.value for c in Comparator],
+        "designs": [d.value for d in Design],
+        "routes": [r.value for r in Route],
+        "salts": [s.key for s in load_safety_rules().salts],
+        "pharmacists": pharmacists,
+    }
 
 
 def safety_context(form: FormData) -> dict[str, Any]:
     try:
         protocol, safety = parse_setup(form)
         profile = SafetyProfile.from_dict(safety)
-        report = check_protocol(profile.person, protocol.product, profile.medications, profile.jurisdiction,
-                                rules=load_safety_rules())
+        report = check_protocol(
+            profile.person, protocol.product, profile.medications, profile.jurisdiction, rules=load_safety_rules()
+        )
     except MagtrialError as exc:
         return {"problem": str(exc)}
     return {"report": report, "findings": report.by_level()}
@@ -136,10 +161,21 @@ async def create(request: Request, ctx: ContextDep) -> Response:
         if not participant:
             raise ValidationError("give the participant's pseudonym (never their real name)")
         start = dt.date.fromisoformat(_text(form, "start_date")) if _text(form, "start_date") else None
-        rec = trials.create_trial(ctx, protocol, participant, safety, start, clinician_ack=form.get("ack") == "on",
-                                  pharmacist=_text(form, "pharmacist") or None)
+        rec = trials.create_trial(
+            ctx,
+            protocol,
+            participant,
+            safety,
+            start,
+            clinician_ack=form.get("ack") == "on",
+            pharmacist=_text(form, "pharmacist") or None,
+        )
     except (MagtrialError, ValueError) as exc:
         status = exc.status if isinstance(exc, MagtrialError) else 422
-        return render(request, "clinic/new.html", {**_page_context(ctx, form), **safety_context(form),
-                                                   "error": str(exc)}, status=status)
+        return render(
+            request,
+            "clinic/new.html",
+            {**_page_context(ctx, form), **safety_context(form), "error": str(exc)},
+            status=status,
+        )
     return RedirectResponse(f"/clinic/trials/{rec.trial_id}", status_code=303)
