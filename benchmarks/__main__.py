@@ -1,8 +1,10 @@
-"""Run every benchmark in turn: ``python -m benchmarks`` (or ``make bench``)."""
+"""Run every benchmark in turn and print one table: ``python -m benchmarks [name ...]`` (or ``make bench``)."""
 
 import pathlib
 import runpy
 import sys
+
+from benchmarks import harness
 
 here = pathlib.Path(__file__).parent
 only = sys.argv[1:]
@@ -11,3 +13,5 @@ for script in sorted(here.glob("bench_*.py")):
         continue
     print(f"\n=== {script.stem} ===", flush=True)
     runpy.run_path(str(script), run_name="__main__")
+print(f"\n=== all benchmarks (median of interleaved rounds; command: python -m benchmarks {' '.join(only)}) ===")
+print(harness.table())
