@@ -145,3 +145,4 @@ class EffectSummaryRow(Base):
 
 # Tables of the web layer live in their own modules; importing them here puts them in Base.metadata.
 from magtrial.store import api_models, web_models  # noqa: E402, F401, I001
+from magtrial.store import consent_models, clinic_models, stopping_models, amendment_models  # noqa: E402, F401, I001
