@@ -38,6 +38,7 @@ from magtrial.core.inputs import (
     validated,
 )
 from magtrial.core.inputs import validate as validate_input
+from magtrial.core.stopping import StoppingRule, check_rule
 from magtrial.errors import ProtocolError, SafetyInputError
 
 OUTCOMES = SCORE_FIELDS
@@ -224,6 +225,7 @@ class Protocol:
     start_date: Date | None = None
     timezone: Short = "UTC"
     primary_outcome: OutcomeName = "average_pain"
+    stopping: StoppingRule | None = None  # adaptive stopping (core.stopping); None: a fixed design
     notes: Text = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -261,6 +263,8 @@ class Protocol:
                 }
             elif isinstance(value, StrEnum):
                 value = value.value
+            elif isinstance(value, StoppingRule):
+                value = value.to_dict()
             elif isinstance(value, dt.date):
                 value = value.isoformat()
             elif value is None or (f.name == "extra" and not value):
@@ -316,6 +320,8 @@ def validate(p: Protocol) -> None:
         raise ProtocolError(f"late-entry threshold must be 1-336 hours, got {p.late_after_hours}")
     if p.design is Design.COUNTERBALANCED and p.cycles % 2:
         raise ProtocolError("a counterbalanced ABBA/BAAB design needs an even number of cycles")
+    if p.stopping is not None:
+        check_rule(p.stopping, p.cycles)
     if p.start_date is not None and not EARLIEST_START <= p.start_date <= LATEST_START:
         raise ProtocolError(
             f"start date must be between {EARLIEST_START.isoformat()} and {LATEST_START.isoformat()}, "
