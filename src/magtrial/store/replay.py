@@ -73,6 +73,8 @@ def replay(session: Session) -> ReplayState:
             trial = state.trials[row.trial_id]
             trial.status = new["status"]
             trial.revealed = (",".join(new["sequence"]), new["salt"])
+        elif action == "stopping.decision" and row.trial_id in state.trials and new.get("trial_status"):
+            state.trials[row.trial_id].status = new["trial_status"]  # the adaptive rule said "complete"
         elif action == "trial.flag" and row.trial_id in state.trials:
             state.trials[row.trial_id].flags = list(new)
         elif action.startswith("diary."):
