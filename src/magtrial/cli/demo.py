@@ -92,7 +92,7 @@ def demo(
     pharm_key, emergency_key = _demo_keys(clinician, pharmacist, key_dir)
 
     rec = trials.create_trial(clinician, protocol, participant, DEMO_SAFETY, start, simulated=True)
-    print_safety(rec.extra["safety"])
+    print_safety(rec.stored_safety)
     console.print(
         f"Trial [bold]{rec.trial_id}[/]: {protocol.cycles} cycles x 2 periods of {protocol.period_days} days, "
         f"blinded, {start} to {rec.schedule.end}. Commitment {rec.commitment[:16]}... "

@@ -127,7 +127,7 @@ def create(
     rec = trials.create_trial(
         open_context(ctx), protocol, who, safety, clinician_ack=acknowledge, pharmacist=pharmacist
     )
-    print_safety(rec.extra["safety"])
+    print_safety(rec.stored_safety)
     console.print(
         f"Created trial [bold]{rec.trial_id}[/] for {rec.participant}: {protocol.cycles} cycles of "
         f"{protocol.period_days}-day periods from {rec.start_date} to {rec.schedule.end}."

@@ -27,6 +27,22 @@ class DoseTaken(StrEnum):
     NONE = "none"
 
 
+class Severity(StrEnum):
+    """The optional self-report items' taps."""
+
+    NONE = "none"
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+SELF_REPORT_ITEMS = {
+    "touch_pain": "Pain from light touch (clothes, bedsheets, a breeze)",
+    "temperature_pain": "Pain or discomfort from cold or warmth",
+}
+"""Optional diary items, in our own words (no licensed questionnaire text); absent when not asked."""
+
+
 class VersionKind(StrEnum):
     ORIGINAL = "original"
     CORRECTION = "correction"
@@ -51,6 +67,8 @@ class DiaryValues:
     side_effect_other: Text = ""
     rescue_medication: Text = ""
     note: Text = ""
+    touch_pain: Severity | None = None
+    temperature_pain: Severity | None = None
 
     def __post_init__(self) -> None:
         for name in SCORE_FIELDS:
@@ -76,7 +94,7 @@ class DiaryValues:
             "side_effect_other": self.side_effect_other,
             "rescue_medication": self.rescue_medication,
             "note": self.note,
-        }
+        } | {name: getattr(self, name).value for name in SELF_REPORT_ITEMS if getattr(self, name) is not None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> DiaryValues:

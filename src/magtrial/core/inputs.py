@@ -192,7 +192,7 @@ def _message(error: Mapping[str, Any], root: type, where: str, hints: Mapping[st
         text = str(ctx.get("error", error["msg"]))
         return text.replace(PLACE, path) if PLACE in text else f"{path} {text}"
     if kind_ == "string_too_long":
-        return f"{path} is too long ({len(value):,} characters; at most {ctx['max_length']:,})"
+        return f"{path} is too long ({len(value or ''):,} characters; at most {ctx['max_length']:,})"
     if kind_ == "too_long":
         return f"{path} has too many items ({ctx.get('actual_length')}; at most {ctx['max_length']})"
     if kind_ == "enum":
@@ -225,9 +225,15 @@ def one_line(exc: pydantic.ValidationError, root: type, where: str = "", hints: 
     return "; ".join(parts).replace("\n", " ")
 
 
-@functools.cache
-def _adapter(cls: type) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(cls)
+_ADAPTERS: dict[type, pydantic.TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[T]) -> pydantic.TypeAdapter[T]:
+    """One adapter per class: building one costs far more than validating with it."""
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = pydantic.TypeAdapter(cls)
+    return adapter
 
 
 def validate(
@@ -253,7 +259,7 @@ def validated(error: type[ValidationError]) -> Callable[[type[T]], type[T]]:
             except pydantic.ValidationError as exc:
                 raise error(one_line(exc, cls)) from None
 
-        cls.__init__ = __init__  # type: ignore[misc]
+        cls.__init__ = __init__  # type: ignore[method-assign]
         return cls
 
     return decorate

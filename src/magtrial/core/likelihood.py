@@ -38,7 +38,9 @@ class EffectLikelihood:
 
     def on(self, grid: np.ndarray) -> np.ndarray:
         """log-likelihood interpolated onto another grid (very low outside this one's range)."""
-        return np.interp(grid, self.grid, self.log_lik, left=self.log_lik[0] - 50.0, right=self.log_lik[-1] - 50.0)
+        return np.asarray(
+            np.interp(grid, self.grid, self.log_lik, left=self.log_lik[0] - 50.0, right=self.log_lik[-1] - 50.0)
+        )
 
     def moments(self) -> tuple[float, float]:
         """Mean and SD of the normalised likelihood (flat-prior posterior) by trapezoid rule."""

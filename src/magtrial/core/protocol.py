@@ -222,6 +222,7 @@ class Protocol:
     cycles: Count = 4
     carryover_days: Count = 3
     late_after_hours: Count = 36
+    late_window_hours: Count | None = None  # participant entries this long after a day ends; older need approval
     start_date: Date | None = None
     timezone: Short = "UTC"
     primary_outcome: OutcomeName = "average_pain"
@@ -318,6 +319,8 @@ def validate(p: Protocol) -> None:
         )
     if not 1 <= p.late_after_hours <= 24 * 14:
         raise ProtocolError(f"late-entry threshold must be 1-336 hours, got {p.late_after_hours}")
+    if p.late_window_hours is not None and not 1 <= p.late_window_hours <= 24 * 14:
+        raise ProtocolError(f"late-entry window must be 1-336 hours, got {p.late_window_hours}")
     if p.design is Design.COUNTERBALANCED and p.cycles % 2:
         raise ProtocolError("a counterbalanced ABBA/BAAB design needs an even number of cycles")
     if p.stopping is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
 
 from magtrial.core.allocation import Allocation
 from magtrial.core.diary import DiaryVersion, current_entries
@@ -44,6 +45,12 @@ class TrialRecord:
     @property
     def schedule(self) -> Schedule:
         return build_schedule(self.protocol, self.start_date)
+
+    @property
+    def stored_safety(self) -> dict[str, Any]:
+        """The safety check stored at creation (verdict, findings, timetable...), {} if none was stored."""
+        stored = self.extra.get("safety")
+        return stored if isinstance(stored, dict) else {}
 
     @property
     def blinded(self) -> bool:

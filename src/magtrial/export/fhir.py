@@ -139,7 +139,7 @@ def bundle_to_values(bundle: Bundle | dict[str, Any] | str) -> dict[dt.date, dic
     by_code = {code: field for field, (code, *_rest) in {**SCORE_ITEMS, **TEXT_ITEMS}.items()}
     days: dict[dt.date, dict[str, Any]] = {}
     for entry in bundle.entry or []:
-        res = entry.resource
+        res: Any = entry.resource  # an Observation's fields are read only after the type check
         if res is None or res.get_resource_type() != "Observation" or res.status == "entered-in-error":
             continue
         local = next((c.code for c in res.code.coding or [] if c.system == DIARY_SYSTEM), None)

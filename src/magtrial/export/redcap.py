@@ -82,7 +82,7 @@ def _field(
 def data_dictionary(record: TrialRecord) -> list[dict[str, str]]:
     """The REDCap data dictionary rows for this export (arm fields only when unblinded)."""
     unblinded = record.allocation is not None
-    score = {"validation": "integer", "vmin": "0", "vmax": "10", "required": True}
+    score: dict[str, Any] = {"validation": "integer", "vmin": "0", "vmax": "10", "required": True}
     fields = [
         _field("record_id", TRIAL_FORM, "text", "Participant pseudonym", section="Trial"),
         _field("trial_id", TRIAL_FORM, "text", "Trial id"),

@@ -43,7 +43,7 @@ def dose_times_for(record: TrialRecord) -> list[dt.time]:
 
     Only the times are taken, never the timetable's labels, which may name the product.
     """
-    stored = (record.extra.get("safety") or {}).get("timetable") or []  # type: ignore[union-attr]
+    stored = record.stored_safety.get("timetable") or []
     times = [t if isinstance(t, dt.time) else dt.time.fromisoformat(str(t)) for t in stored]
     return sorted(times) or default_dose_times(record)
 

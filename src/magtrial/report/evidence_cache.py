@@ -64,7 +64,9 @@ def cached_pooled_estimate(
     """
     require(ctx.actor, Role.CLINICIAN, to="pool trials across participants")
     if compute is None:
-        from magtrial.service.pooling import pooled_estimate as compute
+        from magtrial.service.pooling import pooled_estimate
+
+        compute = pooled_estimate
     key = (ctx.db.url, outcome)
     stamp = fingerprint(ctx, outcome)
     with _lock:

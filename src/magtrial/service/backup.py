@@ -327,7 +327,7 @@ def _pg_dump(db: Database, partial: Path) -> tuple[str, int, dict[str, int], str
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            snapshot: str = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             described = _describe(db, conn)
             done = subprocess.run(
                 [

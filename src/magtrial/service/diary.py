@@ -14,13 +14,14 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy.exc
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from magtrial.core.diary import (
+    SELF_REPORT_ITEMS,
     DiaryValues,
     DiaryVersion,
     VersionKind,
@@ -34,9 +35,11 @@ from magtrial.core.safety.model import Finding
 from magtrial.core.schedule import build_schedule
 from magtrial.errors import Conflict, DiaryError, NotFound
 from magtrial.service.access import Role, require, trial_for
+from magtrial.service.consent import check_diary_allowed
 from magtrial.service.context import Context, aware
 from magtrial.service.safety import review_entry
 from magtrial.store import audit
+from magtrial.store.clinic_models import LateEntryApprovalRow
 from magtrial.store.models import DiaryVersionRow, TrialRow
 
 MAX_REASON = 2000
@@ -69,7 +72,7 @@ def correct_entry(
             return changes
         if current is None:
             raise NotFound(f"there is no current entry for {day.isoformat()} to correct")
-        unknown = set(changes) - set(current.as_dict())
+        unknown = set(changes) - set(current.as_dict()) - set(SELF_REPORT_ITEMS)
         if unknown:
             raise DiaryError(f"unknown diary field(s): {', '.join(sorted(unknown))}")
         if not changes:
@@ -99,6 +102,7 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
         row = trial_for(s, ctx.actor, trial_id, lock=True)  # held until commit: unblinding waits for us
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; its diary is locked")
+        check_diary_allowed(s, trial_id)  # the latest consent version must be signed first
         protocol = stored_protocol(row.protocol)
         schedule = build_schedule(protocol, row.start_date)
         check_day(day, now, protocol.timezone, schedule.start, schedule.end)
@@ -107,6 +111,8 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
         period = schedule.periods[plan.period - 1] if plan.period else None
         existing = stored_versions(s, trial_id, period.start if period else day, period.end if period else day)
         number = next_version(existing, day, kind, reason)
+        if kind is VersionKind.ORIGINAL:
+            reason = _late_permission(s, trial_id, day, now, protocol) or reason
         before = current_entries(existing).get(day)
         previous = before.values if before else None
         values = values_for(previous)
@@ -156,6 +162,23 @@ def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_
     return EntryResult(version, tuple(findings), receipt)
 
 
+def _late_permission(s: Session, trial_id: str, day: dt.date, now: dt.datetime, protocol: Protocol) -> str:
+    """Past the protocol's late window a day needs a clinician's approval (``service.late_entries``);
+    its reason becomes the entry's. Returns "" inside the window or when the protocol sets none."""
+    window = protocol.late_window_hours
+    if window is None or not is_late(day, now, protocol.timezone, window):
+        return ""
+    approval = s.scalar(
+        select(LateEntryApprovalRow).where(LateEntryApprovalRow.trial_id == trial_id, LateEntryApprovalRow.day == day)
+    )
+    if approval is None:
+        raise DiaryError(
+            f"{day.isoformat()} is more than {window} hours past; only a late entry your clinician approves "
+            f"(with a reason) can be added for it"
+        )
+    return f"late entry approved by {approval.approved_by}: {approval.reason}"
+
+
 def _flag(ctx: Context, s: Session, row: TrialRow, new_flags: list[str]) -> None:
     """Raise flags for the clinician (e.g. a stop-and-seek-care symptom), kept until reviewed; audited."""
     flags = json.loads(row.flags)
@@ -166,7 +189,7 @@ def _flag(ctx: Context, s: Session, row: TrialRow, new_flags: list[str]) -> None
     ctx.audit(s, "trial.flag", "trial", row.id, row.id, old=flags, new=[*flags, *added])
 
 
-_INSERT_VERSION = insert(DiaryVersionRow.__table__)
+_INSERT_VERSION = insert(cast(Table, DiaryVersionRow.__table__))
 _VERSION_COLUMNS = (
     DiaryVersionRow.day,
     DiaryVersionRow.version,

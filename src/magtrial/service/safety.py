@@ -50,7 +50,7 @@ class CheckedSafety:
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
-    out = {"rule_id": f.rule_id, "level": f.level.value, "message": f.message, "source": f.source}
+    out: dict[str, Any] = {"rule_id": f.rule_id, "level": f.level.value, "message": f.message, "source": f.source}
     if f.day:
         out["day"] = f.day.isoformat()
     if f.period:

@@ -13,9 +13,9 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from magtrial.errors import ValidationError
@@ -90,10 +90,11 @@ def append_event(
 
 _LOCK_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1).with_for_update()
 _READ_HEAD = select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
-_INSERT_EVENT = insert(AuditEventRow.__table__)
+_EVENTS, _HEAD = cast(Table, AuditEventRow.__table__), cast(Table, AuditHeadRow.__table__)
+_INSERT_EVENT = insert(_EVENTS)
 _MOVE_HEAD = (
-    update(AuditHeadRow.__table__)
-    .where(AuditHeadRow.__table__.c.id == 1)
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("hash"))
 )
 

@@ -223,7 +223,15 @@ class _Design:
     n_random: int
 
 
-def _design(y, day, first, period, drift, period_effects, priors: Priors) -> _Design:
+def _design(
+    y: np.ndarray,
+    day: np.ndarray,
+    first: np.ndarray,
+    period: np.ndarray | None,
+    drift: bool,
+    period_effects: bool,
+    priors: Priors,
+) -> _Design:
     cols = [np.ones_like(y), np.where(first, 0.5, -0.5)]
     mean, var = [priors.level_mean, 0.0], [priors.level_sd**2, priors.effect_sd**2]
     if drift:

@@ -70,7 +70,7 @@ class Prior:
 
 
 def _psi(z: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * z * z) / _SQRT2PI - z * ndtr(-z)
+    return np.asarray(np.exp(-0.5 * z * z) / _SQRT2PI - z * ndtr(-z))
 
 
 def kernel_weights(grid: np.ndarray, mu: np.ndarray, tau: np.ndarray) -> np.ndarray:
@@ -88,7 +88,7 @@ def kernel_weights(grid: np.ndarray, mu: np.ndarray, tau: np.ndarray) -> np.ndar
         z = np.minimum(np.abs(mu - ext) / tau, 40.0)  # psi(40) underflows to 0; avoids overflow
         psi = np.where(tau > 0, _psi(z), 0.0)
     smooth = tau * (psi[:-2] - 2.0 * psi[1:-1] + psi[2:]) / h
-    return np.clip(hat + smooth, 0.0, None)
+    return np.asarray(np.clip(hat + smooth, 0.0, None))
 
 
 def below_weights(grid: np.ndarray, threshold: float) -> np.ndarray:
@@ -96,7 +96,7 @@ def below_weights(grid: np.ndarray, threshold: float) -> np.ndarray:
     h = grid[1] - grid[0]
     # hat_g integrates to h; the part below t of a triangle on [b-h, b+h]
     u = np.clip((threshold - (grid - h)) / h, 0.0, 2.0)
-    return np.where(u <= 1.0, 0.5 * u * u, 1.0 - 0.5 * (2.0 - u) ** 2)
+    return np.asarray(np.where(u <= 1.0, 0.5 * u * u, 1.0 - 0.5 * (2.0 - u) ** 2))
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def collect(
     seen: set[str] = set()
     excluded: dict[str, int] = {}
     for chunk in _chunks(summaries, chunk_size):
-        block = np.empty((len(chunk), grid.size), dtype=dtype)
+        block: np.ndarray = np.empty((len(chunk), grid.size), dtype=dtype)
         k = 0
         for s in chunk:
             reason = None

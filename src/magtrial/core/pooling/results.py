@@ -38,7 +38,7 @@ def node_estimate(
     masses = np.asarray(masses, dtype=float)
     masses = masses / masses.sum()
     mean = float(masses @ nodes)
-    sd = float(np.sqrt(max(masses @ (nodes - mean) ** 2, 0.0)))
+    sd = float(np.sqrt(max(float(masses @ (nodes - mean) ** 2), 0.0)))
     half = (nodes[1] - nodes[0]) / 2 if nodes.size > 1 else 0.0
     edges = np.concatenate(([nodes[0] - half], nodes + half))
     if lower_bound is not None:

@@ -39,11 +39,11 @@ class SimulatedPool:
 def loglik_on_grid(diffs: np.ndarray, sigma: float, shape: str, grid: np.ndarray) -> np.ndarray:
     r = diffs[None, :] - grid[:, None]
     if shape == "normal":
-        return -0.5 * (r**2).sum(axis=1) / sigma**2
+        return np.asarray(-0.5 * (r**2).sum(axis=1) / sigma**2)
     if shape == "student":
-        return -0.5 * (STUDENT_DF + 1) * np.log1p((r / sigma) ** 2 / STUDENT_DF).sum(axis=1)
+        return np.asarray(-0.5 * (STUDENT_DF + 1) * np.log1p((r / sigma) ** 2 / STUDENT_DF).sum(axis=1))
     if shape == "sigma-unknown":
-        return -0.5 * diffs.size * np.log((r**2).sum(axis=1))
+        return np.asarray(-0.5 * diffs.size * np.log((r**2).sum(axis=1)))
     raise ValueError("shape must be 'normal', 'student' or 'sigma-unknown'")
 
 

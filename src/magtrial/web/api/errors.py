@@ -14,7 +14,7 @@ the pages app, whose exception handlers render HTML, and in ``create_api_app``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
@@ -92,7 +92,7 @@ async def _read_limited(request: Request) -> bytes | None:
 class ApiRoute(APIRoute):
     """An API route whose errors are JSON one-liners with the right 4xx (see the module docstring)."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         body_model = getattr(getattr(self.body_field, "field_info", None), "annotation", None)
         takes_json = self.body_field is not None

@@ -101,7 +101,7 @@ def _today_context(rec: TrialRecord, today: dt.date, day: dt.date) -> dict[str, 
     open_diary = rec.status == "active"
     missing_yesterday = open_diary and rec.schedule.start <= yesterday <= rec.schedule.end and yesterday not in current
     product = rec.protocol.product
-    times = (rec.extra.get("safety") or {}).get("timetable") or []  # type: ignore[union-attr]
+    times = rec.stored_safety.get("timetable") or []
     dose = None
     if plan.kind is DayKind.PERIOD:
         units = f"{product.units_per_day:g} unit{'s' if product.units_per_day != 1 else ''} a day"

@@ -1,0 +1,106 @@
+"""Co-interventions (CENT 4a): recorded by the clinician, counted by the safety total, flagged by period."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from magtrial.core.clinic import CoInterventionKind, co_intervention, daily_magnesium, overlaps
+from magtrial.core.schedule import build_schedule
+from magtrial.data.safety import load_safety_rules
+from magtrial.errors import Forbidden, NotFound, ValidationError
+from magtrial.service import audit, clinic
+from magtrial.store.db import Database
+from tests.helpers import sample_protocol
+
+TODAY = dt.date.today()
+TABLES = ("co_interventions", "audit_events", "audit_head")
+
+
+def snapshot(db: Database) -> dict[str, list]:
+    with db.engine.connect() as conn:
+        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
+
+
+def test_iv_magnesium_in_clinic_raises_the_safety_total_for_that_day(running_trial, clinician):
+    tid, day = running_trial.trial_id, TODAY - dt.timedelta(days=2)
+    before = clinic.magnesium_on(clinician, tid, day)
+    assert before.total_mg == 200.0 and before.iv_mg == 0  # 2 x 100 mg citrate, counted as if magnesium
+    item = clinic.add_co_intervention(
+        clinician, tid, day, "iv-magnesium", "magnesium sulfate in 250 mL saline over 4 h", dose="1 g"
+    )
+    # 1 g of MgSO4.7H2O at 9.9% elemental (salt table, D2) = 99 mg of magnesium.
+    assert item.elemental_mg == pytest.approx(99.0)
+    after = clinic.magnesium_on(clinician, tid, day)
+    assert after.total_mg == pytest.approx(299.0) and after.iv_mg == pytest.approx(99.0)
+    assert "magnesium sulfate" in after.sources[0]
+    assert clinic.magnesium_on(clinician, tid, day + dt.timedelta(days=1)).total_mg == 200.0  # other days unchanged
+    event = audit.trail(clinician, tid)[-1]
+    assert event.action == "cointervention.add" and event.new["elemental_mg"] == pytest.approx(99.0)
+    assert audit.verify(clinician).ok
+
+
+def test_a_daily_infusion_course_counts_on_every_day_it_covers():
+    sulfate = load_safety_rules().salt("sulfate").form("heptahydrate")
+    start = dt.date(2026, 3, 2)
+    course = co_intervention(
+        start, "iv-magnesium", "MgSO4 IV daily", dose="4 mmol", last_day=start + dt.timedelta(days=13), sulfate=sulfate
+    )
+    assert course.elemental_mg == pytest.approx(97.2)  # 4 mmol x 24.305 mg
+    assert daily_magnesium(start + dt.timedelta(days=13), 245.0, [course]).total_mg == pytest.approx(342.2)
+    assert daily_magnesium(start + dt.timedelta(days=14), 245.0, [course]).total_mg == 245.0
+
+
+def test_bad_co_interventions_are_refused_and_nothing_is_stored(db, running_trial, clinician, patient):
+    tid, day = running_trial.trial_id, TODAY - dt.timedelta(days=1)
+    before = snapshot(db)
+    cases = {
+        "no dose": (ValidationError, lambda: clinic.add_co_intervention(clinician, tid, day, "iv-magnesium", "IV")),
+        "kilograms": (
+            ValidationError,
+            lambda: clinic.add_co_intervention(clinician, tid, day, "iv-magnesium", "IV", dose="1 kg"),
+        ),
+        "no unit": (
+            ValidationError,
+            lambda: clinic.add_co_intervention(clinician, tid, day, "iv-magnesium", "IV", dose="lots"),
+        ),
+        "unknown kind": (ValidationError, lambda: clinic.add_co_intervention(clinician, tid, day, "massage", "x")),
+        "empty": (ValidationError, lambda: clinic.add_co_intervention(clinician, tid, day, "rescue-medication", " ")),
+        "future": (
+            ValidationError,
+            lambda: clinic.add_co_intervention(clinician, tid, TODAY + dt.timedelta(days=2), "other", "x"),
+        ),
+        "ends before it starts": (
+            ValidationError,
+            lambda: clinic.add_co_intervention(clinician, tid, day, "other", "x", last_day=day - dt.timedelta(days=1)),
+        ),
+        "participant": (Forbidden, lambda: clinic.add_co_intervention(patient, tid, day, "other", "x")),
+        "unknown trial": (NotFound, lambda: clinic.add_co_intervention(clinician, "mt-nosuch", day, "other", "x")),
+    }
+    for name, (error, call) in cases.items():
+        with pytest.raises(error):
+            call()
+        assert snapshot(db) == before, name
+
+
+def test_the_blinded_participant_sees_the_timeline_items(running_trial, clinician, patient):
+    tid = running_trial.trial_id
+    clinic.add_co_intervention(
+        clinician, tid, TODAY - dt.timedelta(days=3), CoInterventionKind.RESCUE, "tramadol 50 mg", dose="50 mg"
+    )
+    items = clinic.timeline(patient, tid)
+    assert [(i.date, i.kind, i.description, i.dose) for i in items] == [
+        (TODAY - dt.timedelta(days=3), "rescue-medication", "tramadol 50 mg", "50 mg")
+    ]
+    assert clinic.co_interventions(patient, tid)[0].recorded_by == "dr-lee"
+
+
+def test_overlaps_name_the_periods_by_pack_number_only():
+    schedule = build_schedule(sample_protocol(), dt.date(2026, 3, 1))  # run-in 3 days, then 6 periods of 7
+    change = co_intervention(
+        dt.date(2026, 3, 10), "medication-change", "pregabalin up to 150 mg", last_day=dt.date(2026, 3, 12)
+    )
+    run_in_only = co_intervention(dt.date(2026, 3, 1), "other", "physiotherapy")
+    found = overlaps(schedule, [change, run_in_only])
+    assert [o.period for o in found] == [1, 2]
+    assert found[0].text == "period 1 (pack 1): medication-change: pregabalin up to 150 mg"
