@@ -88,8 +88,9 @@ def plot_pain_timeseries(
         labels.append(ax.text(mid, 10.6, band["label"], ha="center", va="bottom", fontsize=7.5, linespacing=1.1))
         mean = (period_means or {}).get(band["number"])
         if mean is not None:
-            for column, value in zip(means, (mean, band["analysis_start"], band["end"] + one), strict=True):
-                column.append(value)  # type: ignore[arg-type]
+            means[0].append(mean)
+            means[1].append(band["analysis_start"])
+            means[2].append(band["end"] + one)
     if means[0]:
         ax.hlines(*means, colors="#1b3a5c", lw=2)  # one call: each hlines call converts dates afresh
     for values, colour, lw, label in ((worst, "#c0504d", 0.8, "worst pain"), (avg, "#1f4e79", 1.3, "average pain")):

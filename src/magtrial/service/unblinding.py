@@ -96,7 +96,7 @@ def unblind(ctx: Context, trial_id: str, key: crypto.UnlockedKey | None, reason:
         if early and not reason.strip():
             raise ValidationError(f"the trial runs until {end.isoformat()}; unblinding early needs a reason")
         allocation = open_allocation(s, row, key)
-        sealed = s.get(SealedAllocationRow, trial_id)
+        sealed = s.get_one(SealedAllocationRow, trial_id)  # there is one: open_allocation read it
         names = [a.value for a in allocation.sequence]
         sealed.revealed_sequence, sealed.revealed_salt = ",".join(names), allocation.salt
         sealed.legacy_sequence = sealed.legacy_salt = None
