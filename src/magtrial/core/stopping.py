@@ -136,6 +136,6 @@ def sealed_payload(trial_id: str, decision: Decision) -> bytes:
     """The reason, to be sealed to the unblinding keys: fixed width, so the ciphertext length says nothing."""
     reason = decision.outcome.value.ljust(8)
     return (
-        f'{{"cycle":{decision.cycle:02d},"p_benefit":"{decision.p_benefit:.6f}",'
+        f'{{"cycle":"{decision.cycle:02d}","p_benefit":"{decision.p_benefit:.6f}",'
         f'"p_futility":"{decision.p_futility:.6f}","reason":"{reason}","trial":"{trial_id}"}}'
     ).encode()

@@ -185,4 +185,12 @@ def open_reasons(ctx: Context, trial_id: str, key: crypto.UnlockedKey) -> list[d
             trial_id,
             new={"key": key.fingerprint, "decisions": len(out)},
         )
-    return [{**d, "reason": str(d["reason"]).strip()} for d in out]
+    return [
+        {
+            "cycle": int(d["cycle"]),
+            "reason": str(d["reason"]).strip(),
+            "p_benefit": float(d["p_benefit"]),
+            "p_futility": float(d["p_futility"]),
+        }
+        for d in out
+    ]

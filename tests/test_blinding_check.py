@@ -1,0 +1,127 @@
+"""The blinding check: Bang's index against a published example; answers append-only, audited, scored once unblinded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from magtrial.core.allocation import Arm
+from magtrial.core.blinding_check import Guess, bang_index, parse_guess, score
+from magtrial.errors import Conflict, Forbidden, ValidationError
+from magtrial.service import Actor, Context, Role, audit, trials, unblinding
+from magtrial.service import blinding_check as service
+from tests.helpers import ADULT, sample_protocol
+
+
+def test_bang_index_matches_the_crisp_example_of_bang_2004():
+    # CRISP, Bang, Ni and Davis 2004 (Controlled Clinical Trials 25:143-156), table 7, as the R package BI's example:
+    # R: library(BI); BI(matrix(c(82, 27, 25, 29, 170, 83), nrow = 3, byrow = TRUE))$BangBI
+    # rows = guesses (treatment, placebo, don't know), columns = actual arm (treatment, placebo).
+    # Hand: treatment arm (82 - 25) / 277 = 0.2058; placebo arm (29 - 27) / 139 = 0.0144.
+    treatment = bang_index("treatment", correct=82, incorrect=25, dont_know=170)
+    placebo = bang_index("placebo", correct=29, incorrect=27, dont_know=83)
+    assert treatment.estimate == pytest.approx(57 / 277, abs=1e-12)
+    assert round(treatment.estimate, 2) == 0.21  # the paper's value
+    assert placebo.estimate == pytest.approx(2 / 139, abs=1e-12)
+    assert round(placebo.estimate, 2) == 0.01
+    # The same as the paper's definition before simplifying: (2 * c / (c + w) - 1) * (c + w) / n.
+    assert treatment.estimate == pytest.approx((2 * 82 / 107 - 1) * 107 / 277)
+    # SE as BI() computes it: sqrt((p1 (1 - p1) + p2 (1 - p2) + 2 p1 p2) / n), p1 = 82/277, p2 = 25/277.
+    p1, p2 = 82 / 277, 25 / 277
+    assert treatment.se == pytest.approx(((p1 * (1 - p1) + p2 * (1 - p2) + 2 * p1 * p2) / 277) ** 0.5)
+
+
+def test_bang_index_ends_of_the_scale():
+    assert bang_index("a", 5, 0, 0).estimate == 1.0  # all right: unblinded
+    assert bang_index("a", 0, 5, 0).estimate == -1.0  # all wrong
+    assert bang_index("a", 0, 0, 5).estimate == 0.0  # all don't know
+    assert bang_index("a", 0, 0, 0).estimate is None
+    with pytest.raises(ValidationError):
+        bang_index("a", -1, 0, 0)
+
+
+def test_score_counts_this_pack_right_in_magnesium_periods_and_the_other_right_in_comparator_periods():
+    on_mag = {1: True, 2: False, 3: False, 4: True}
+    guesses = {1: Guess.THIS, 2: Guess.OTHER, 3: Guess.THIS, 4: Guess.DONT_KNOW}
+    mag, comp = score(guesses, on_mag)
+    assert (mag.correct, mag.incorrect, mag.dont_know) == (1, 0, 1)
+    assert (comp.correct, comp.incorrect, comp.dont_know) == (1, 1, 0)
+    assert mag.estimate == 0.5 and comp.estimate == 0.0
+    with pytest.raises(ValidationError, match="period 9"):
+        score({9: Guess.THIS}, on_mag)
+
+
+@pytest.mark.parametrize("text", ["this", "OTHER", "dont-know", "don't know", "dont_know"])
+def test_guesses_are_read_as_people_send_them(text):
+    assert parse_guess(text) in set(Guess)
+
+
+@pytest.mark.parametrize("text", ["yes", "", 1, None, "magnesium"])
+def test_other_answers_are_refused_with_the_choices(text):
+    with pytest.raises(ValidationError, match="this, other or dont-know"):
+        parse_guess(text)
+
+
+def _trial_with_ended_periods(clinician: Context):  # type: ignore[no-untyped-def]
+    # run-in 3 days, 7-day periods: started 18 days ago, so periods 1 and 2 have ended (day 3-9, 10-16).
+    start = dt.date.today() - dt.timedelta(days=18)
+    return trials.create_trial(clinician, sample_protocol(), "P-001", ADULT, start_date=start).trial_id
+
+
+def test_participant_answers_each_ended_period_once_and_each_answer_is_audited(db, clinician):
+    trial = _trial_with_ended_periods(clinician)
+    patient = Context(db, Actor("P-001", Role.PATIENT))
+    assert service.pending_period(patient, trial) == 1
+    service.record_guess(patient, trial, 1, "this")
+    assert service.pending_period(patient, trial) == 2
+    service.record_guess(patient, trial, 2, Guess.DONT_KNOW)
+    assert service.pending_period(patient, trial) is None
+    with pytest.raises(Conflict, match="already has an answer"):
+        service.record_guess(patient, trial, 1, "other")
+    with pytest.raises(ValidationError, match="not ended"):
+        service.record_guess(patient, trial, 3, "this")
+    with pytest.raises(ValidationError, match="from 1 to 6"):
+        service.record_guess(patient, trial, 7, "this")
+    with pytest.raises(Forbidden):
+        service.record_guess(clinician, trial, 2, "this")
+    view = service.check(clinician, trial)
+    assert [(a.period, a.guess) for a in view.answers] == [(1, Guess.THIS), (2, Guess.DONT_KNOW)]
+    assert view.indices is None  # blinded: raw answers only
+    events = [e for e in audit.trail(clinician, trial) if e.action == "blinding.guess"]
+    assert [e.new["period"] for e in events] == [1, 2]
+    assert audit.verify(clinician).ok
+
+
+def test_bang_index_appears_only_after_unblinding(db, clinician, pharmacist, pharm_key, emergency_key):
+    trial = _trial_with_ended_periods(clinician)
+    patient = Context(db, Actor("P-001", Role.PATIENT))
+    packs = dict(unblinding.packs(pharmacist, trial, pharm_key))
+    truth = {1: packs[1] == Arm.MAGNESIUM.value, 2: packs[2] == Arm.MAGNESIUM.value}
+    # Period 1 guessed right, period 2 guessed wrong, whatever the allocation is.
+    service.record_guess(patient, trial, 1, "this" if truth[1] else "other")
+    service.record_guess(patient, trial, 2, "other" if truth[2] else "this")
+    blinded_text = service.check(patient, trial).text
+    assert "Bang" not in blinded_text and "right" not in blinded_text
+    unblinding.unblind(clinician, trial, emergency_key, reason="test")
+    view = service.check(clinician, trial)
+    assert view.indices is not None
+    by_arm = {i.arm: i for i in view.indices}
+    # One right (+1) and one wrong (-1) answer, each in its own arm (periods 1 and 2 of cycle 1 differ).
+    assert sorted(i.estimate for i in view.indices) == [-1.0, 1.0]
+    assert by_arm["Magnesium periods"].n == by_arm["Comparator periods"].n == 1
+    with pytest.raises(Conflict, match="unblinded"):
+        service.record_guess(patient, trial, 3, "this")
+
+
+def test_open_trials_have_no_blinding_check(db, clinician):
+    from magtrial.core.protocol import Blinding, Comparator, Product, Route
+
+    product = Product(name="Cream", salt="chloride", route=Route.CREAM, elemental_mg_per_unit=50.0)
+    protocol = sample_protocol(product=product, comparator=Comparator.NONE, blinding=Blinding.OPEN)
+    start = dt.date.today() - dt.timedelta(days=18)
+    trial = trials.create_trial(clinician, protocol, "P-001", ADULT, start_date=start).trial_id
+    patient = Context(db, Actor("P-001", Role.PATIENT))
+    assert service.pending_period(patient, trial) is None
+    with pytest.raises(ValidationError, match="open"):
+        service.record_guess(patient, trial, 1, "this")
