@@ -58,7 +58,7 @@ def open_database(ctx: typer.Context, url: str | None = None) -> Database:
     return db
 
 
-def secret(value, prompt: str, confirm: bool = False) -> str:  # type: ignore[no-untyped-def]
+def secret(value, prompt: str, confirm: bool = False) -> str:
     """A password or passphrase from the environment (scripts) or a hidden prompt (people)."""
     if value is not None:
         return value.get_secret_value()
@@ -77,7 +77,7 @@ def open_context(ctx: typer.Context) -> Context:
     return Context(db, accounts.actor_for(db, name, password))
 
 
-def unlock_key(ctx: typer.Context, path: Path):  # type: ignore[no-untyped-def]
+def unlock_key(ctx: typer.Context, path: Path):
     """Open an unblinding key file with its passphrase (``MAGTRIAL_KEY_PASSPHRASE`` or a prompt)."""
     from magtrial import crypto
 

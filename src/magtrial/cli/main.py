@@ -15,7 +15,7 @@ from magtrial.settings import Settings
 class MagtrialGroup(TyperGroup):
     """Turns domain and database errors into ``Error: <reason>`` with exit 1, never a traceback."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except MagtrialError as exc:

@@ -59,7 +59,7 @@ def owns(actor: Actor, row: TrialRow) -> bool:
     return row.pharmacist == actor.name
 
 
-def visible_trials(actor: Actor):  # type: ignore[no-untyped-def]
+def visible_trials(actor: Actor):
     """A SQL condition selecting the trials ``owns`` allows, for list queries."""
     columns = {Role.PATIENT: TrialRow.participant, Role.CLINICIAN: TrialRow.clinician}
     column = columns.get(actor.role, TrialRow.pharmacist)

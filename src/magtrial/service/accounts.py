@@ -106,7 +106,7 @@ def add_account(ctx: Context, name: str, role: Role | str, password: str | None 
     return Account(name, role, password is not None, True)
 
 
-def ensure_patient(ctx: Context, s, name: str) -> None:  # type: ignore[no-untyped-def]
+def ensure_patient(ctx: Context, s, name: str) -> None:
     """Enrol a participant account when a clinician creates their first trial (inside that transaction)."""
     name = _check_name(name)
     row = s.get(AccountRow, name)
@@ -177,7 +177,7 @@ def _role(role: Role | str) -> Role:
         raise ValidationError(f"role must be one of {', '.join(r.value for r in Role)}; got {role!r}") from None
 
 
-def _insert(s, name: str, role: Role, password_hash: str | None, *, created_by: str, at) -> None:  # type: ignore[no-untyped-def]
+def _insert(s, name: str, role: Role, password_hash: str | None, *, created_by: str, at) -> None:
     s.add(
         AccountRow(
             name=name, role=role.value, password_hash=password_hash, active=True, created_at=at, created_by=created_by

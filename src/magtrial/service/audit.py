@@ -50,7 +50,7 @@ def verify(ctx: Context, expect_head: str | None = None) -> AuditReport:
     return AuditReport(True, chain.events, current, legacy_clear_allocations=legacy)
 
 
-def _anchor_problem(s, expected: audit.Head, current: audit.Head) -> str:  # type: ignore[no-untyped-def]
+def _anchor_problem(s, expected: audit.Head, current: audit.Head) -> str:
     if expected.seq > current.seq:
         return (
             f"the kept head {expected.seq}:{expected.hash[:12]}... is beyond the chain's end ({current.seq}): "

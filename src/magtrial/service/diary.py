@@ -92,7 +92,7 @@ def versions(ctx: Context, trial_id: str) -> list[DiaryVersion]:
         return stored_versions(s, trial_id)
 
 
-def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_for, reason: str) -> EntryResult:  # type: ignore[no-untyped-def]
+def _write(ctx: Context, trial_id: str, day: dt.date, kind: VersionKind, values_for, reason: str) -> EntryResult:
     require(ctx.actor, Role.PATIENT, Role.CLINICIAN, to="write diary entries")
     now = ctx.clock()
     reason = reason.strip()

@@ -89,7 +89,7 @@ def list_keys(ctx: Context) -> list[RegisteredKey]:
         return [RegisteredKey(r.fingerprint, r.purpose, r.owner, r.active) for r in rows]
 
 
-def keys_for_new_trial(s, pharmacist: str | None) -> list[crypto.PublicKeyInfo]:  # type: ignore[no-untyped-def]
+def keys_for_new_trial(s, pharmacist: str | None) -> list[crypto.PublicKeyInfo]:
     """The newest active key of the named (or only) pharmacist, and the clinic's newest emergency key."""
     rows = (
         s.execute(

@@ -20,7 +20,7 @@ def count(ctx: Context, outcome: str = "average_pain") -> int:
         return summaries.count_summaries(s, outcome)
 
 
-def pool_inputs(ctx: Context, outcome: str = "average_pain", progress: Callable[[int], None] | None = None):  # type: ignore[no-untyped-def]
+def pool_inputs(ctx: Context, outcome: str = "average_pain", progress: Callable[[int], None] | None = None):
     """Every real unblinded trial's effect likelihood, streamed (pooled data across participants).
 
     Pooled data cross participants, so only clinicians read them; per-person estimates are

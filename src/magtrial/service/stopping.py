@@ -123,7 +123,7 @@ def evaluate(ctx: Context, trial_id: str, key: crypto.UnlockedKey) -> StoppingSt
         return _status(s, row)
 
 
-def _decide(rule: core.StoppingRule, rec, cycle: int) -> core.Decision:  # type: ignore[no-untyped-def]
+def _decide(rule: core.StoppingRule, rec, cycle: int) -> core.Decision:
     """The rule on the diary up to the end of ``cycle``; too little diary to analyse means continue."""
     try:
         result = analyze(rec)

@@ -68,7 +68,7 @@ def save_summary(
     row.condition, row.route, row.salt, row.elemental_mg_per_day = condition, route, salt, elemental_mg_per_day
 
 
-def _unblinded(outcome: str):  # type: ignore[no-untyped-def]
+def _unblinded(outcome: str):
     """Real unblinded trials only: a blinded or simulated (demo) trial is never pooled."""
     return (EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded", TrialRow.simulated.is_(False))
 

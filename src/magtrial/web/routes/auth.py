@@ -26,7 +26,7 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
-def _logged_in(request: Request, actor, target: str) -> Response:  # type: ignore[no-untyped-def]
+def _logged_in(request: Request, actor, target: str) -> Response:
     old = request.cookies.get(SESSION_COOKIE)
     if old:  # rotation: a session the browser held before this login ends (no fixation)
         sessions.end(get_db(request), sessions.digest(old))
