@@ -37,12 +37,32 @@ BA = (Arm.COMPARATOR, Arm.MAGNESIUM)
 
 
 @dataclass(frozen=True)
+class AddedAllocation:
+    """The order drawn for cycles an amendment added: its own salt and commitment, bound to ``key``."""
+
+    key: str  # "TRIAL/amendment-N": the id its canonical bytes carry
+    first_period: int
+    sequence: tuple[Arm, ...]
+    salt: str
+    commitment: str
+
+
+@dataclass(frozen=True)
 class Allocation:
-    """The unblinded truth: which arm each period (pack) holds."""
+    """The unblinded truth: which arm each period (pack) holds.
+
+    ``sequence`` covers every period; when amendments added cycles, ``added`` holds their parts (the
+    tail of ``sequence``) and ``salt`` is the original draw's, which covers ``base_sequence`` only.
+    """
 
     design: Design
     sequence: tuple[Arm, ...]
     salt: str
+    added: tuple[AddedAllocation, ...] = ()
+
+    @property
+    def base_sequence(self) -> tuple[Arm, ...]:
+        return self.sequence[: len(self.sequence) - sum(len(a.sequence) for a in self.added)]
 
     def arm_of_period(self, period: int) -> Arm:
         """Arm for 1-based period (= pack) number."""
@@ -107,3 +127,18 @@ def parse_sequence(values: list[str] | str) -> tuple[Arm, ...]:
         return tuple(Arm(v) for v in values)
     except ValueError:
         raise ValidationError(f"not an allocation sequence: {values!r}") from None
+
+
+def verify_all(published: str, trial_id: str, allocation: Allocation) -> bool:
+    """The original draw against the trial's commitment and every added part against its own."""
+    ok = verify_commitment(published, trial_id, allocation.design, allocation.base_sequence, allocation.salt)
+    return ok and all(
+        verify_commitment(a.commitment, a.key, allocation.design, a.sequence, a.salt) for a in allocation.added
+    )
+
+
+def combine(base: Allocation, added: list[AddedAllocation] | tuple[AddedAllocation, ...]) -> Allocation:
+    """The original draw followed by the parts amendments added, in period order."""
+    parts = tuple(sorted(added, key=lambda a: a.first_period))
+    sequence = base.sequence + tuple(arm for a in parts for arm in a.sequence)
+    return Allocation(base.design, sequence, base.salt, parts)

@@ -229,6 +229,8 @@ class Protocol:
     stopping: StoppingRule | None = None  # adaptive stopping (core.stopping); None: a fixed design
     notes: Text = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Versions before the last amendment, oldest first: {"version", "until_period", "protocol"} (core/versions.py).
+    earlier_versions: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -268,8 +270,10 @@ class Protocol:
                 value = value.to_dict()
             elif isinstance(value, dt.date):
                 value = value.isoformat()
-            elif value is None or (f.name == "extra" and not value):
+            elif value is None or (f.name in ("extra", "earlier_versions") and not value):
                 continue
+            elif f.name == "earlier_versions":
+                value = [dict(v) for v in value]
             out[f.name] = value
         return out
 
@@ -334,6 +338,7 @@ def validate(p: Protocol) -> None:
         ZoneInfo(p.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ProtocolError(f"unknown time zone {p.timezone!r}; use an IANA name such as Europe/London") from None
+    _check_earlier_versions(p)
     route = p.product.route
     if p.comparator is Comparator.VEHICLE and not route.transdermal:
         raise ProtocolError(
@@ -352,6 +357,17 @@ def validate(p: Protocol) -> None:
                 f"a {route.value} cannot be blinded (Epsom salt is recognisable by feel and "
                 "smell). Choose blinding = open"
             )
+
+
+def _check_earlier_versions(p: Protocol) -> None:
+    """Earlier versions (written by an amendment) are numbered 1, 2, ... and govern consecutive periods."""
+    until = 0
+    for n, entry in enumerate(p.earlier_versions, start=1):
+        if set(entry) != {"version", "until_period", "protocol"} or entry["version"] != n:
+            raise ProtocolError(f"earlier protocol version {n} is malformed (written only by an amendment)")
+        if not isinstance(entry["until_period"], int) or not until <= entry["until_period"] < p.n_periods:
+            raise ProtocolError(f"earlier protocol version {n} governs periods out of order")
+        until = entry["until_period"]
 
 
 def blinding_limitations(p: Protocol) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from magtrial.core.protocol import Protocol
+from magtrial.core.versions import governing
 from magtrial.errors import ValidationError
 
 
@@ -116,15 +117,16 @@ def build_schedule(protocol: Protocol, start: dt.date | None = None) -> Schedule
     periods = []
     cursor = start + dt.timedelta(days=protocol.run_in_days)
     for number in range(1, protocol.n_periods + 1):
-        end = cursor + dt.timedelta(days=protocol.period_days - 1)
+        rules = governing(protocol, number)  # an amendment changes periods from a number on, never before
+        end = cursor + dt.timedelta(days=rules.period_days - 1)
         periods.append(
             Period(
                 number=number,
                 cycle=(number + 1) // 2,
                 start=cursor,
                 end=end,
-                analysis_start=cursor + dt.timedelta(days=protocol.carryover_days),
+                analysis_start=cursor + dt.timedelta(days=rules.carryover_days),
             )
         )
-        cursor = end + dt.timedelta(days=1 + protocol.washout_days)
+        cursor = end + dt.timedelta(days=1 + rules.washout_days)
     return Schedule(start=start, run_in_days=protocol.run_in_days, periods=tuple(periods))

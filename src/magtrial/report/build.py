@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from magtrial import __version__
-from magtrial.core.allocation import possible_sequences, verify_commitment
+from magtrial.core.allocation import possible_sequences, verify_all
 from magtrial.core.analysis import SEALED
 from magtrial.core.labels import COMPARATOR_LABELS
 from magtrial.core.protocol import blinding_limitations
@@ -171,7 +171,7 @@ def randomization(record: TrialRecord) -> dict[str, str]:
         sequence = "not shown (blinded)"
     else:
         a = record.allocation
-        ok = verify_commitment(record.commitment, record.trial_id, a.design, a.sequence, a.salt)
+        ok = verify_all(record.commitment, record.trial_id, a)  # with the parts amendments added, if any
         check = (
             ("Verified: " if ok else "DOES NOT VERIFY: ") + f"the revealed order and salt hash to "
             f"{'the' if ok else 'a different value than the'} commitment {record.commitment} published "

@@ -22,7 +22,7 @@ from magtrial.core.protocol import Design, Protocol
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import DayPlan, build_schedule
 from magtrial.errors import Conflict, ValidationError
-from magtrial.service import accounts, keys
+from magtrial.service import accounts, allocation_parts, keys
 from magtrial.service.access import Role, require, trial_for, visible_trials
 from magtrial.service.context import Context, aware
 from magtrial.service.diary import stored_protocol, stored_versions
@@ -144,6 +144,8 @@ def revealed_allocation(row: TrialRow, sealed: SealedAllocationRow | None) -> al
 
 def build_record(s: Session, row: TrialRow, allocation: alloc.Allocation | None) -> TrialRecord:
     """A read model of one trial, stamped with the audit head it was read at (for receipts and reports)."""
+    if allocation is not None and not allocation.added:  # revealed: join the cycles amendments added
+        allocation = alloc.combine(allocation, allocation_parts.revealed_parts(s, row.id) or [])
     return TrialRecord(
         trial_id=row.id,
         participant=row.participant,

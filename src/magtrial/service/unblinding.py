@@ -17,6 +17,7 @@ from magtrial.core import allocation as alloc
 from magtrial.core.protocol import Design
 from magtrial.core.record import TrialRecord
 from magtrial.errors import Conflict, IntegrityError, ValidationError
+from magtrial.service import allocation_parts
 from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context
 from magtrial.service.diary import stored_protocol
@@ -51,7 +52,8 @@ def open_allocation(s: Session, row: TrialRow, key: crypto.UnlockedKey | None) -
         sequence, salt = payload["sequence"], payload["salt"]
     if not alloc.verify_commitment(row.commitment, row.id, sealed.design, sequence, salt):
         raise IntegrityError(f"the allocation of {row.id} does not match its published commitment (altered?)")
-    return alloc.Allocation(Design(sealed.design), alloc.parse_sequence(sequence), salt)
+    base = alloc.Allocation(Design(sealed.design), alloc.parse_sequence(sequence), salt)
+    return alloc.combine(base, allocation_parts.open_parts(s, row.id, sealed.design, key))  # cycles amendments added
 
 
 def pharmacist_record(ctx: Context, trial_id: str, key: crypto.UnlockedKey, purpose: str) -> TrialRecord:
@@ -97,8 +99,9 @@ def unblind(ctx: Context, trial_id: str, key: crypto.UnlockedKey | None, reason:
             raise ValidationError(f"the trial runs until {end.isoformat()}; unblinding early needs a reason")
         allocation = open_allocation(s, row, key)
         sealed = s.get_one(SealedAllocationRow, trial_id)  # there is one: open_allocation read it
-        names = [a.value for a in allocation.sequence]
+        names = [a.value for a in allocation.base_sequence]
         sealed.revealed_sequence, sealed.revealed_salt = ",".join(names), allocation.salt
+        added = allocation_parts.reveal(s, trial_id, allocation.added)
         sealed.legacy_sequence = sealed.legacy_salt = None
         row.status, row.unblinded_at = UNBLINDED, now
         ctx.audit(
@@ -114,6 +117,7 @@ def unblind(ctx: Context, trial_id: str, key: crypto.UnlockedKey | None, reason:
                 "sequence": names,
                 "salt": allocation.salt,
                 "key": key.fingerprint if key else None,
+                **({"added": added} if added else {}),
             },
             reason=reason.strip(),
             reveals_allocation=True,
@@ -154,7 +158,9 @@ def verify_commitment(ctx: Context, trial_id: str) -> CommitmentCheck:
     with ctx.db.reader() as s:
         row = trial_for(s, ctx.actor, trial_id)
         allocation = revealed_allocation(row, s.get(SealedAllocationRow, trial_id))
+        if allocation is not None:
+            allocation = alloc.combine(allocation, allocation_parts.revealed_parts(s, trial_id) or [])
     if allocation is None:
         return CommitmentCheck(trial_id, row.commitment, revealed=False, ok=None)
-    ok = alloc.verify_commitment(row.commitment, trial_id, allocation.design, allocation.sequence, allocation.salt)
+    ok = alloc.verify_all(row.commitment, trial_id, allocation)  # the original draw and every added part
     return CommitmentCheck(trial_id, row.commitment, True, ok, allocation.letters, allocation.salt)

@@ -1,0 +1,88 @@
+"""Protocol versions: which version of the protocol each period, and so each diary day, ran under.
+
+An amendment never rewrites the past. The protocol a trial holds is its newest version; the
+versions before it travel inside it (``Protocol.earlier_versions``), each with the last period it
+governed, so the calendar of past periods is rebuilt exactly as it ran, and the analysis can say
+which version each day belonged to. Nothing here depends on the allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from magtrial.core.protocol import Protocol
+
+if TYPE_CHECKING:
+    from magtrial.core.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class ProtocolVersion:
+    number: int  # 1 = the protocol the trial was created with
+    protocol: Protocol  # as it stood in this version (without the earlier versions)
+    first_period: int  # first period it governs
+    last_period: int  # last period it governs; last < first when it governed none (amended again first)
+
+    @property
+    def periods(self) -> str:
+        if self.last_period < self.first_period:
+            return "no periods (amended again before its first period)"
+        if self.first_period == self.last_period:
+            return f"period {self.first_period}"
+        return f"periods {self.first_period}-{self.last_period}"
+
+
+def versions(protocol: Protocol) -> list[ProtocolVersion]:
+    """Every version, oldest first; a never-amended protocol is its own version 1 for all its periods."""
+    out, first = [], 1
+    for entry in protocol.earlier_versions:
+        old = Protocol.from_dict(entry["protocol"])
+        out.append(ProtocolVersion(entry["version"], old, first, entry["until_period"]))
+        first = max(first, entry["until_period"] + 1)
+    current = protocol.with_changes(earlier_versions=())
+    out.append(ProtocolVersion(len(out) + 1, current, first, protocol.n_periods))
+    return out
+
+
+def version_of_period(protocol: Protocol, period: int) -> ProtocolVersion:
+    """The version that governs ``period`` (1-based): its length, carry-over window, washout after it, product."""
+    for version in versions(protocol):
+        if version.first_period <= period <= version.last_period:
+            return version
+    return versions(protocol)[-1]
+
+
+def governing(protocol: Protocol, period: int) -> Protocol:
+    """The protocol in force for ``period``; fast path for a never-amended protocol."""
+    if not protocol.earlier_versions:
+        return protocol
+    return version_of_period(protocol, period).protocol
+
+
+def version_on(protocol: Protocol, schedule: Schedule, date: dt.date) -> int | None:
+    """The protocol version a calendar day ran under: its period's; a washout its preceding period's.
+
+    Run-in days belong to the version of period 1; days before the start or after the end to none.
+    """
+    if date < schedule.start or date > schedule.end:
+        return None
+    number = 1
+    for period in schedule.periods:
+        if period.start > date:
+            break
+        number = period.number
+    return version_of_period(protocol, number).number
+
+
+def describe(protocol: Protocol) -> list[str]:
+    """One line per version, for the analysis output and the report."""
+    lines = []
+    for v in versions(protocol):
+        p = v.protocol
+        lines.append(
+            f"version {v.number}: {v.periods}; periods of {p.period_days} days, washout {p.washout_days}, "
+            f"carry-over {p.carryover_days}; {p.product.name} x {p.product.units_per_day:g}/day"
+        )
+    return lines
