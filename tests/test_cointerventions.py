@@ -104,3 +104,31 @@ def test_overlaps_name_the_periods_by_pack_number_only():
     found = overlaps(schedule, [change, run_in_only])
     assert [o.period for o in found] == [1, 2]
     assert found[0].text == "period 1 (pack 1): medication-change: pregabalin up to 150 mg"
+
+
+def test_cli_records_and_lists_co_interventions_measurements_and_late_approvals(run, tmp_path):
+    from tests.helpers import setup_clinic
+    from tests.test_cli import create
+
+    setup_clinic(run, tmp_path)
+    trial, _ = create(run)  # started 9 days ago: run-in 2 days, periods of 7
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+    out = run("cointervention", "add", trial, "--kind", "iv-magnesium", "--what", "MgSO4 IV", "--dose", "1 g",
+              "--date", day).output  # fmt: skip
+    assert "200 mg by mouth" in out and "99 mg IV = 299 mg elemental" in out
+    assert "MgSO4 IV" in run("--user", "P-9", "cointervention", "list", trial).output  # the participant sees it
+    run("measurement", "add", trial, "--item", "lumbar-flexion", "--value", "31", "--date", day)
+    run("measurement", "add", trial, "--item", "brush-allodynia", "--absent", "--date", day)
+    listed = run("measurement", "list", trial).output
+    assert "31 degrees" in listed and "absent" in listed
+    run("trial", "amend", trial, "--set", "late_window_hours=24", "--reason", "missed days need approval")
+    old = (TODAY - dt.timedelta(days=5)).isoformat()
+    refused = run("--user", "P-9", "diary", "add", trial, "--date", old, "--avg", "4", ok=False)
+    assert refused.exit_code == 1 and "clinician approves" in refused.output
+    run("diary", "approve-late", trial, "--date", old, "--reason", "paper diary while away")
+    assert "flagged late" in run("--user", "P-9", "diary", "add", trial, "--date", old, "--avg", "4").output
+    bad = run("cointervention", "add", trial, "--kind", "iv-magnesium", "--what", "x", "--dose", "60 g",
+              "--date", day, ok=False)  # fmt: skip
+    assert bad.exit_code == 1 and "not plausible" in bad.output
+    bad = run("measurement", "add", trial, "--item", "lumbar-flexion", "--value", "999", "--date", day, ok=False)
+    assert bad.exit_code == 1 and "lumbar-flexion must be 0-150 degrees" in bad.output

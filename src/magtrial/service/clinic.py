@@ -23,7 +23,7 @@ from magtrial.core.clinic import (
 )
 from magtrial.core.diary import current_entries
 from magtrial.core.protocol import Protocol
-from magtrial.core.schedule import build_schedule
+from magtrial.core.schedule import Schedule, build_schedule
 from magtrial.data.safety import elemental_dose, load_safety_rules
 from magtrial.errors import Conflict, ValidationError
 from magtrial.service.access import Role, require, trial_for
@@ -265,3 +265,10 @@ def late_approvals(ctx: Context, trial_id: str) -> list[LateApproval]:
             .order_by(LateEntryApprovalRow.day)
         )
         return [LateApproval(r.day, r.reason, r.approved_by, r.approved_at) for r in rows]
+
+
+def schedule_of(ctx: Context, trial_id: str) -> Schedule:
+    """The trial's calendar, to place visits in periods (pack numbers) for any viewer."""
+    with ctx.db.reader() as s:
+        row = trial_for(s, ctx.actor, trial_id)
+        return build_schedule(stored_protocol(row.protocol), row.start_date)
