@@ -215,3 +215,12 @@ def test_adaptive_simulation_keeps_false_positives_near_the_fixed_design_and_sto
 def test_adaptive_simulation_refuses_a_rule_that_cannot_stop_early():
     with pytest.raises(ValidationError, match="min_cycles"):
         simulate_adaptive(planning.DesignSpec(cycles=2), StoppingRule(min_cycles=2), 10)
+
+
+def test_plan_adaptive_prints_the_table_and_refuses_bad_rules(run):
+    out = run("plan", "--adaptive", "--cycles", "3", "--trials", "200", "--period-days", "7").output
+    assert "false-positive rate" in out and "adaptive" in out and "fixed" in out
+    bad = run("plan", "--adaptive", "--stopping", "benefit_probability=2", ok=False)
+    assert bad.exit_code == 1 and "stopping.benefit_probability must be" in bad.output
+    bad = run("plan", "--adaptive", "--stopping", "nonsense", ok=False)
+    assert bad.exit_code == 1 and "key=value" in bad.output

@@ -10,8 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from magtrial.cli.common import console, open_context, unlock_key
-from magtrial.core.analysis import analyze
-from magtrial.core.planning import DesignSpec, plan
 from magtrial.core.protocol import Design
 from magtrial.errors import ValidationError
 
@@ -40,6 +38,7 @@ def analyze_command(
 
     Only after unblinding; before it, only the unblinded pharmacist (with their key, audited) may compare.
     """
+    from magtrial.core.analysis import analyze  # numpy and scipy only for the commands that compute
     from magtrial.service import trials, unblinding
 
     c = open_context(ctx)
@@ -85,12 +84,21 @@ def plan_command(
     design: str = typer.Option(Design.PAIRED.value, help="paired (AB/BA per cycle) or counterbalanced."),
     trials: int = typer.Option(10_000, help="Simulated trials per design."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    adaptive: bool = typer.Option(
+        False, "--adaptive", help="Simulate an adaptive stopping rule beside the fixed design."
+    ),
+    stopping_rule: list[str] = typer.Option(
+        [], "--stopping", help="With --adaptive: key=value of the rule, repeatable."
+    ),
 ) -> None:
     """Simulate a design: power and expected interval width for each number of cycles.
 
     Power (benefit): share of simulated trials with P(benefit >= MCID) > 80%. Power (interval): share
-    whose 95% interval lies wholly below 0.
+    whose 95% interval lies wholly below 0. ``--adaptive``: false-positive rate, power and expected
+    length of the stopping rule (``--stopping``; default thresholds otherwise) against the fixed design.
     """
+    from magtrial.core.planning import DesignSpec, plan
+
     try:
         cycle_list = [int(c) for c in cycles.split(",") if c.strip()]
         design_enum = Design(design)
@@ -114,6 +122,10 @@ def plan_command(
     )
     for c in cycle_list:
         DesignSpec(**{**spec.__dict__, "cycles": c})  # validate every design before simulating
+    if adaptive:  # magtrial.cli.stopping: the first number of cycles only
+        from magtrial.cli.stopping import parse_rule, print_adaptive
+
+        return print_adaptive(spec, parse_rule(stopping_rule), min(trials, 4000), as_json)
     with Progress(
         TextColumn("Simulating"),
         BarColumn(),

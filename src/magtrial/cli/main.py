@@ -71,6 +71,9 @@ def _register() -> None:
 
     for module in (serve, accounts, trials, safety, analysis, pooling, reports, tokens, backup):
         module.register(app)
+    from magtrial.cli import stopping  # blinding check and adaptive stopping
+
+    stopping.register(app)
     from magtrial.cli import clinic  # co-interventions, measurements, diary approve-late
 
     clinic.register(app)

@@ -203,6 +203,13 @@ def plan(
     return Plan(tuple(results))
 
 
+def plan_adaptive(spec: DesignSpec, rule: Any, n_trials: int = 4000, *, seed: int = 2026) -> Any:
+    """An adaptive stopping rule (``core.stopping.StoppingRule``) beside the fixed design: see ``core.stopping_sim``."""
+    from magtrial.core.stopping_sim import simulate_adaptive  # here: stopping_sim builds on this module
+
+    return simulate_adaptive(spec, rule, n_trials, seed=seed)
+
+
 def _layout(spec: DesignSpec) -> dict[str, np.ndarray]:
     """Calendar of one trial (run-in left out): period per day (0 = washout), day in period, analysed."""
     period: list[int] = []

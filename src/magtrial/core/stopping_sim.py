@@ -2,9 +2,9 @@
 
 Each simulated trial (``planning._simulate``, the same truth model as ``magtrial plan``) is analysed
 after every cycle from ``rule.min_cycles`` with the batched posterior of ``planning`` on the diary so
-far; trials still running at the planned end are analysed once more there. A trial "claims benefit"
-when it stops for benefit or, at the planned end, P(effect <= benefit_effect) >= benefit_probability.
-The fixed design applies that same final criterion once, after all cycles.
+far. The fixed design claims benefit when, after all cycles, the 95 % interval of the effect lies
+wholly below 0 (``plan``'s "power (interval)"). The adaptive design claims benefit when it stops for
+benefit, or when it runs to the planned end and the fixed design's criterion holds there.
 
 false-positive rate : share of trials claiming benefit when the true effect is 0.
 power : share claiming benefit when the true effect is ``spec.effect``.
@@ -145,8 +145,8 @@ def _arm(
             claims[idx[ben]] = True
             running[stop] = False
             cycles_run[stop] = k
-        p_final, _ = _probabilities(y, first, observed, day, rule, priors, n_rho)
-        fixed = p_final >= rule.benefit_probability
+        upper = planning._batched_posterior(y, first, observed, day, 1.0, priors, n_rho)[2]
+        fixed = upper < 0  # the 95 % interval lies below 0
         claims |= running & fixed
         totals += [fixed.sum(), claims.sum(), 0, 0, cycles_run.sum()]
         done += b
