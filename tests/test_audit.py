@@ -66,7 +66,7 @@ def _rechain(db):
         rows = conn.execute(text("SELECT * FROM audit_events ORDER BY seq")).mappings().all()
         prev = GENESIS
         for new_seq, row in enumerate(rows, start=1):
-            fields = {name: row[name] for name in HASHED_FIELDS}
+            fields = {name: row[name] for name in (*HASHED_FIELDS, "hash_version", "content_salt")}
             fields["seq"], fields["prev_hash"] = new_seq, prev
             fields["reveals_allocation"] = bool(fields["reveals_allocation"])
             digest = event_hash(fields)

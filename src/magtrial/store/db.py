@@ -48,6 +48,7 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: an erasure leaves no bytes behind
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -113,6 +113,10 @@ class AuditEventRow(Base):
     reveals_allocation: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Version 2 (migration 0005 on) hashes a salted digest of old/new/reason, so an erasure can tombstone them.
+    hash_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    content_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)  # removed by an erasure
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # kept by an erasure
 
 
 class AuditHeadRow(Base):

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from magtrial.store.audit import _stream, sha256_text
+from magtrial.store.audit import _stream, erased_events, sha256_text
+from magtrial.store.erasure import KEPT_ACTIONS
 from magtrial.store.models import AccountRow, DiaryVersionRow, SealedAllocationRow, TrialRow, UnblindingKeyRow
 
 
@@ -42,8 +43,11 @@ class ReplayState:
 
 def replay(session: Session) -> ReplayState:
     state = ReplayState()
+    erased = erased_events(session)
     for row in _stream(session, 2000):
         state.events += 1
+        if row.seq in erased and row.action not in KEPT_ACTIONS:
+            continue  # tombstoned by an erasure, and so are the rows it made
         new = json.loads(row.new)
         action = row.action
         if action == "account.create":
@@ -75,6 +79,8 @@ def replay(session: Session) -> ReplayState:
             trial.revealed = (",".join(new["sequence"]), new["salt"])
         elif action == "stopping.decision" and row.trial_id in state.trials and new.get("trial_status"):
             state.trials[row.trial_id].status = new["trial_status"]  # the adaptive rule said "complete"
+        elif action == "trial.withdraw" and row.trial_id in state.trials:
+            state.trials[row.trial_id].status = new["status"]
         elif action == "trial.flag" and row.trial_id in state.trials:
             state.trials[row.trial_id].flags = list(new)
         elif action.startswith("diary."):

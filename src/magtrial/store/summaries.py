@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from magtrial.core.likelihood import EffectLikelihood
+from magtrial.store.consent_models import WithdrawalRow
 from magtrial.store.models import EffectSummaryRow, TrialRow
 
 _F32 = np.dtype("<f4")
@@ -69,8 +70,16 @@ def save_summary(
 
 
 def _unblinded(outcome: str):
-    """Real unblinded trials only: a blinded or simulated (demo) trial is never pooled."""
-    return (EffectSummaryRow.outcome == outcome, TrialRow.status == "unblinded", TrialRow.simulated.is_(False))
+    """Real unblinded trials only: a blinded, simulated (demo) or erased (withdrawn) trial is never pooled."""
+    erased = select(WithdrawalRow.trial_id).where(
+        WithdrawalRow.trial_id == TrialRow.id, WithdrawalRow.choice == "erase"
+    )
+    return (
+        EffectSummaryRow.outcome == outcome,
+        TrialRow.status == "unblinded",
+        TrialRow.simulated.is_(False),
+        ~erased.exists(),
+    )
 
 
 def count_summaries(session: Session, outcome: str) -> int:
