@@ -138,6 +138,7 @@ def sign(ctx: Context, trial_id: str, version: int, typed_name: str) -> str:
 
 def frozen_copy(ctx: Context, trial_id: str, version: int | None = None, fmt: str = "html") -> bytes:
     """The stored page exactly as signed (HTML), or laid out as PDF from those same bytes."""
+    require(ctx.actor, Role.PATIENT, Role.CLINICIAN, to="see a signed consent")
     with ctx.db.reader() as s:
         trial_for(s, ctx.actor, trial_id)
         if version is None:
