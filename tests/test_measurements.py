@@ -110,3 +110,25 @@ def test_an_item_measured_in_one_cycle_only_has_no_test():
     (result,) = compare_measurements(measurements_by_period(schedule, items), schedule, allocation)
     assert result.cycle_differences == ((1, -40.0),) and result.test is None
     assert "smaller is better" in result.text
+
+
+def test_the_report_shows_co_interventions_and_measurements_blinded_then_the_comparison(
+    running_trial, clinician, emergency_key
+):
+    from magtrial.report.build import build_context
+    from magtrial.report.render import html_from_context
+    from magtrial.service import trials, unblinding
+
+    tid, periods = running_trial.trial_id, running_trial.schedule.periods
+    clinic.add_co_intervention(clinician, tid, periods[0].end, "rescue-medication", "tramadol 50 mg", dose="50 mg")
+    clinic.add_measurement(clinician, tid, periods[0].end, "lumbar-flexion", 24)
+    blinded = html_from_context(build_context(trials.record(clinician, tid), charts=False))
+    assert "tramadol 50 mg" in blinded and "period 1 (pack 1): rescue-medication: tramadol 50 mg" in blinded
+    assert "24 degrees" in blinded and "compared between the arms after unblinding" in blinded
+    assert "[magnesium]" not in blinded and "[comparator]" not in blinded
+    unblinding.unblind(clinician, tid, emergency_key, reason="adverse event review")
+    record = trials.record(clinician, tid)
+    arm = record.allocation.arm_of_period(1).value
+    unblinded = html_from_context(build_context(record, charts=False))
+    assert f"tramadol 50 mg [{arm}]" in unblinded
+    assert "Lumbar flexion (goniometer): no cycle has both periods measured" in unblinded

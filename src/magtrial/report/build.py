@@ -24,6 +24,7 @@ from magtrial.core.record import TrialRecord
 from magtrial.data.safety import elemental_dose
 from magtrial.errors import Forbidden
 from magtrial.report import tables
+from magtrial.report.clinic import clinic_section
 from magtrial.report.evidence_panel import evidence_section, forest_svg
 
 
@@ -80,6 +81,7 @@ def build_context(
     context["se_columns"], context["side_effects"], context["side_effect_other"] = tables.side_effect_rows(record)
     context["analysis"] = analysis_section(analysis)
     context["safety"] = safety_section(safety)
+    context["clinic"] = clinic_section(record)
     if pooled is None and hasattr(evidence, "mu"):
         evidence, pooled = None, evidence
     context["evidence"] = evidence_section(evidence, pooled)

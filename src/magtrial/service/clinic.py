@@ -272,3 +272,13 @@ def schedule_of(ctx: Context, trial_id: str) -> Schedule:
     with ctx.db.reader() as s:
         row = trial_for(s, ctx.actor, trial_id)
         return build_schedule(stored_protocol(row.protocol), row.start_date)
+
+
+def clinic_extra(s: Session, trial_id: str) -> dict[str, object]:
+    """What a ``TrialRecord`` carries for reports: co-interventions, measurements, timeline markers."""
+    items = stored_co_interventions(s, trial_id)
+    return {
+        "co_interventions": items,
+        "measurements": stored_measurements(s, trial_id),
+        "timeline_markers": [(c.day, f"{c.kind.value}: {c.description}") for c in items],
+    }

@@ -24,6 +24,7 @@ from magtrial.core.schedule import DayPlan, build_schedule
 from magtrial.errors import Conflict, ValidationError
 from magtrial.service import accounts, allocation_parts, keys
 from magtrial.service.access import Role, require, trial_for, visible_trials
+from magtrial.service.clinic import clinic_extra
 from magtrial.service.context import Context, aware
 from magtrial.service.diary import stored_protocol, stored_versions
 from magtrial.service.safety import check_for_trial
@@ -158,7 +159,7 @@ def build_record(s: Session, row: TrialRow, allocation: alloc.Allocation | None)
         allocation=allocation,
         unblinded_at=aware(row.unblinded_at) if row.unblinded_at else None,
         flags=tuple(json.loads(row.flags)),
-        extra={"safety": json.loads(row.safety) if row.safety else None},
+        extra={"safety": json.loads(row.safety) if row.safety else None, **clinic_extra(s, row.id)},
         audit_head=str(audit.current_head(s)),
         simulated=row.simulated,
     )
