@@ -77,6 +77,9 @@ def _register() -> None:
     from magtrial.cli import clinic  # co-interventions, measurements, diary approve-late
 
     clinic.register(app)
+    from magtrial.cli import amendments  # amendment add/list, trial protocol, trial timeline
+
+    amendments.register(app)
 
 
 _register()

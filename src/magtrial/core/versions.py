@@ -9,6 +9,8 @@ which version each day belonged to. Nothing here depends on the allocation.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,3 +88,17 @@ def describe(protocol: Protocol) -> list[str]:
             f"carry-over {p.carryover_days}; {p.product.name} x {p.product.units_per_day:g}/day"
         )
     return lines
+
+
+def analysed_days_by_version(protocol: Protocol, periods: Sequence[int]) -> list[dict[str, object]]:
+    """How many analysed days (given by their period numbers) each protocol version contributed."""
+    every = versions(protocol)
+    counts = Counter(int(n) for n in periods)
+    return [
+        {
+            "version": v.number,
+            "periods": v.periods,
+            "analysed_days": sum(c for n, c in counts.items() if v.first_period <= n <= v.last_period),
+        }
+        for v in every
+    ]

@@ -21,11 +21,13 @@ from magtrial.core.analysis import SEALED
 from magtrial.core.labels import COMPARATOR_LABELS
 from magtrial.core.protocol import blinding_limitations
 from magtrial.core.record import TrialRecord
+from magtrial.core.versions import describe
 from magtrial.data.safety import elemental_dose
 from magtrial.errors import Forbidden
 from magtrial.report import tables
 from magtrial.report.clinic import clinic_section
 from magtrial.report.evidence_panel import evidence_section, forest_svg
+from magtrial.report.timeline import timeline_markers, timeline_svg
 
 
 def build_context(
@@ -146,6 +148,7 @@ def protocol_rows(record: TrialRecord) -> list[tuple[str, str]]:
             f"{schedule.start:%d %b %Y} to {schedule.end:%d %b %Y} ({schedule.total_days} days), "
             + timezone_text(record),
         ),
+        *([("Protocol versions", "; ".join(describe(p)))] if p.earlier_versions else []),  # after amendments
     ]
 
 
@@ -559,7 +562,7 @@ def draw_charts(record: TrialRecord, analysis: Any) -> dict[str, str]:
     from magtrial.plots.svg import figure_svg, style
     from magtrial.plots.timeseries import plot_pain_timeseries
 
-    charts = {}
+    charts = {"timeline": timeline_svg(record, timeline_markers(record))}  # CENT timeline (report/timeline.py)
     with style():
         ax = plot_pain_timeseries(record, period_means=tables.period_means(record))
         charts["timeseries"] = figure_svg(ax.figure, "ts")

@@ -159,10 +159,20 @@ def build_record(s: Session, row: TrialRow, allocation: alloc.Allocation | None)
         allocation=allocation,
         unblinded_at=aware(row.unblinded_at) if row.unblinded_at else None,
         flags=tuple(json.loads(row.flags)),
-        extra={"safety": json.loads(row.safety) if row.safety else None, **clinic_extra(s, row.id)},
+        extra={
+            "safety": json.loads(row.safety) if row.safety else None,
+            "amendments": _amendments(s, row.id),
+            **clinic_extra(s, row.id),
+        },
         audit_head=str(audit.current_head(s)),
         simulated=row.simulated,
     )
+
+
+def _amendments(s: Session, trial_id: str) -> list[dict[str, Any]]:
+    from magtrial.service.amendments import summaries  # that module builds on this one
+
+    return summaries(s, trial_id)
 
 
 def list_trials(ctx: Context) -> list[dict[str, Any]]:

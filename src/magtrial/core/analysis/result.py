@@ -16,6 +16,7 @@ from magtrial.core.analysis.model import EffectPosterior, Priors, Quadrature, fi
 from magtrial.core.analysis.randomization import RandomizationTest, randomization_test
 from magtrial.core.likelihood import EffectLikelihood
 from magtrial.core.record import TrialRecord
+from magtrial.core.versions import analysed_days_by_version
 from magtrial.errors import ValidationError
 
 RUN_IN_RELATIVE = "30%-run-in"
@@ -177,6 +178,7 @@ def analyze(
         "drift": drift,
         "period_effects": period_effects,
         "priors": {k: getattr(priors, k) for k in priors.__dataclass_fields__},
+        "protocol_versions": analysed_days_by_version(record.protocol, data.period.tolist()),  # amendments
     }
     return AnalysisResult(
         trial_id=record.trial_id,
