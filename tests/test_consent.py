@@ -97,3 +97,29 @@ def test_bad_signatures_change_nothing(db, clinician, pharmacist, running_trial,
     consent.sign(patient, tid, 1, "Ann Lee")
     with pytest.raises(Conflict, match="already signed"):
         consent.sign(patient, tid, 1, "Ann Lee")
+
+
+def test_the_cli_sets_shows_signs_and_withdraws(run, tmp_path):
+    from tests.helpers import setup_clinic
+    from tests.test_cli import create
+
+    setup_clinic(run, tmp_path)
+    trial, _ = create(run)
+    text_file = tmp_path / "consent.txt"
+    text_file.write_text(TEXT_V1, encoding="utf-8")
+    assert "Consent version 1 set" in run("consent", "set", trial, "--file", text_file).output
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    blocked = run("--user", "P-9", "diary", "add", trial, "--date", yesterday, "--avg", "5", ok=False)
+    assert blocked.exit_code == 1 and "sign the consent (version 1)" in blocked.output
+    shown = run("--user", "P-9", "consent", "show", trial).output
+    assert "eight packs" in shown and "Not signed yet" in shown
+    signed = run("--user", "P-9", "consent", "sign", trial, "--version", "1", "--name", "Pat Nine").output
+    assert "Signed consent version 1" in signed
+    run("--user", "P-9", "diary", "add", trial, "--date", yesterday, "--avg", "5")
+    run("consent", "copy", trial, "-o", tmp_path / "signed.html")
+    assert "Pat Nine" in (tmp_path / "signed.html").read_text(encoding="utf-8")
+    neither = run("--user", "P-9", "trial", "withdraw", trial, ok=False)
+    assert neither.exit_code == 1 and "choose one" in neither.output
+    out = run("--user", "P-9", "trial", "withdraw", trial, "--erase", "--yes").output
+    assert "Withdrawn and erased: 1 consent_signatures, 1 diary_versions deleted" in out
+    assert "Audit chain intact" in run("audit", "verify").output

@@ -83,6 +83,9 @@ def _register() -> None:
 
 
 _register()
+from magtrial.cli import consent as _consent  # noqa: E402  consent set/show/sign/copy, trial withdraw
+
+_consent.register(app)
 
 
 def main() -> None:
