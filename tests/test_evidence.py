@@ -11,6 +11,7 @@ from magtrial.core.evidence import EvidenceTable, PublishedEffect, forest_rows
 from magtrial.core.likelihood import EffectLikelihood
 from magtrial.core.pooling import Covariates, TrialSummary, pool
 from magtrial.data.evidence import load_evidence
+from magtrial.errors import ValidationError
 
 RESEARCH = Path("/work/shared/research/ecosystem-safety.md")
 

@@ -46,10 +46,7 @@ def _collect(ctx: typer.Context, outcome: str, show_progress: bool):
 
 
 def _prior(tau_prior: str, tau_scale: float) -> Prior:
-    try:
-        return Prior(tau_scale=tau_scale, tau_family=tau_prior)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
+    return Prior(tau_scale=tau_scale, tau_family=tau_prior)  # a bad family or scale is a ValidationError
 
 
 def pool_command(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from magtrial.errors import ValidationError
+
 EXTRACTABLE = ("reported", "derived")
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from magtrial.errors import ValidationError
+
 
 @dataclass(frozen=True)
 class EffectLikelihood:
@@ -22,11 +24,11 @@ class EffectLikelihood:
         grid = np.asarray(self.grid, dtype=float)
         log_lik = np.asarray(self.log_lik, dtype=float)
         if grid.ndim != 1 or grid.shape != log_lik.shape or grid.size < 3:
-            raise ValueError("grid and log_lik must be 1-D arrays of the same length (>= 3)")
+            raise ValidationError("grid and log_lik must be 1-D arrays of the same length (>= 3)")
         if np.any(np.diff(grid) <= 0):
-            raise ValueError("grid must be strictly ascending")
+            raise ValidationError("grid must be strictly ascending")
         if not np.all(np.isfinite(log_lik)):
-            raise ValueError("log_lik must be finite")
+            raise ValidationError("log_lik must be finite")
         object.__setattr__(self, "grid", grid)
         object.__setattr__(self, "log_lik", log_lik - log_lik.max())
 

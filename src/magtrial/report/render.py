@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from magtrial.core.record import TrialRecord
+from magtrial.errors import ValidationError
 from magtrial.report.build import build_context
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -107,5 +108,5 @@ def write_report(record: TrialRecord, path: str | Path, fmt: Literal["html", "pd
     elif fmt == "html":
         path.write_text(render_html(record, **inputs), encoding="utf-8")
     else:
-        raise ValueError(f"report format must be html or pdf, got {fmt!r}")
+        raise ValidationError(f"report format must be html or pdf, got {fmt!r}")
     return path

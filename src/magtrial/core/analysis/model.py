@@ -125,7 +125,7 @@ class EffectPosterior:
     def quantile(self, q: float) -> float:
         """Root of the mixture CDF (absolute accuracy 1e-7)."""
         if not 0 < q < 1:
-            raise ValueError("q must be in (0, 1)")
+            raise ValidationError("q must be in (0, 1)")
         lo = float(np.min(self.means - 12 * self.sds))
         hi = float(np.max(self.means + 12 * self.sds))
         return float(brentq(lambda x: self.cdf(x) - q, lo, hi, xtol=1e-7))

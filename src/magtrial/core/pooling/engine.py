@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from magtrial.errors import ValidationError
+
 # One common effect grid (NRS points, magnesium minus comparator). A 0-10 scale cannot move further.
 BETA_LO, BETA_HI, BETA_STEP = -10.0, 10.0, 0.05
 _SQRT2PI = np.sqrt(2.0 * np.pi)
@@ -55,9 +57,9 @@ class Prior:
 
     def __post_init__(self) -> None:
         if self.mu_sd <= 0 or self.tau_scale <= 0:
-            raise ValueError("prior scales must be positive")
+            raise ValidationError("prior scales must be positive")
         if self.tau_family not in ("half-normal", "half-cauchy"):
-            raise ValueError("tau_family must be 'half-normal' or 'half-cauchy'")
+            raise ValidationError("tau_family must be 'half-normal' or 'half-cauchy'")
 
     def log_density(self, mu: np.ndarray, tau: np.ndarray) -> np.ndarray:
         lp = -0.5 * ((mu - self.mu_mean) / self.mu_sd) ** 2

@@ -17,7 +17,7 @@ import numpy as np
 from magtrial.core.likelihood import EffectLikelihood
 from magtrial.core.pooling.engine import beta_grid
 from magtrial.core.record import TrialRecord
-from magtrial.errors import Forbidden
+from magtrial.errors import Forbidden, ValidationError
 
 POOLABLE_STATUS = "unblinded"
 DOSE_BANDS = ((0.0, 150.0, "<150 mg/day"), (150.0, 300.0, "150-300 mg/day"), (300.0, np.inf, ">300 mg/day"))
@@ -53,7 +53,7 @@ class Covariates:
             return self.salt
         if by == "dose_band":
             return dose_band(self.elemental_mg_per_day)
-        raise ValueError(f"unknown subgroup key {by!r}: use condition, route, route_detail, salt or dose_band")
+        raise ValidationError(f"unknown subgroup key {by!r}: use condition, route, route_detail, salt or dose_band")
 
 
 @dataclass(frozen=True)

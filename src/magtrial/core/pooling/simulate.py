@@ -21,6 +21,7 @@ import numpy as np
 
 from magtrial.core.likelihood import EffectLikelihood
 from magtrial.core.pooling.inputs import Covariates, TrialSummary
+from magtrial.errors import ValidationError
 
 CONDITIONS = ("crps-1", "painful-diabetic-neuropathy", "low-back-pain-neuropathic", "other")
 ROUTES = ("oral", "oral", "oral", "transdermal-cream")
@@ -44,7 +45,7 @@ def loglik_on_grid(diffs: np.ndarray, sigma: float, shape: str, grid: np.ndarray
         return np.asarray(-0.5 * (STUDENT_DF + 1) * np.log1p((r / sigma) ** 2 / STUDENT_DF).sum(axis=1))
     if shape == "sigma-unknown":
         return np.asarray(-0.5 * diffs.size * np.log((r**2).sum(axis=1)))
-    raise ValueError("shape must be 'normal', 'student' or 'sigma-unknown'")
+    raise ValidationError("shape must be 'normal', 'student' or 'sigma-unknown'")
 
 
 def simulate_pool(
