@@ -77,11 +77,11 @@ def test_every_study_names_its_source_and_what_is_missing(table):
 
 
 def test_an_effect_cannot_be_invented():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         PublishedEffect(status="missing", value=-1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         PublishedEffect(status="derived", value=-1.0)  # no derivation given
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         PublishedEffect(status="reported")
 
 

@@ -37,13 +37,13 @@ class PublishedEffect:
 
     def __post_init__(self) -> None:
         if self.status not in (*EXTRACTABLE, "missing"):
-            raise ValueError(f"effect status must be reported, derived or missing, got {self.status!r}")
+            raise ValidationError(f"effect status must be reported, derived or missing, got {self.status!r}")
         if self.status == "missing" and self.value is not None:
-            raise ValueError("a missing effect cannot carry a value")
+            raise ValidationError("a missing effect cannot carry a value")
         if self.status != "missing" and self.value is None:
-            raise ValueError(f"a {self.status} effect needs a value")
+            raise ValidationError(f"a {self.status} effect needs a value")
         if self.status == "derived" and not self.derivation:
-            raise ValueError("a derived effect must say how it was derived")
+            raise ValidationError("a derived effect must say how it was derived")
 
     @property
     def extractable(self) -> bool:
