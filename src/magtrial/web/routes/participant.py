@@ -22,6 +22,7 @@ from magtrial.service import Context, Role, diary, trials
 from magtrial.web import progress, results
 from magtrial.web.deps import ContextDep
 from magtrial.web.pages import render
+from magtrial.web.routes.consent import pending as consent_pending
 from magtrial.web.security import verify_csrf
 
 router = APIRouter(prefix="/diary", dependencies=[Depends(verify_csrf)])
@@ -140,6 +141,8 @@ def my_trials(request: Request, ctx: ContextDep) -> Response:
 @router.get("/{trial_id}")
 def today_page(request: Request, trial_id: str, ctx: ContextDep, day: str | None = None) -> Response:
     rec, today = _record(ctx, trial_id)
+    if consent_pending(ctx, trial_id):  # the current consent version is signed before the diary
+        return RedirectResponse(f"/diary/{trial_id}/consent", status_code=303)
     return render(request, "participant/today.html", {**_today_context(rec, today, _day(day, today)), "chosen": {}})
 
 
