@@ -59,3 +59,14 @@ def test_only_the_owner_sees_or_signs(web: Web) -> None:
     assert person.get(f"/diary/{web.other}/consent").status_code == 404
     assert post(person, f"/diary/{web.other}/withdraw", {"choice": "keep"}).status_code == 404
     assert post(person, f"/clinic/trials/{web.trial}/consent", {"text": "mine"}).status_code == 403
+
+
+def test_the_clinic_pages_still_work_for_an_erased_trial(web: Web) -> None:
+    from magtrial.service import withdrawal
+
+    withdrawal.withdraw(Context(web.db, Actor("P-001", Role.PATIENT)), web.trial, "erase")
+    clinic = web.login("dr-lee")
+    page = clinic.get(f"/clinic/trials/{web.trial}")
+    assert page.status_code == 200 and "Consent and withdrawal" in page.text
+    assert "data erased" in clinic.get(f"/clinic/trials/{web.trial}/consent").text
+    assert clinic.get("/clinic").status_code == 200

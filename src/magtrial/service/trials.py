@@ -24,6 +24,7 @@ from magtrial.core.schedule import DayPlan, build_schedule
 from magtrial.errors import Conflict, ValidationError
 from magtrial.service import accounts, allocation_parts, keys
 from magtrial.service.access import Role, require, trial_for, visible_trials
+from magtrial.service.checkin_extra import checkin_extra
 from magtrial.service.clinic import clinic_extra
 from magtrial.service.context import Context, aware
 from magtrial.service.diary import stored_protocol, stored_versions
@@ -163,6 +164,7 @@ def build_record(s: Session, row: TrialRow, allocation: alloc.Allocation | None)
             "safety": json.loads(row.safety) if row.safety else None,
             "amendments": _amendments(s, row.id),
             **clinic_extra(s, row.id),
+            **checkin_extra(s, row.id),  # blinding-check answers, public stopping status
         },
         audit_head=str(audit.current_head(s)),
         simulated=row.simulated,

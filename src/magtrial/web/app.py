@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     for module in (auth, participant, clinic, setup, pharmacy):
         app.include_router(module.router)
+    from magtrial.web.routes import checkin  # blinding check and adaptive stopping
+
+    app.include_router(checkin.router)
     from magtrial.web.routes import consent  # consent, withdrawal and erasure
 
     app.include_router(consent.router)
