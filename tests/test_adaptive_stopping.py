@@ -25,7 +25,10 @@ from magtrial.errors import Conflict, Forbidden, ProtocolError, ValidationError
 from magtrial.service import Actor, Context, Role, audit, diary, trials, unblinding
 from magtrial.service import stopping as service
 from magtrial.store.stopping_models import StoppingDecisionRow
-from tests.helpers import ADULT, sample_protocol
+from tests import test_web_support as support
+from tests.helpers import ADULT, KEY_PASSPHRASE, sample_protocol
+
+web = support.web  # the fixture
 
 RULE = {"min_cycles": 1}
 
@@ -224,3 +227,44 @@ def test_plan_adaptive_prints_the_table_and_refuses_bad_rules(run):
     assert bad.exit_code == 1 and "stopping.benefit_probability must be" in bad.output
     bad = run("plan", "--adaptive", "--stopping", "nonsense", ok=False)
     assert bad.exit_code == 1 and "key=value" in bad.output
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_pages_and_api_are_byte_identical_for_benefit_and_futility_stops(web, db, clinician, pharmacist, key_files):  # type: ignore[no-untyped-def]
+    import re
+
+    from magtrial.service import tokens
+
+    key_path, pharm_key = key_files["pharmacist"]
+    good = _stopping_trial(db, clinician, pharmacist, pharm_key, mag_pain=2, other_pain=7)
+    none = _stopping_trial(db, clinician, pharmacist, pharm_key, mag_pain=6, other_pain=5)
+    pharmacy = web.login("ph-ann")
+    for trial in (good, none):
+        form = pharmacy.get(f"/pharmacy/{trial}").text
+        assert f'action="/pharmacy/{trial}/stopping"' in form
+        with open(key_path, "rb") as key:
+            shown = pharmacy.post(
+                f"/pharmacy/{trial}/stopping",
+                data={"csrf": support.token(form), "passphrase": KEY_PASSPHRASE},
+                files={"key": ("ph-ann.key", key)},
+            )
+        assert shown.status_code == 200 and MESSAGES[Status.COMPLETE] in shown.text
+    bearer = {"Authorization": f"Bearer {tokens.create_token(Context(db, Actor('P-001', Role.PATIENT)), 't').secret}"}
+    participant, clinic = web.login("P-001"), web.login("dr-lee")
+    csrf = re.compile(r'name="csrf" value="[^"]+"')
+
+    def same(client, url: str, headers=None) -> list[bytes]:  # type: ignore[no-untyped-def]
+        out = []
+        for trial in (good, none):
+            body = client.get(url.format(trial=trial), headers=headers or {}).content.decode()
+            out.append(csrf.sub("csrf", body.replace(trial, "<id>")).encode())
+        return out
+
+    for client, url, headers in (
+        (participant, "/diary/{trial}", None),
+        (clinic, "/clinic/trials/{trial}/blinding-check", None),
+        (participant, "/api/v1/trials/{trial}/stopping", bearer),
+    ):
+        a, b = same(client, url, headers)
+        assert a == b, url
+        assert MESSAGES[Status.COMPLETE].encode() in a

@@ -11,7 +11,11 @@ from magtrial.core.blinding_check import Guess, bang_index, parse_guess, score
 from magtrial.errors import Conflict, Forbidden, ValidationError
 from magtrial.service import Actor, Context, Role, audit, trials, unblinding
 from magtrial.service import blinding_check as service
+from tests import test_web_support as support
 from tests.helpers import ADULT, sample_protocol
+from tests.test_web_support import assert_blinded, post, secrets_of
+
+web = support.web  # the fixture
 
 
 def test_bang_index_matches_the_crisp_example_of_bang_2004():
@@ -125,3 +129,37 @@ def test_open_trials_have_no_blinding_check(db, clinician):
     assert service.pending_period(patient, trial) is None
     with pytest.raises(ValidationError, match="open"):
         service.record_guess(patient, trial, 1, "this")
+
+
+# --- the pages: three buttons on the participant's Today page, raw answers for the clinician ---------------
+
+WEB = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # both backends: the service tests above
+
+
+@WEB
+def test_today_asks_after_a_period_ends_and_one_tap_answers(web, pharmacist, pharm_key):  # type: ignore[no-untyped-def]
+    client = web.login("P-001")
+    page = client.get(f"/diary/{web.trial}").text  # started 10 days ago: pack 1 (days 4-10) has ended
+    form = page.split('id="blinding-check"')[1].split("</form>")[0]
+    assert "Pack 1 is finished. Which pack do you think held magnesium?" in form
+    assert [m for m in ("this", "other", "dont-know") if f'name="guess" value="{m}"' in form] == [
+        "this",
+        "other",
+        "dont-know",
+    ]
+    answered = post(client, f"/diary/{web.trial}/blinding-check", {"pack": "1", "guess": "other"})
+    assert answered.status_code == 200 and str(answered.url).endswith(f"/diary/{web.trial}")
+    assert 'id="blinding-check"' not in answered.text  # pack 2 has not ended
+    again = post(client, f"/diary/{web.trial}/blinding-check", {"pack": "1", "guess": "this"})
+    assert again.status_code == 409 and "already has an answer" in again.text
+    for bad in ({"pack": "1", "guess": "magnesium"}, {"pack": "x", "guess": "this"}, {"pack": "5", "guess": "this"}):
+        assert post(client, f"/diary/{web.trial}/blinding-check", bad).status_code == 422
+    clinician = web.login("dr-lee")
+    view = clinician.get(f"/clinic/trials/{web.trial}/blinding-check")
+    assert view.status_code == 200 and "pack 1</td><td>The other pack" in view.text
+    assert "Bang's blinding index" not in view.text and "scored only after unblinding" in view.text
+    hidden = secrets_of(web, pharmacist, pharm_key)
+    for text in (page, answered.text, view.text):
+        assert_blinded(text, hidden)
+    assert clinician.get(f"/clinic/trials/{web.trial}").text.count("/blinding-check") == 1
+    assert post(clinician, f"/diary/{web.trial}/blinding-check", {"pack": "1", "guess": "this"}).status_code == 403

@@ -25,6 +25,7 @@ from magtrial.core.versions import describe
 from magtrial.data.safety import elemental_dose
 from magtrial.errors import Forbidden
 from magtrial.report import tables
+from magtrial.report.checkin import checkin_section
 from magtrial.report.clinic import clinic_section
 from magtrial.report.evidence_panel import evidence_section, forest_svg
 from magtrial.report.timeline import timeline_markers, timeline_svg
@@ -84,6 +85,7 @@ def build_context(
     context["analysis"] = analysis_section(analysis)
     context["safety"] = safety_section(safety)
     context["clinic"] = clinic_section(record)
+    context["checkin"] = checkin_section(record)  # blinding check and stopping rule
     if pooled is None and hasattr(evidence, "mu"):
         evidence, pooled = None, evidence
     context["evidence"] = evidence_section(evidence, pooled)

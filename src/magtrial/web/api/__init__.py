@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from magtrial.settings import Settings
 from magtrial.store.db import Database
-from magtrial.web.api import analysis, audit, diary, exports, safety, tokens, trials
+from magtrial.web.api import analysis, audit, checkin, diary, exports, safety, tokens, trials
 from magtrial.web.api.router import api_router
 
 PREFIX = "/api/v1"
@@ -34,6 +34,7 @@ TITLE = "magtrial API"
 router = api_router(prefix=PREFIX)
 for _module in (trials, diary, safety, analysis, exports, audit, tokens):
     router.include_router(_module.router)
+router.include_router(checkin.router)  # blinding check and adaptive stopping
 
 
 @functools.cache

@@ -23,6 +23,7 @@ from magtrial.web import progress, results
 from magtrial.web.deps import ContextDep
 from magtrial.web.pages import render
 from magtrial.web.routes.consent import pending as consent_pending
+from magtrial.web.routes.checkin import today_extras  # the blinding-check question and the stopping status
 from magtrial.web.security import verify_csrf
 
 router = APIRouter(prefix="/diary", dependencies=[Depends(verify_csrf)])
@@ -143,7 +144,8 @@ def today_page(request: Request, trial_id: str, ctx: ContextDep, day: str | None
     rec, today = _record(ctx, trial_id)
     if consent_pending(ctx, trial_id):  # the current consent version is signed before the diary
         return RedirectResponse(f"/diary/{trial_id}/consent", status_code=303)
-    return render(request, "participant/today.html", {**_today_context(rec, today, _day(day, today)), "chosen": {}})
+    context = {**_today_context(rec, today, _day(day, today)), "chosen": {}, **today_extras(ctx, trial_id)}
+    return render(request, "participant/today.html", context)
 
 
 @router.post("/{trial_id}")
