@@ -6,14 +6,17 @@ import datetime as dt
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from magtrial.errors import ValidationError
-from magtrial.service import Context
-from magtrial.settings import Settings
-from magtrial.store.db import Database
+
+if TYPE_CHECKING:  # imported inside the functions: `magtrial --help` loads no database or settings code
+    from magtrial.service import Context
+    from magtrial.settings import Settings
+    from magtrial.store.db import Database
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
@@ -25,6 +28,8 @@ class CliState:
     user: str | None = None
 
     def settings(self) -> Settings:
+        from magtrial.settings import Settings
+
         settings = Settings()
         if self.database_url:
             settings = settings.model_copy(update={"database_url": self.database_url})
@@ -52,6 +57,8 @@ def state(ctx: typer.Context) -> CliState:
 
 def open_database(ctx: typer.Context, url: str | None = None) -> Database:
     """Open (creating and migrating if needed) the configured database."""
+    from magtrial.store.db import Database
+
     db = Database(url or state(ctx).settings().url)
     ctx.find_root().call_on_close(db.dispose)  # close pooled connections when the command ends
     db.migrate()
@@ -67,7 +74,7 @@ def secret(value, prompt: str, confirm: bool = False) -> str:
 
 def open_context(ctx: typer.Context) -> Context:
     """Act as the configured account (``--user``/``MAGTRIAL_USER``, default your login name)."""
-    from magtrial.service import accounts
+    from magtrial.service import Context, accounts
 
     db = open_database(ctx)
     name = state(ctx).user_name()

@@ -13,22 +13,22 @@ import dataclasses
 import datetime as dt
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from magtrial import crypto
 from magtrial.cli.common import console, open_database, state
 from magtrial.cli.trials import print_safety
-from magtrial.core.analysis import analyze
 from magtrial.core.protocol import Blinding, Comparator, Condition, Design, Product, Protocol, Route
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import build_schedule
-from magtrial.core.sim import Participant, simulate_diary
-from magtrial.service import Actor, Context, Role, accounts, audit, diary, keys, trials, unblinding
-from magtrial.store.db import Database
+
+if TYPE_CHECKING:  # the heavy imports happen inside the functions: `magtrial --help` stays light (issue 13)
+    from magtrial import crypto
+    from magtrial.service import Context
+    from magtrial.store.db import Database
 
 DEMO_SAFETY = {
     "person": {"age": 54, "sex": "female", "egfr": 78},
@@ -78,6 +78,11 @@ def demo(
     participant: str = typer.Option("DEMO-001", help="Pseudonym for the simulated participant."),
 ) -> None:
     """Run a complete simulated blinded trial (keys, sealed allocation, diary, unblinding) on the demo database."""
+    import numpy as np
+
+    from magtrial.core.sim import Participant, simulate_diary
+    from magtrial.service import audit, diary, trials, unblinding
+
     settings = state(ctx).settings()
     db = open_database(ctx, None if state(ctx).database_url else settings.demo_url)
     console.print(f"Database (demo data, marked simulated): {db.engine.url.render_as_string(hide_password=True)}")
@@ -155,6 +160,8 @@ def demo(
 
 def _demo_accounts(db: Database, participant: str, clock: SimClock) -> tuple[Context, Context, Context]:
     """The demo's clinician (first account of the demo database), pharmacist and participant."""
+    from magtrial.service import Actor, Context, Role, accounts
+
     if accounts.count_accounts(db) == 0:
         accounts.bootstrap(db, "demo-clinician", clock=clock)
     clinician = Context(db, accounts.actor_for(db, "demo-clinician"), clock)
@@ -171,6 +178,9 @@ def _demo_accounts(db: Database, participant: str, clock: SimClock) -> tuple[Con
 
 def _demo_keys(clinician: Context, pharmacist: Context, key_dir: Path) -> tuple[crypto.UnlockedKey, ...]:
     """A fresh pharmacist key and emergency key for this run, with their passphrases saved beside them."""
+    from magtrial import crypto
+    from magtrial.service import keys
+
     run = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     unlocked = []
     for ctx, purpose in ((pharmacist, "pharmacist"), (clinician, "emergency")):
@@ -184,6 +194,8 @@ def _demo_keys(clinician: Context, pharmacist: Context, key_dir: Path) -> tuple[
 
 def _print_analysis(record: TrialRecord) -> None:
     """The participant's own answer, in the same words `magtrial analyze` uses."""
+    from magtrial.core.analysis import analyze
+
     result = analyze(record)
     e = result.effect
     console.print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.panel import Panel
 from rich.table import Table
@@ -9,8 +11,9 @@ from rich.table import Table
 from magtrial.cli.common import console, open_context, parse_date
 from magtrial.core.diary import SIDE_EFFECTS, DiaryValues, DoseTaken
 from magtrial.errors import ValidationError
-from magtrial.service import audit, diary, trials
-from magtrial.service.diary import EntryResult
+
+if TYPE_CHECKING:  # the services (SQLAlchemy) load inside the commands: `magtrial --help` stays light (issue 13)
+    from magtrial.service.diary import EntryResult
 
 diary_app = typer.Typer(no_args_is_help=True, help="Daily diary: add, correct, void, list (append-only).")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
@@ -57,6 +60,8 @@ def diary_add(
     note: str = "",
 ) -> None:
     """Record a day's diary (one current entry per day); prints a receipt (the audit head)."""
+    from magtrial.service import diary, trials
+
     c = open_context(ctx)
     day = parse_date(date) or trials.today(c, trial).date
     result = diary.add_entry(c, trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note))
@@ -81,6 +86,8 @@ def diary_correct(
     note: str | None = None,
 ) -> None:
     """Correct a day: only the values you give change; a new version with a reason, the old one kept."""
+    from magtrial.service import diary, trials
+
     c = open_context(ctx)
     changes = {
         "average_pain": avg,
@@ -107,6 +114,8 @@ def diary_void(
     reason: str = typer.Option(...),
 ) -> None:
     """Mark a day's entry as entered in error (kept in the history)."""
+    from magtrial.service import diary, trials
+
     c = open_context(ctx)
     day = parse_date(date) or trials.today(c, trial).date
     result = diary.void_entry(c, trial, day, reason)
@@ -116,6 +125,8 @@ def diary_void(
 @diary_app.command("list")
 def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(False, help="Show every version.")) -> None:
     """Current entries (or the full version history)."""
+    from magtrial.service import trials
+
     rec = trials.record(open_context(ctx), trial)
     rows = rec.versions if history else tuple(rec.current().values())
     table = Table(
@@ -166,6 +177,8 @@ def _print_alerts(result: EntryResult) -> None:
 @audit_app.command("head")
 def audit_head(ctx: typer.Context) -> None:
     """Print the current head (SEQ:HASH): keep it, and `audit verify --expect-head` proves nothing was rewritten."""
+    from magtrial.service import audit
+
     console.print(str(audit.head(open_context(ctx))))
 
 
@@ -175,6 +188,8 @@ def audit_verify(
     expect_head: str | None = typer.Option(None, help="A head kept earlier (SEQ:HASH from a receipt or report)."),
 ) -> None:
     """Check the hash chain, a kept head, and that the tables still say what the audit events say."""
+    from magtrial.service import audit
+
     report = audit.verify(open_context(ctx), expect_head)
     if report.ok:
         anchored = f"; it holds the kept head {expect_head.split(':')[0]}" if expect_head else ""
@@ -194,6 +209,8 @@ def audit_verify(
 @audit_app.command("show")
 def audit_show(ctx: typer.Context, trial: str) -> None:
     """A trial's audit events (allocation details sealed for blinded viewers)."""
+    from magtrial.service import audit
+
     table = Table("#", "when (UTC)", "who", "role", "action", "what", "why")
     for e in audit.trail(open_context(ctx), trial):
         table.add_row(str(e.seq), e.at[:19], e.actor, e.role, e.action, e.entity_id, e.reason)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
-import sqlalchemy.exc
 import typer
 from typer.core import TyperGroup
 
 from magtrial.cli.common import CliState
 from magtrial.errors import MagtrialError
-from magtrial.settings import Settings
 
 
 class MagtrialGroup(TyperGroup):
@@ -20,16 +20,24 @@ class MagtrialGroup(TyperGroup):
             return super().invoke(ctx)
         except MagtrialError as exc:
             _fail(str(exc))
-        except sqlalchemy.exc.SQLAlchemyError as exc:
-            _fail("database error: " + str(getattr(exc, "orig", None) or exc).splitlines()[0])
         except (OSError, ValueError) as exc:
             _fail(str(exc))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # a bug: still one line, unless MAGTRIAL_DEBUG asks for the traceback
+            if _database_error(exc):
+                _fail("database error: " + str(getattr(exc, "orig", None) or exc).splitlines()[0])
+            from magtrial.settings import Settings
+
             if Settings().debug:
                 raise
             _fail(f"internal error ({type(exc).__name__}: {exc}); set MAGTRIAL_DEBUG=1 for details and report it")
+
+
+def _database_error(exc: Exception) -> bool:
+    """A SQLAlchemy error, checked without importing SQLAlchemy (light commands never load it; issue 13)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)
 
 
 def _fail(message: str) -> None:

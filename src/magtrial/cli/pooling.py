@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from magtrial.cli.common import console, open_context
-from magtrial.core.pooling import (
-    PoolResult,
-    Prior,
-    pool_data,
-    pool_subgroups,
-    prior_sensitivity,
-)
-from magtrial.core.pooling.pool import SUBGROUP_KEYS
 from magtrial.errors import ValidationError
+
+if TYPE_CHECKING:
+    from magtrial.core.pooling import PoolResult, Prior
+
+# core.pooling.pool.SUBGROUP_KEYS, written out so that `magtrial --help` imports no numpy (issue 13;
+# tests/test_cli_imports.py checks the two agree).
+SUBGROUP_KEYS = ("condition", "route", "salt", "dose_band")
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +46,8 @@ def _collect(ctx: typer.Context, outcome: str, show_progress: bool):
 
 
 def _prior(tau_prior: str, tau_scale: float) -> Prior:
+    from magtrial.core.pooling import Prior
+
     return Prior(tau_scale=tau_scale, tau_family=tau_prior)  # a bad family or scale is a ValidationError
 
 
@@ -67,6 +69,8 @@ def pool_command(
     Trials still blinded, and simulated (demo) trials, are never read. Subgroups with fewer than 5
     trials get a warning, no estimate.
     """
+    from magtrial.core.pooling import pool_data, pool_subgroups, prior_sensitivity
+
     prior = _prior(tau_prior, tau_scale)
     data = _collect(ctx, outcome, show_progress=not as_json)
     result = pool_data(data, prior=prior, persons=persons)
@@ -132,6 +136,7 @@ def evidence_command(
 ) -> None:
     """The published trials of magnesium for neuropathic pain, each row sourced; optional forest plot."""
     from magtrial.core.evidence import forest_rows
+    from magtrial.core.pooling import pool_data
     from magtrial.data.evidence import load_evidence
 
     table = load_evidence()

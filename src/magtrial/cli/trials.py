@@ -15,7 +15,6 @@ from magtrial.core import allocation as alloc
 from magtrial.core.protocol import Protocol, blinding_limitations
 from magtrial.core.safety.profile import parse_med_spec
 from magtrial.errors import ValidationError
-from magtrial.service import trials, unblinding
 
 trial_app = typer.Typer(no_args_is_help=True, help="Create, inspect, unblind and verify trials.")
 SAFETY_KEYS = ("person", "medication", "medications", "jurisdiction")
@@ -84,6 +83,8 @@ def create(
     ),
 ) -> None:
     """Create a trial: validate, safety-check, draw and seal the allocation, publish its commitment."""
+    from magtrial.service import trials
+
     data, safety = load_trial_file(file) if file else ({}, {})
     product_flags = {
         "name": product,
@@ -143,6 +144,8 @@ def create(
 @trial_app.command("list")
 def list_trials(ctx: typer.Context) -> None:
     """Your trials (a participant's own, a clinician's participants', a pharmacist's)."""
+    from magtrial.service import trials
+
     table = Table("trial", "participant", "status", "start", "flags")
     for t in trials.list_trials(open_context(ctx)):
         status = t["status"] + (" (simulated)" if t["simulated"] else "")
@@ -153,6 +156,8 @@ def list_trials(ctx: typer.Context) -> None:
 @trial_app.command("show")
 def show(ctx: typer.Context, trial: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Protocol, calendar (periods and packs; arms only once unblinded) and commitment."""
+    from magtrial.service import trials
+
     rec = trials.record(open_context(ctx), trial)
     if as_json:
         periods = [
@@ -203,6 +208,8 @@ def today(
     ctx: typer.Context, trial: str, date: str | None = typer.Option(None, help="Another day (YYYY-MM-DD).")
 ) -> None:
     """What to take today (pack number, never the arm)."""
+    from magtrial.service import trials
+
     plan = trials.today(open_context(ctx), trial, parse_date(date))
     console.print(f"{plan.date}: {plan.instruction()}")
 
@@ -215,6 +222,8 @@ def unblind(
     reason: str = typer.Option("", help="Required before the end (e.g. a medical emergency)."),
 ) -> None:
     """Open the allocation with an unblinding key, reveal it (audited), check it against the commitment."""
+    from magtrial.service import unblinding
+
     c = open_context(ctx)
     allocation = unblinding.unblind(c, trial, unlock_key(ctx, key), reason)
     check = unblinding.verify_commitment(c, trial)
@@ -232,6 +241,8 @@ def verify(
     design: str = typer.Option("paired", help="Verify offline: the design."),
 ) -> None:
     """Re-verify a trial's allocation commitment (from the database, or offline from revealed values)."""
+    from magtrial.service import unblinding
+
     if commitment or sequence or salt:
         if not (commitment and sequence and salt):
             raise ValidationError("offline verification needs --commitment, --sequence and --salt")
@@ -261,6 +272,8 @@ def amend(
     reason: str = typer.Option(..., help="Why the protocol changes (audited)."),
 ) -> None:
     """Amend a protocol setting (audited with old and new values and the reason)."""
+    from magtrial.service import trials
+
     changes: dict[str, Any] = {}
     for item in set_:
         key, sep, value = item.partition("=")
@@ -277,6 +290,8 @@ def amend(
 @trial_app.command("packs")
 def packs(ctx: typer.Context, trial: str, key: Path = KEY_OPTION) -> None:
     """Pharmacist only, with the pharmacist key: which arm goes in each numbered pack (audited)."""
+    from magtrial.service import unblinding
+
     table = Table("pack", "contents")
     for number, arm in unblinding.packs(open_context(ctx), trial, unlock_key(ctx, key)):
         table.add_row(str(number), arm)

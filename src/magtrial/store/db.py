@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "magtrial_write"
@@ -60,6 +62,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("magtrial.store") / "migrations"))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
@@ -80,6 +84,12 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
+        from magtrial.store.schema_version import at_head
+
+        if at_head(self.engine):  # nothing to do: skip importing Alembic and its scripts (issue 13)
+            return
+        from alembic import command
+
         config = alembic_config(self.engine)
         with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
             config.attributes["connection"] = connection
