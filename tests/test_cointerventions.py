@@ -11,8 +11,10 @@ from magtrial.data.safety import load_safety_rules
 from magtrial.errors import Forbidden, NotFound, ValidationError
 from magtrial.service import audit, clinic
 from magtrial.store.db import Database
+from tests import test_web_support as support
 from tests.helpers import sample_protocol
 
+web = support.web  # the fixture
 TODAY = dt.date.today()
 TABLES = ("co_interventions", "audit_events", "audit_head")
 
@@ -132,3 +134,28 @@ def test_cli_records_and_lists_co_interventions_measurements_and_late_approvals(
     assert bad.exit_code == 1 and "not plausible" in bad.output
     bad = run("measurement", "add", trial, "--item", "lumbar-flexion", "--value", "999", "--date", day, ok=False)
     assert bad.exit_code == 1 and "lumbar-flexion must be 0-150 degrees" in bad.output
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_web_clinician_records_iv_magnesium_a_measurement_and_a_late_approval(web, clinician, pharmacist, pharm_key):
+    from tests.test_web_support import assert_blinded, post, secrets_of
+
+    hidden = secrets_of(web, pharmacist, pharm_key)
+    client = web.login("dr-lee")
+    base = f"/clinic/trials/{web.trial}"
+    assert "clinic-record" in client.get(base).text
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+    form = {"kind": "iv-magnesium", "description": "MgSO4 IV", "dose": "1 g", "day": day}
+    assert post(client, f"{base}/co-interventions", form, follow_redirects=False).status_code == 303
+    post(client, f"{base}/measurements", {"item": "brush-allodynia", "finding": "present", "value": "12", "day": day})
+    post(client, f"{base}/late-entries", {"day": (TODAY - dt.timedelta(days=6)).isoformat(), "reason": "paper diary"})
+    page = client.get(f"{base}/clinic-record").text
+    assert "MgSO4 IV" in page and "99 mg" in page and "present, 12 cm2" in page and "paper diary" in page
+    assert_blinded(page, hidden)
+    bad = post(client, f"{base}/co-interventions", {**form, "dose": "60 g"})
+    assert bad.status_code == 422 and "not plausible" in bad.text
+    assert post(client, f"{base}/measurements", {"item": "lumbar-flexion", "value": "x", "day": day}).status_code == 422
+    participant = web.login("P-001")
+    assert participant.get(f"{base}/clinic-record").status_code == 403
+    assert post(participant, f"{base}/co-interventions", form).status_code == 403
+    assert len(clinic.co_interventions(clinician, web.trial)) == 1

@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     for module in (auth, participant, clinic, setup, pharmacy):
         app.include_router(module.router)
+    from magtrial.web.routes import clinic_records  # co-interventions, measurements, late entries
+
+    app.include_router(clinic_records.router)
     from magtrial.web.routes import checkin  # blinding check and adaptive stopping
 
     app.include_router(checkin.router)
