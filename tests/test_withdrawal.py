@@ -160,3 +160,19 @@ def test_an_erased_trial_is_not_pooled_but_a_kept_one_is(db, clinician, emergenc
         assert count_summaries(s, "average_pain") == 1
     assert trials.record(clinician, ids[0][0]).status == "unblinded"
     assert audit.verify(clinician).ok
+
+
+def test_an_emergency_unblinding_still_works_after_an_erasure(db, clinician, emergency_key, running_trial, patient):
+    """Medical safety outlives the data: the sealed allocation is kept, so the clinic can still open it."""
+    tid = running_trial.trial_id
+    _fill(patient, tid, days=2)
+    withdrawal.withdraw(patient, tid, "erase")
+    allocation = unblinding.unblind(clinician, tid, emergency_key, reason="suspected hypermagnesaemia")
+    assert len(allocation.sequence) == 2 * running_trial.protocol.cycles
+    assert unblinding.verify_commitment(clinician, tid).ok
+    report = audit.verify(clinician)
+    assert report.ok, report.problem
+    from magtrial.store.summaries import count_summaries
+
+    with db.reader() as s:
+        assert count_summaries(s, "average_pain") == 0

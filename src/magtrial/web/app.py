@@ -63,6 +63,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from magtrial.web.routes import checkin  # blinding check and adaptive stopping
 
     app.include_router(checkin.router)
+    from magtrial.web.routes import amendments  # amendments, protocol document, timeline
+
+    app.include_router(amendments.router)
     from magtrial.web.routes import consent  # consent, withdrawal and erasure
 
     app.include_router(consent.router)
