@@ -268,3 +268,17 @@ def test_pages_and_api_are_byte_identical_for_benefit_and_futility_stops(web, db
         a, b = same(client, url, headers)
         assert a == b, url
         assert MESSAGES[Status.COMPLETE].encode() in a
+
+
+def test_audit_verify_catches_a_stopping_decision_deleted_from_the_table(db, clinician, pharmacist, pharm_key):
+    from sqlalchemy import delete
+
+    trial = _stopping_trial(db, clinician, pharmacist, pharm_key, mag_pain=2, other_pain=7, ended=1)
+    service.evaluate(pharmacist, trial, pharm_key)
+    assert audit.verify(clinician).ok
+    with db.transaction() as s:
+        s.execute(delete(StoppingDecisionRow))
+    report = audit.verify(clinician)
+    assert not report.ok and f"trial {trial} cycle 1 stopping decision was recorded (audited) but is missing" in (
+        report.problem
+    )

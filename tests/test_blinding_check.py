@@ -163,3 +163,35 @@ def test_today_asks_after_a_period_ends_and_one_tap_answers(web, pharmacist, pha
         assert_blinded(text, hidden)
     assert clinician.get(f"/clinic/trials/{web.trial}").text.count("/blinding-check") == 1
     assert post(clinician, f"/diary/{web.trial}/blinding-check", {"pack": "1", "guess": "this"}).status_code == 403
+
+
+def test_audit_verify_catches_an_answer_edited_in_the_table(db, clinician):
+    from sqlalchemy import update
+
+    from magtrial.store.stopping_models import BlindingGuessRow
+
+    trial = _trial_with_ended_periods(clinician)
+    service.record_guess(Context(db, Actor("P-001", Role.PATIENT)), trial, 1, "this")
+    assert audit.verify(clinician).ok
+    with db.transaction() as s:
+        s.execute(update(BlindingGuessRow).values(guess="other"))
+    report = audit.verify(clinician)
+    assert not report.ok and f"trial {trial} pack 1 blinding-check answer is 'other'" in report.problem
+
+
+def test_the_report_shows_raw_answers_while_blinded_and_bangs_index_once_unblinded(
+    db, clinician, pharmacist, pharm_key, emergency_key
+):
+    from magtrial.report.build import build_context
+    from magtrial.report.render import html_from_context
+
+    trial = _trial_with_ended_periods(clinician)
+    service.record_guess(Context(db, Actor("P-001", Role.PATIENT)), trial, 1, "dont-know")
+    blinded = build_context(trials.record(clinician, trial), charts=False)
+    assert blinded["checkin"]["answers"][:2] == [("pack 1", "Don't know"), ("pack 2", "no answer")]
+    assert blinded["checkin"]["indices"] is None
+    assert "scored only after unblinding" in html_from_context(blinded)
+    unblinding.unblind(clinician, trial, emergency_key, reason="test")
+    shown = build_context(trials.record(clinician, trial), charts=False)
+    assert any("Bang's index +0.00" in line for line in shown["checkin"]["indices"])  # one don't know: 0
+    assert "Bang's blinding index per arm" in html_from_context(shown)
