@@ -1,10 +1,14 @@
 """Per-person analysis speed: magtrial's exact quadrature vs PyMC NUTS on the same model and data.
 
 Run: ``.venv/bin/python benchmarks/bench_analysis.py`` (or ``python -m benchmarks analysis``).
-Prints one table from one run: the median time of ``analyze`` / ``fit_effect`` on a simulated
-16-week diary (4 cycles x 2 x 14 days, 3-day carry-over windows, 10 % missing days), PyMC's NUTS
-time on the same data (2 chains x (1000 tune + 1000 draws), 1 core, compile time separate), their
-ratio, and the time ``simulate_design`` takes for 10,000 simulated trials.
+On a simulated 16-week diary (4 cycles x 2 x 14 days, 3-day carry-over windows, 10 % missing days)
+magtrial and PyMC run alternately (``harness.interleave``, ABBA), so machine load hits both alike;
+each row gives magtrial's median, PyMC's median and the median and range of the per-round ratio.
+Timed: ``fit_effect`` (the exact posterior of the effect, averaged over 20 calls per round) and
+``analyze`` (main fit, full-dose fit and the exact randomization test), each against PyMC NUTS
+2 chains x (1000 tune + 1000 draws), 1 core. PyMC's compile time is EXCLUDED from the ratio: the
+model is compiled and sampled once before timing, and that time is its own row. Also timed, with
+no peer: ``simulate_design`` for 10,000 simulated trials against its 5 s target.
 
 ``pymc_model`` is the same model and priors written independently in PyMC; the agreement test
 (tests/test_analysis_pymc.py) reuses it.
@@ -14,20 +18,23 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
+import pathlib
 import sys
 import time
 import warnings
 
 import numpy as np
 
-from magtrial.core.allocation import Allocation, Arm
-from magtrial.core.analysis import analyze, build_data, fit_effect
-from magtrial.core.diary import DiaryVersion, VersionKind
-from magtrial.core.protocol import Condition, Product, Protocol
-from magtrial.core.record import TrialRecord
-from magtrial.core.schedule import build_schedule
-from magtrial.core.sim import Participant, simulate_diary
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # `benchmarks.harness` when run as a script
+
+from benchmarks.harness import Row, interleave, report, timed  # noqa: E402
+from magtrial.core.allocation import Allocation, Arm  # noqa: E402
+from magtrial.core.analysis import analyze, build_data, fit_effect  # noqa: E402
+from magtrial.core.diary import DiaryVersion, VersionKind  # noqa: E402
+from magtrial.core.protocol import Condition, Product, Protocol  # noqa: E402
+from magtrial.core.record import TrialRecord  # noqa: E402
+from magtrial.core.schedule import build_schedule  # noqa: E402
+from magtrial.core.sim import Participant, simulate_diary  # noqa: E402
 
 START = dt.date(2026, 1, 5)
 
@@ -87,25 +94,16 @@ def pymc_model(y: np.ndarray, day: np.ndarray, first: np.ndarray, rho_beta: floa
     return model
 
 
-def _median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def main() -> None:
-    record = simulated_record()
-    data = build_data(record)
-    t_analyze = _median_time(lambda: analyze(record), 41)
-    t_fit = _median_time(lambda: fit_effect(data.y, data.day, data.first, data.period), 101)
-    post = fit_effect(data.y, data.day, data.first, data.period)
-
+def main(rounds: int = 5) -> None:
     import logging
 
     import pymc as pm
+
+    from magtrial.core.planning import DesignSpec, simulate_design
+
+    record = simulated_record()
+    data = build_data(record)
+    post = fit_effect(data.y, data.day, data.first, data.period)
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
     warnings.simplefilter("ignore", RuntimeWarning)  # NUTS proposals at the rho = +-1 edge are rejected
@@ -116,47 +114,58 @@ def main() -> None:
             draws=50, tune=50, chains=1, cores=1, random_seed=0, progressbar=False, compute_convergence_checks=False
         )
     t_compile = time.perf_counter() - t0
+    traces = []
 
-    def nuts():
+    def nuts() -> None:
         with model:
-            return pm.sample(
-                draws=1000,
-                tune=1000,
-                chains=2,
-                cores=1,
-                random_seed=1,
-                progressbar=False,
-                compute_convergence_checks=False,
+            traces.append(
+                pm.sample(
+                    draws=1000,
+                    tune=1000,
+                    chains=2,
+                    cores=1,
+                    random_seed=1,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
             )
 
-    runs = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        trace = nuts()
-        runs.append(time.perf_counter() - t0)
-    t_pymc = statistics.median(runs)
-    draws = trace.posterior["beta"].values.ravel()
-
-    from magtrial.core.planning import DesignSpec, simulate_design
-
+    print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.orig_argv[1:]])}")
+    print(f"data: 16-week diary, {data.n} analysis days; machine: {os.cpu_count()} cores; {rounds} ABBA rounds")
+    fit = lambda: fit_effect(data.y, data.day, data.first, data.period)  # noqa: E731
+    ours, peer = interleave(fit, nuts, rounds=rounds, warmup=0, repeat=20)
+    report(
+        Row(
+            "exact posterior fit_effect, 16-week diary",
+            ours,
+            "PyMC NUTS 2x(1000+1000), 1 core",
+            peer,
+            target="<= 1 ms",
+            note="PyMC compile excluded",
+        )
+    )
+    ours, peer = interleave(lambda: analyze(record), nuts, rounds=rounds, warmup=0, repeat=5)
+    report(
+        Row(
+            "analyze(): main + full-dose fit + rand. test",
+            ours,
+            "PyMC NUTS (one fit only)",
+            peer,
+            target="<= 5 ms",
+            note="PyMC compile excluded",
+        )
+    )
+    report(Row("PyMC model compile + first 50+50 draws", [t_compile], note="once per model; not in the ratios"))
     spec = DesignSpec(cycles=4, period_days=14, effect=-1.0, sd=1.5, rho=0.4, missing_rate=0.1)
     simulate_design(spec, n_trials=500)  # warm-up
-    t_plan = _median_time(lambda: simulate_design(spec, n_trials=10_000), 3)
-
-    print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.orig_argv[1:]])}")
-    print(f"data: 16-week diary, {data.n} analysis days; machine: {os.cpu_count()} cores")
-    print(f"{'task':<58}{'median':>12}{'target':>12}")
-    print(f"{'magtrial analyze(record) (main + full-dose fits + test)':<58}{t_analyze * 1e3:>10.1f}ms{'':>12}")
-    print(f"{'magtrial fit_effect (exact posterior of beta)':<58}{t_fit * 1e3:>10.1f}ms{'<= 20 ms':>12}")
-    print(f"{'PyMC NUTS 2x(1000+1000), 1 core, excl. compile':<58}{t_pymc:>11.2f}s{'':>12}")
-    print(f"{'PyMC model compile + first sample':<58}{t_compile:>11.2f}s{'':>12}")
-    print(f"{'ratio PyMC NUTS / magtrial fit_effect':<58}{t_pymc / t_fit:>11.0f}x{'>= 100x':>12}")
-    print(f"{'ratio PyMC NUTS / magtrial analyze':<58}{t_pymc / t_analyze:>11.0f}x{'':>12}")
-    print(f"{'planning: simulate_design, 10,000 trials':<58}{t_plan:>11.2f}s{'<= 5 s':>12}")
+    plan_times = [timed(lambda: simulate_design(spec, n_trials=10_000)) for _ in range(3)]
+    report(Row("planning: simulate_design, 10,000 trials", plan_times, target="<= 5 s"))
+    draws = traces[-1].posterior["beta"].values.ravel()
     lo, hi = post.interval()
     print(
         f"beta: magtrial {post.mean:+.3f} [{lo:+.3f}, {hi:+.3f}]; PyMC {draws.mean():+.3f} "
-        f"[{np.quantile(draws, 0.025):+.3f}, {np.quantile(draws, 0.975):+.3f}]"
+        f"[{np.quantile(draws, 0.025):+.3f}, {np.quantile(draws, 0.975):+.3f}] "
+        "(PyMC's model leaves out magtrial's rounding term)"
     )
 
 

@@ -1,0 +1,119 @@
+"""Command-line start-up and the PDF report end to end, each a fresh process as a user starts it.
+
+Run: ``.venv/bin/python benchmarks/bench_cli.py`` (or ``python -m benchmarks cli``).
+
+Rows (``harness.interleave``: magtrial and its peer alternate, ABBA, so load hits both alike):
+
+- ``magtrial --help`` against ``python -c pass``, the interpreter's own start-up: the floor no
+  Python command can go below. Target 0.3 s.
+- ``magtrial diary add`` (a participant's entry: settings, database, the service's transaction
+  with its audit event and receipt) against ``python -c pass``. Each call writes today's entry of
+  another participant, so every call is a real first write. Target 0.3 s.
+- ``magtrial report TRIAL -F pdf`` for the 16-week trial ``magtrial demo`` makes (unblinded: the
+  analysis, all charts, the evidence panel), end to end: start-up, database, analysis, charts, PDF
+  layout. No peer; target 1 s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # `benchmarks.harness` as a script
+
+from benchmarks.harness import Row, interleave, report, timed  # noqa: E402
+
+PYTHON = sys.executable
+MAGTRIAL = [PYTHON, "-c", "from magtrial.cli.main import main; main()"]  # what the `magtrial` script runs
+ROUNDS = 7
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _participants_database(folder: pathlib.Path, count: int) -> str:
+    """A SQLite database with ``count`` running trials (P-000, P-001, ...) that take today's entry."""
+    from magtrial import crypto
+    from magtrial.core.protocol import Condition, Product, Protocol
+    from magtrial.service import Context, Role, accounts, keys, trials
+    from magtrial.store.db import Database
+
+    db = Database(f"sqlite:///{folder / 'cli-bench.sqlite3'}")
+    db.migrate()
+    clinician = Context(db, accounts.bootstrap(db, "dr-bench"))
+    accounts.add_account(clinician, "ph-bench", Role.PHARMACIST)
+    for purpose, owner in (("pharmacist", "ph-bench"), ("emergency", "dr-bench")):
+        path = folder / f"{purpose}.key"
+        crypto.generate_key_file(path, purpose, owner, "bench passphrase")
+        keys.register_key(clinician, crypto.unlock(path, "bench passphrase").info)
+    product = Product(name="Magnesium citrate 100 mg", salt="citrate", elemental_mg_per_unit=100.0, units_per_day=2)
+    protocol = Protocol(condition=Condition.CRPS1, product=product, period_days=7, cycles=3, run_in_days=3)
+    person = {"person": {"age": 45, "sex": "female", "egfr": 90}, "jurisdiction": "US"}
+    start = dt.date.today() - dt.timedelta(days=10)
+    for i in range(count):
+        trials.create_trial(clinician, protocol, f"P-{i:03d}", person, start_date=start)
+    db.dispose()
+    return db.url
+
+
+def main() -> None:
+    print(f"command: {' '.join([os.path.relpath(PYTHON), *sys.orig_argv[1:]])}; {ROUNDS} ABBA rounds")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = pathlib.Path(tmp)
+        env = {**os.environ, "MAGTRIAL_DATA_DIR": str(folder / "data")}
+        env.pop("MAGTRIAL_DATABASE_URL", None)
+        bare = [PYTHON, "-c", "pass"]
+
+        ours, peer = interleave(lambda: _run([*MAGTRIAL, "--help"], env), lambda: _run(bare, env), rounds=ROUNDS)
+        report(Row("CLI start-up: magtrial --help", ours, "python -c pass", peer, target="<= 0.3 s"))
+
+        url = _participants_database(folder, ROUNDS + 1)
+        next_person = iter(range(ROUNDS + 1))
+
+        def diary_add() -> None:
+            user = f"P-{next(next_person):03d}"
+            trial = subprocess.run(
+                [*MAGTRIAL, "--db", url, "--user", user, "trial", "list"], env=env, capture_output=True, text=True
+            )
+            trial_id = re.search(r"mt-[0-9a-f]+", trial.stdout).group(0)  # type: ignore[union-attr]
+            args = ["--db", url, "--user", user, "diary", "add", trial_id, "--avg", "5", "--worst", "6", "--sleep", "3"]
+            ours_times.append(timed(lambda: _run([*MAGTRIAL, *args, "--dose", "full"], env)))
+
+        ours_times: list[float] = []
+        peer_times: list[float] = []
+        diary_add()  # warm-up (and the first participant)
+        ours_times.clear()
+        for i in range(ROUNDS):
+            if i % 2:
+                peer_times.append(timed(lambda: _run(bare, env)))
+                diary_add()
+            else:
+                diary_add()
+                peer_times.append(timed(lambda: _run(bare, env)))
+        report(Row("CLI diary add (start-up + write)", ours_times, "python -c pass", peer_times, target="<= 0.3 s"))
+
+        demo = subprocess.run([*MAGTRIAL, "demo"], env=env, capture_output=True, text=True, check=True)
+        trial_id = re.search(r"Trial (mt-[0-9a-f]+)", demo.stdout).group(1)  # type: ignore[union-attr]
+        demo_db = f"sqlite:///{folder / 'data' / 'demo.sqlite3'}"
+        pdf = folder / "report.pdf"
+        args = [*MAGTRIAL, "--db", demo_db, "--user", "demo-clinician", "report", trial_id, "-F", "pdf", "-o", str(pdf)]
+        _run(args, env)  # warm-up: the evidence cache, font configuration
+        times = [timed(lambda: _run(args, env)) for _ in range(5)]
+        report(
+            Row(
+                "PDF report end to end (CLI, 16-week trial)",
+                times,
+                target="<= 1 s",
+                note=f"{pdf.stat().st_size:,} bytes",
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
