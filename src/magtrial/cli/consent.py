@@ -107,5 +107,10 @@ def withdraw(
             f"(the chain still verifies). Receipt {result.receipt}",
             highlight=False,
         )
+        if not result.scrubbed:
+            console.print(
+                "Note: the database was busy, so erased bytes may stay in its free pages until it is vacuumed "
+                "(stop other magtrial processes, then run: sqlite3 FILE VACUUM)."
+            )
     else:
         console.print(f"Withdrawn; the data is kept for analysis (trial {result.status}). Receipt {result.receipt}")

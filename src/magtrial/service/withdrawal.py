@@ -31,6 +31,7 @@ class WithdrawalResult:
     erased_events: int
     deleted_rows: dict[str, int]
     receipt: str
+    scrubbed: bool = True  # False: SQLite was busy, erased bytes may stay in free pages until the next VACUUM
 
 
 def withdraw(ctx: Context, trial_id: str, choice: str, reason: str = "") -> WithdrawalResult:
@@ -78,6 +79,5 @@ def withdraw(ctx: Context, trial_id: str, choice: str, reason: str = "") -> With
             )
             earlier.erased_at, earlier.erasure_seq = now, head.seq
         receipt = str(audit.current_head(s))
-    if chosen is WithdrawalChoice.ERASE:
-        scrub_files(ctx.db)
-    return WithdrawalResult(trial_id, chosen, row.status, erased_events, deleted, receipt)
+    scrubbed = scrub_files(ctx.db) if chosen is WithdrawalChoice.ERASE else True
+    return WithdrawalResult(trial_id, chosen, row.status, erased_events, deleted, receipt, scrubbed)

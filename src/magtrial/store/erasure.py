@@ -15,6 +15,7 @@ left in free pages of the file or its WAL either.
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -97,22 +98,29 @@ def erase_trial_content(session: Session, trial_id: str) -> dict[str, Any]:
     return {"events": listed, "deleted_rows": counts}
 
 
-def scrub_files(db: Database) -> None:
-    """After the erasure commits: no erased byte left in SQLite's free pages or WAL (PostgreSQL: VACUUM)."""
-    if db.is_sqlite:
-        raw = db.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA secure_delete=ON")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.execute("VACUUM")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.close()
-        finally:
-            raw.close()
+def scrub_files(db: Database) -> bool:
+    """After the erasure commits: no erased byte left in SQLite's free pages or WAL (PostgreSQL: VACUUM).
+
+    False when another connection kept SQLite busy, so the WAL could not be emptied or the file not
+    vacuumed now; the erasure itself is committed either way, and the next erasure scrubs again.
+    """
     if not db.is_sqlite:
         tables = ["audit_events", "trials", "withdrawals"]
         tables += [t.name for t in Base.metadata.sorted_tables if "trial_id" in t.c and t.name not in KEEP_TABLES]
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in tables:
                 conn.exec_driver_sql(f'VACUUM "{table}"')
+        return True
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute("VACUUM")
+        busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        cursor.close()
+        return not busy
+    except sqlite3.OperationalError:  # "database is locked": a long reader elsewhere
+        return False
+    finally:
+        raw.close()
