@@ -239,6 +239,43 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     },
     ("GET", "/api/v1/openapi.json"): {"anon": "200", "patient": "200", "clinician": "200", "pharmacist": "200"},
     ("GET", "/api/v1/docs"): {"anon": "200", "patient": "200", "clinician": "200", "pharmacist": "200"},
+    # Blinding check and adaptive stopping (web/routes/checkin.py, web/api/checkin.py): no answer or key sent here.
+    ("POST", "/diary/{trial_id}/blinding-check"): {
+        "anon": LOGIN,
+        "patient": "422/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/blinding-check"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/pharmacy/{trial_id}/stopping"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "403/403",
+        "pharmacist": "422/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/stopping"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("GET", "/api/v1/trials/{trial_id}/blinding-check"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("POST", "/api/v1/trials/{trial_id}/blinding-check"): {
+        "anon": LOGIN,
+        "patient": "422/422",
+        "clinician": "422/422",
+        "pharmacist": "422/422",
+    },
 }
 
 

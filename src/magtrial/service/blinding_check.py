@@ -68,10 +68,10 @@ def pending_period(ctx: Context, trial_id: str) -> int | None:
 def record_guess(ctx: Context, trial_id: str, period: int, guess: core.Guess | str) -> Answer:
     """Store the participant's answer for one ended period; one answer per period, never changed."""
     require(ctx.actor, Role.PATIENT, to="answer the blinding check")
-    guess = core.parse_guess(guess) if not isinstance(guess, core.Guess) else guess
     now = ctx.clock()
     with ctx.db.transaction() as s:
-        row = trial_for(s, ctx.actor, trial_id, lock=True)
+        row = trial_for(s, ctx.actor, trial_id, lock=True)  # another person's trial: "not found" before anything
+        guess = core.parse_guess(guess) if not isinstance(guess, core.Guess) else guess
         if row.status == UNBLINDED:
             raise Conflict(f"trial {trial_id} is unblinded; a guess now would not test the blinding")
         protocol = stored_protocol(row.protocol)

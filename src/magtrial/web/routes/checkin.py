@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from magtrial.core.blinding_check import QUESTION, Guess
-from magtrial.errors import Forbidden, ValidationError
+from magtrial.errors import Forbidden
 from magtrial.service import Context, Role, blinding_check, stopping, trials
 from magtrial.web.deps import ContextDep
 from magtrial.web.keyupload import unlocked_key
@@ -44,9 +44,8 @@ async def answer(request: Request, trial_id: str, ctx: ContextDep) -> Response:
         raise Forbidden("only the participant answers the blinding check")
     form = await request.form()
     raw = str(form.get("pack") or "")
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
-        raise ValidationError("the pack must be a whole number")
-    blinding_check.record_guess(ctx, trial_id, int(raw), str(form.get("guess") or ""))
+    pack = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else -1  # -1: refused, after the trial check
+    blinding_check.record_guess(ctx, trial_id, pack, str(form.get("guess") or ""))
     return RedirectResponse(f"/diary/{trial_id}", status_code=303)
 
 
