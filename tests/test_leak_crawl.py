@@ -41,7 +41,7 @@ TIMES = re.compile(r"\d{4}-?\d{2}-?\d{2}[T ]\d{2}:?\d{2}(:?\d{2}(\.\d+)?)?(Z|[+-
 STAMPS = re.compile(r"\b\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC")  # the report's "generated" line
 HEADS = re.compile(r"\b\d+:[0-9a-f]{64}\b")
 SKIP = ("/static/", "/logout")
-SLOW = ("/report.pdf",)  # the PDF is the HTML report printed (test_blinded_outputs compares blinded PDFs)
+SLOW = ("/report.pdf", "/protocol.pdf")  # PDFs are the crawled HTML printed (test_blinded_outputs compares reports)
 ARM_KEYS = ("arm", "allocation", "sequence", "group", "group_means", "contents")
 
 
