@@ -159,3 +159,20 @@ def test_web_clinician_records_iv_magnesium_a_measurement_and_a_late_approval(we
     assert participant.get(f"{base}/clinic-record").status_code == 403
     assert post(participant, f"{base}/co-interventions", form).status_code == 403
     assert len(clinic.co_interventions(clinician, web.trial)) == 1
+
+
+def test_audit_verify_names_a_co_intervention_or_measurement_edited_in_the_table(db, running_trial, clinician):
+    tid, day = running_trial.trial_id, TODAY - dt.timedelta(days=1)
+    clinic.add_co_intervention(clinician, tid, day, "iv-magnesium", "MgSO4 IV", dose="1 g")
+    clinic.add_measurement(clinician, tid, day, "lumbar-flexion", 30)
+    clinic.approve_late_entry(clinician, tid, day - dt.timedelta(days=4), "paper diary")
+    assert audit.verify(clinician).ok
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE co_interventions SET dose = '0.1 g', elemental_mg = 9.9"))
+    report = audit.verify(clinician)
+    assert not report.ok and "co-intervention 1 differs from audit event" in report.problem
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE co_interventions SET dose = '1 g', elemental_mg = 99.0"))
+        conn.execute(text("DELETE FROM clinic_measurements"))
+    report = audit.verify(clinician)
+    assert not report.ok and "measurement 1 was recorded" in report.problem and "missing" in report.problem

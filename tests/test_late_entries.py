@@ -10,8 +10,10 @@ from magtrial.core.diary import DiaryValues, Severity
 from magtrial.errors import Conflict, DiaryError, Forbidden, ProtocolError, ValidationError
 from magtrial.service import Actor, Context, Role, audit, clinic, diary, trials
 from magtrial.store.db import Database
+from tests import test_web_support as support
 from tests.helpers import ADULT, sample_protocol
 
+web = support.web  # the fixture
 TABLES = ("diary_versions", "late_entry_approvals", "audit_events", "audit_head")
 
 
@@ -105,3 +107,25 @@ def test_optional_self_report_items_are_stored_and_corrected_as_versions(running
     assert "temperature_pain" not in DiaryValues(4, 5, 1).as_dict()  # older entries read back unchanged
     with pytest.raises(DiaryError, match="touch_pain"):
         DiaryValues.from_dict({**DiaryValues(4, 5, 1).as_dict(), "touch_pain": "agony"})
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_web_diary_offers_the_optional_taps_in_our_words_and_keeps_them_on_correction(web):
+    from magtrial.core.diary import SELF_REPORT_ITEMS
+    from tests.test_web_support import post
+
+    client = web.login("P-001")
+    page = client.get(f"/diary/{web.trial}").text
+    assert all(label in page for label in SELF_REPORT_ITEMS.values())
+    today = dt.date.today().isoformat()
+    saved = post(client, f"/diary/{web.trial}", {"day": today, "average_pain": "3", "sleep_interference": "1",
+                                                 "touch_pain": "moderate"})  # fmt: skip
+    assert saved.status_code == 200 and "Light touch" in saved.text
+    form = {"average_pain": "4", "sleep_interference": "1", "touch_pain": "moderate", "temperature_pain": "mild",
+            "reason": "forgot the cold"}  # fmt: skip
+    assert post(client, f"/diary/{web.trial}/correct/{today}", form).status_code == 200
+    values = diary.versions(Context(web.db, Actor("P-001", Role.PATIENT)), web.trial)[-1].values
+    assert (values.average_pain, values.touch_pain, values.temperature_pain) == (4, Severity.MODERATE, Severity.MILD)
+    bad = post(client, f"/diary/{web.trial}", {"day": today, "average_pain": "3", "sleep_interference": "1",
+                                               "temperature_pain": "agony"})  # fmt: skip
+    assert bad.status_code in (409, 422)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from magtrial.core.diary import SCORE_FIELDS, SIDE_EFFECTS, DiaryValues, DoseTaken
+from magtrial.core.diary import SCORE_FIELDS, SELF_REPORT_ITEMS, SIDE_EFFECTS, DiaryValues, DoseTaken
 from magtrial.core.record import TrialRecord
 from magtrial.core.schedule import DayKind
 from magtrial.errors import DiaryError, Forbidden, MagtrialError
@@ -85,13 +85,14 @@ def values_from_form(form: FormData) -> DiaryValues:
         "side_effects": [str(s) for s in form.getlist("side_effects")],
     }
     data.update({name: str(form.get(name) or "").strip() for name in TEXT_FIELDS})
+    data.update({name: str(form.get(name)) for name in SELF_REPORT_ITEMS if form.get(name)})  # optional taps
     return DiaryValues.from_dict(data)
 
 
 def _form_values(form: FormData) -> dict[str, Any]:
     """What the person chose, to show the form again after an error."""
     return {
-        **{k: str(form.get(k) or "") for k in (*SCORE_FIELDS, "dose_taken", *TEXT_FIELDS)},
+        **{k: str(form.get(k) or "") for k in (*SCORE_FIELDS, "dose_taken", *TEXT_FIELDS, *SELF_REPORT_ITEMS)},
         "side_effects": list(form.getlist("side_effects")),
     }
 
@@ -230,7 +231,7 @@ async def correct(request: Request, trial_id: str, day: str, ctx: ContextDep) ->
             raise DiaryError('a correction needs a reason (for example: "tapped the wrong number")')
         new = values_from_form(form).as_dict()
         old = entry.values.as_dict()
-        changes = {k: v for k, v in new.items() if v != old[k]}
+        changes = {k: v for k, v in new.items() if v != old.get(k)}
         if not changes:
             raise DiaryError("nothing was changed; change at least one answer, or go back")
         result = diary.correct_entry(ctx, trial_id, date, changes, reason)
