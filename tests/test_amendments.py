@@ -164,3 +164,17 @@ def test_core_plan_keeps_earlier_versions_and_rebuilds_the_past_calendar():
     assert old.periods[:2] == new.periods[:2]
     assert [v.periods for v in versions(plan.protocol)] == ["periods 1-2", "periods 3-8"]
     assert json.loads(json.dumps(plan.protocol.to_dict())) == plan.protocol.to_dict()
+
+
+def test_audit_replay_catches_an_edited_or_deleted_amendment(clinician, running_trial, db):
+    trial_id = running_trial.trial_id
+    amendments.amend(clinician, trial_id, {}, "longer", add_cycles=1)
+    with db.transaction() as s:
+        row = s.execute(select(AmendmentRow)).scalar_one()
+        row.commitment = "0" * 64
+    with db.reader() as s:
+        assert any("amendment 1 differs from the audit trail" in d for d in replay.differences(s))
+    with db.transaction() as s:
+        s.delete(s.execute(select(AmendmentRow)).scalar_one())
+    with db.reader() as s:
+        assert any("amendment 1 was recorded (audited) but is missing" in d for d in replay.differences(s))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from magtrial.store import checkin_replay, clinic_replay
+from magtrial.store import amendment_replay, checkin_replay, clinic_replay
 from magtrial.store.audit import _stream, erased_events, sha256_text
 from magtrial.store.erasure import KEPT_ACTIONS
 from magtrial.store.models import AccountRow, DiaryVersionRow, SealedAllocationRow, TrialRow, UnblindingKeyRow
@@ -105,6 +105,7 @@ def differences(session: Session) -> Iterator[str]:
     yield from _diary(session, state)
     yield from checkin_replay.differences(session)  # blinding-check answers and stopping decisions
     yield from clinic_replay.differences(session)  # co-interventions, measurements, late-entry approvals
+    yield from amendment_replay.differences(session)  # amendments and the sealed orders of added cycles
 
 
 def _accounts(session: Session, state: ReplayState) -> Iterator[str]:
