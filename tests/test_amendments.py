@@ -178,3 +178,12 @@ def test_audit_replay_catches_an_edited_or_deleted_amendment(clinician, running_
         s.delete(s.execute(select(AmendmentRow)).scalar_one())
     with db.reader() as s:
         assert any("amendment 1 was recorded (audited) but is missing" in d for d in replay.differences(s))
+
+
+def test_a_counterbalanced_trial_cannot_add_cycles_but_may_change_the_next_period():
+    start = dt.date(2026, 1, 1)
+    p = sample_protocol(design="counterbalanced", cycles=2)
+    today = build_schedule(p, start).period(1).start
+    with pytest.raises(ValidationError, match="counterbalanced"):
+        plan_amendment(p, start, today, {}, add_cycles=2)
+    assert plan_amendment(p, start, today, {"washout_days": 2}).from_period == 2

@@ -57,8 +57,13 @@ def plan_amendment(
         )
     if not isinstance(add_cycles, int) or isinstance(add_cycles, bool) or add_cycles < 0:
         raise ValidationError(f"cycles to add must be a whole number 0 or more, got {add_cycles!r}")
-    if add_cycles and current.design is Design.COUNTERBALANCED and add_cycles % 2:
-        raise ValidationError("a counterbalanced ABBA/BAAB design can only add an even number of cycles")
+    if add_cycles and current.design is Design.COUNTERBALANCED:
+        # One ABBA/BAAB order is drawn for the whole trial: a second draw for added cycles would leave the
+        # design's randomization set (and its exact test). Paired cycles are drawn one by one, so they extend.
+        raise ValidationError(
+            "a counterbalanced (ABBA/BAAB) trial cannot add cycles: its order is drawn once for the whole trial; "
+            "create a new trial instead"
+        )
     schedule = build_schedule(current, start)
     not_started = [p for p in schedule.periods if p.start > today]
     if changes and not not_started:

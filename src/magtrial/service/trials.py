@@ -200,7 +200,7 @@ def today(ctx: Context, trial_id: str, date: dt.date | None = None) -> DayPlan:
     return rec.schedule.day(date)
 
 
-FROZEN_KEYS = {"design", "cycles", "product", "comparator", "blinding", "condition"}
+FROZEN_KEYS = {"design", "cycles", "product", "comparator", "blinding", "condition", "earlier_versions"}
 CALENDAR_KEYS = {"run_in_days", "period_days", "washout_days", "start_date"}
 
 
