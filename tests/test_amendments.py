@@ -187,3 +187,24 @@ def test_a_counterbalanced_trial_cannot_add_cycles_but_may_change_the_next_perio
     with pytest.raises(ValidationError, match="counterbalanced"):
         plan_amendment(p, start, today, {}, add_cycles=2)
     assert plan_amendment(p, start, today, {"washout_days": 2}).from_period == 2
+
+
+def test_the_analysis_names_the_protocol_version_of_its_days():
+    import dataclasses
+
+    from magtrial.core.analysis import analyze
+
+    from .record_factory import make_record
+
+    rec = make_record(blinded=False, cycles=4, corrections=False)
+    p = rec.protocol
+    amended = p.with_changes(
+        carryover_days=p.carryover_days + 3,
+        earlier_versions=({"version": 1, "until_period": 4, "protocol": p.to_dict()},),
+    )
+    result = analyze(dataclasses.replace(rec, protocol=amended))
+    v1, v2 = result.model["protocol_versions"]
+    assert (v1["version"], v1["periods"], v2["version"], v2["periods"]) == (1, "periods 1-4", 2, "periods 5-8")
+    assert v1["analysed_days"] + v2["analysed_days"] == result.effect.n_days
+    assert v2["analysed_days"] < v1["analysed_days"]  # a longer carry-over window from period 5 on
+    assert result.to_dict()["model"]["protocol_versions"] == [v1, v2]

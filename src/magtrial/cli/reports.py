@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from magtrial.cli.common import console, err_console, open_context
+from magtrial.cli.common import console, err_console, open_context, state
 from magtrial.errors import ValidationError
 
 
@@ -64,7 +64,9 @@ def report(
         from magtrial.data.evidence import load_evidence
         from magtrial.report.evidence_cache import cached_pooled_estimate
 
-        evidence, pooled = load_evidence(), cached_pooled_estimate(c, outcome or record.protocol.primary_outcome)
+        cache = state(ctx).settings().resolved_data_dir / "cache"  # kept between runs: time independent of size
+        evidence = load_evidence()
+        pooled = cached_pooled_estimate(c, outcome or record.protocol.primary_outcome, folder=cache)
     path = write_report(
         record, output, fmt.value, analysis=analysis, safety=record_safety(record), evidence=evidence, pooled=pooled
     )

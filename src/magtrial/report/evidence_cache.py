@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from magtrial.report import pooled_disk_cache
 from magtrial.service.access import Role, require
 from magtrial.service.context import Context
 from magtrial.store.models import EffectSummaryRow, TrialRow
@@ -55,12 +57,16 @@ def fingerprint(ctx: Context, outcome: str) -> Fingerprint:
 
 
 def cached_pooled_estimate(
-    ctx: Context, outcome: str = "average_pain", compute: Callable[[Context, str], Any] | None = None
+    ctx: Context,
+    outcome: str = "average_pain",
+    compute: Callable[[Context, str], Any] | None = None,
+    folder: Path | None = None,
 ) -> Any:
     """``service.pooling.pooled_estimate(ctx, outcome)``, reused while the pooled rows are unchanged.
 
-    ``compute`` replaces the pooling call (tests count calls with it). Returns a ``PoolResult`` or
-    None when there is nothing to pool, as the service does.
+    ``compute`` replaces the pooling call (tests count calls with it). ``folder``: also keep the
+    answer in a file there (``report.pooled_disk_cache``), for the command line's short-lived
+    processes. Returns a ``PoolResult`` or None when there is nothing to pool, as the service does.
     """
     require(ctx.actor, Role.CLINICIAN, to="pool trials across participants")
     if compute is None:
@@ -73,13 +79,24 @@ def cached_pooled_estimate(
         hit = _cache.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
+    if folder is not None:
+        kept = pooled_disk_cache.load(folder, key, stamp)
+        if kept is not pooled_disk_cache.MISS:
+            _remember(key, stamp, kept)
+            return kept
     result = compute(ctx, outcome)
     if fingerprint(ctx, outcome) == stamp:  # nothing changed while pooling: safe to keep
-        with _lock:
-            if len(_cache) >= _MAX_ENTRIES:
-                _cache.pop(next(iter(_cache)))
-            _cache[key] = (stamp, result)
+        _remember(key, stamp, result)
+        if folder is not None:
+            pooled_disk_cache.save(folder, key, stamp, result)
     return result
+
+
+def _remember(key: tuple[str, str], stamp: Fingerprint, result: Any) -> None:
+    with _lock:
+        if len(_cache) >= _MAX_ENTRIES:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = (stamp, result)
 
 
 def clear() -> None:
