@@ -21,7 +21,7 @@ from magtrial import crypto
 from magtrial.core.amendment import check_reason, check_reminder_times, plan_amendment
 from magtrial.core.protocol import Protocol
 from magtrial.core.versions import versions
-from magtrial.errors import Conflict
+from magtrial.errors import Conflict, ValidationError
 from magtrial.service import allocation_parts
 from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context, aware
@@ -69,21 +69,20 @@ def amend(
         old_times = list(safety.get("timetable") or [])
         number = (s.execute(select(func.count()).where(AmendmentRow.trial_id == trial_id)).scalar() or 0) + 1
         diff: dict[str, Any] = {}
-        plan = None
-        if changes or add_cycles or times is None:
+        plan, acknowledged = None, False
+        if changes or add_cycles or times is None:  # reminder times alone make no new protocol version
             plan = plan_amendment(current, row.start_date, today, changes, add_cycles)
             diff = {k: list(v) for k, v in plan.changes.items() if k != "earlier_versions"}
             checked = check_for_trial(plan.protocol, safety.get("profile"), acknowledged=clinician_ack)
-            if "product" not in plan.changes:
-                checked_stored = {**checked.stored, "timetable": old_times or checked.stored["timetable"]}
-            else:
-                checked_stored = checked.stored
-            safety = checked_stored
+            acknowledged = checked.acknowledged
+            # The dose timetable is the checker's for a new product; otherwise the times in use stay.
+            keep = "product" not in plan.changes and old_times
+            safety = {**checked.stored, "timetable": old_times} if keep else checked.stored
         if times is not None and times != old_times:
             safety = {**safety, "timetable": times}
             diff["reminder_times"] = [old_times, times]
         elif times is not None and not diff:
-            raise Conflict("the amendment changes nothing: these are already the reminder times")
+            raise ValidationError("the amendment changes nothing: these are already the reminder times")
         protocol = plan.protocol if plan else current
         version = plan.version if plan else len(versions(current))
         from_period = plan.from_period if plan else 0
@@ -129,7 +128,7 @@ def amend(
             },
             reason=reason,
         )
-        if plan and clinician_ack and any(f["level"] == "needs-clinician" for f in safety.get("findings", [])):
+        if acknowledged:
             needing = [f for f in safety["findings"] if f["level"] == "needs-clinician"]
             ctx.audit(
                 s,
