@@ -176,3 +176,23 @@ def test_audit_verify_names_a_co_intervention_or_measurement_edited_in_the_table
         conn.execute(text("DELETE FROM clinic_measurements"))
     report = audit.verify(clinician)
     assert not report.ok and "measurement 1 was recorded" in report.problem and "missing" in report.problem
+
+
+def test_analyze_flags_the_periods_a_co_intervention_overlapped(run, tmp_path):
+    import json
+    import re
+
+    from tests.helpers import run_demo
+
+    trial, as_clinician, _ = run_demo(run, tmp_path)
+    shown = json.loads(as_clinician("trial", "show", trial, "--json").output)
+    second = shown["periods"][1]
+    start = second.get("start") or second.get("from")
+    as_clinician("cointervention", "add", trial, "--kind", "rescue-medication", "--what", "tramadol", "--date", start)
+    out = as_clinician("analyze", trial).output
+    flag = re.search(
+        r"Flag: a co-intervention overlapped period 2 \(pack 2\): rescue-medication: tramadol \[(\w+)\]", out
+    )
+    assert flag and flag.group(1) in ("magnesium", "comparator")
+    data = json.loads(as_clinician("analyze", trial, "--json").output)
+    assert data["co_intervention_overlaps"] == [f"period 2 (pack 2): rescue-medication: tramadol [{flag.group(1)}]"]

@@ -12,6 +12,7 @@ from rich.table import Table
 from magtrial.cli.common import console, open_context, unlock_key
 from magtrial.core.protocol import Design
 from magtrial.errors import ValidationError
+from magtrial.report.clinic import overlap_flags
 
 
 def register(app: typer.Typer) -> None:
@@ -47,8 +48,11 @@ def analyze_command(
     else:
         record = trials.record(c, trial)
     result = analyze(record, outcome, mcid=mcid, drift=drift, period_effects=period_effects)
+    flags = overlap_flags(record)  # co-interventions: listed beside the result, not adjusted for
     if as_json:
-        console.print_json(json.dumps(result.to_dict()))
+        console.print_json(
+            json.dumps({**result.to_dict(), "co_intervention_overlaps": flags} if flags else result.to_dict())
+        )
         return
     lab = result.labels
     title = f"{record.trial_id}: {result.outcome.label}, {lab.first} minus {lab.second}"
@@ -67,6 +71,8 @@ def analyze_command(
     if result.full_dose is None:
         console.print(f"Full-dose sensitivity: {result.full_dose_note}")
     console.print(result.text)
+    for text in flags:
+        console.print(f"Flag: a co-intervention overlapped {text} (not adjusted for).", markup=False)
 
 
 def plan_command(

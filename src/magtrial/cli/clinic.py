@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from magtrial.cli.common import console, open_context, parse_date
@@ -55,7 +56,9 @@ def cointervention_list(ctx: typer.Context, trial: str) -> None:
     table = Table("from", "to", "kind", "what", "dose", "Mg mg/day", "given by")
     for i in clinic.co_interventions(c, trial):
         mg = f"{i.elemental_mg:g}" if i.elemental_mg else ""
-        table.add_row(str(i.day), str(i.last_day), i.kind.value, i.description, i.dose, mg, i.given_by)
+        table.add_row(
+            str(i.day), str(i.last_day), i.kind.value, escape(i.description), escape(i.dose), mg, escape(i.given_by)
+        )
     console.print(table)
 
 
@@ -87,7 +90,7 @@ def measurement_list(ctx: typer.Context, trial: str) -> None:
     table = Table("date", "period (pack)", "measurement", "result", "note")
     for m in rows:
         period = schedule.day(m.day).period if schedule.start <= m.day <= schedule.end else None
-        table.add_row(str(m.day), str(period or "run-in"), m.spec.label, m.shown, m.note)
+        table.add_row(str(m.day), str(period or "run-in"), m.spec.label, m.shown, escape(m.note))
     console.print(table)
 
 

@@ -29,9 +29,6 @@ def clinic_section(record: TrialRecord) -> dict[str, Any] | None:
             f"period {period} (pack {period})" if period else ("before the trial" if day < schedule.start else "run-in")
         )
 
-    def arm(period: int) -> str:
-        return "" if record.allocation is None else f" [{record.allocation.arm_of_period(period).value}]"
-
     return {
         "co_interventions": [
             {
@@ -46,7 +43,7 @@ def clinic_section(record: TrialRecord) -> dict[str, Any] | None:
             }
             for c in items
         ],
-        "overlaps": [o.text + arm(o.period) for o in overlaps(schedule, items)],
+        "overlaps": overlap_flags(record),
         "measurements": [
             {"date": m.day.isoformat(), "where": where(m.day), "item": m.spec.label, "result": m.shown, "note": m.note}
             for m in visits
@@ -57,3 +54,13 @@ def clinic_section(record: TrialRecord) -> dict[str, Any] | None:
             r.text for r in compare_measurements(measurements_by_period(schedule, visits), schedule, record.allocation)
         ],
     }
+
+
+def overlap_flags(record: TrialRecord) -> list[str]:
+    """The periods co-interventions overlapped, each with its arm once unblinded (by pack only before)."""
+    items: list[CoIntervention] = list(record.extra.get("co_interventions") or [])  # type: ignore[call-overload]
+    allocation = record.allocation
+    return [
+        o.text + ("" if allocation is None else f" [{allocation.arm_of_period(o.period).value}]")
+        for o in overlaps(record.schedule, items)
+    ]
