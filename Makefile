@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve demo test check bench clean
+.PHONY: serve demo test test-fast check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "magtrial needs Python >= 3.11"'
@@ -23,8 +23,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The inner loop: everything but the slow files and tests (the list is SLOW_FILES in tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest --fast
+
 check: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks validation
+	$(BIN)/ruff check src tests benchmarks validation scripts
+	$(BIN)/ruff format --check src tests benchmarks validation scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -27,6 +27,42 @@ from magtrial.service import Actor, Context, Role, accounts, keys, trials
 from magtrial.store.db import Database
 from tests.helpers import ADULT, KEY_PASSPHRASE, sample_protocol
 
+# The slow files, in one place: `make test-fast` (``pytest --fast``) neither imports them nor runs the tests
+# marked ``@pytest.mark.slow``; `make test` and CI run everything (``-m slow`` selects just these).
+SLOW_FILES = frozenset(
+    {
+        "test_web_browser.py",  # a real Chromium
+        "test_crash.py",  # servers SIGKILLed and restarted
+        "test_fuzz_api.py",  # schemathesis over every operation and role
+        "test_analysis_pymc.py",  # PyMC cross-checks
+        "test_pooling_pymc.py",
+        "test_leak_crawl.py",  # every page for every allowed allocation
+        "test_analysis_calibration.py",
+        "test_races.py",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true", help="leave out the slow files and tests (make test-fast)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--fast") and not config.option.markexpr:
+        config.option.markexpr = "not slow"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    return True if config.getoption("--fast") and collection_path.name in SLOW_FILES else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow files; run tests/test_quality.py (lint, format, types) after every behaviour test."""
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.path.name == "test_quality.py")  # a stable sort keeps the rest in order
+
 
 def _pg_bin(name: str) -> str | None:
     found = shutil.which(name)

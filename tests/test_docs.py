@@ -35,3 +35,10 @@ def test_every_cli_command_is_in_the_readme():
 def test_every_setting_is_in_the_readme():
     for name in Settings.model_fields:
         assert f"MAGTRIAL_{name.upper()}" in README
+
+
+def test_every_make_target_is_in_the_readme():
+    makefile = (pathlib.Path(__file__).parent.parent / "Makefile").read_text()
+    targets = re.search(r"^\.PHONY:(.*)$", makefile, re.MULTILINE).group(1).split()
+    assert "test-fast" in targets
+    assert [t for t in targets if f"make {t}" not in README] == []

@@ -16,12 +16,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import KW_ONLY, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from magtrial.core.allocation import Allocation
 from magtrial.core.diary import DiaryVersion, current_entries
 from magtrial.core.protocol import Protocol
 from magtrial.core.schedule import Schedule, build_schedule
+
+
+class TrialStatus(StrEnum):
+    """Where a trial is in its life; the values are the strings the database stores."""
+
+    ACTIVE = "active"  # diary open, allocation sealed
+    UNBLINDED = "unblinded"  # allocation revealed and verified: analysed, and pooled unless simulated
+    STOPPED = "stopped"  # ended by the adaptive stopping rule
+    WITHDRAWN = "withdrawn"  # the participant withdrew before unblinding
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class TrialRecord:
     start_date: dt.date
     commitment: str
     created_at: dt.datetime
-    status: str  # "active", "unblinded", "stopped"
+    status: TrialStatus  # a plain string with a status's value is taken too
     versions: tuple[DiaryVersion, ...] = ()
     allocation: Allocation | None = None
     _: KW_ONLY  # everything below by name only
@@ -41,6 +51,9 @@ class TrialRecord:
     extra: dict[str, object] = field(default_factory=dict, compare=False)
     audit_head: str = ""  # "SEQ:HASH" of the audit chain when this record was read ("" outside a database)
     simulated: bool = False  # demo data: never pooled, and marked in every report and export
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", TrialStatus(self.status))
 
     @property
     def schedule(self) -> Schedule:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from magtrial import crypto
 from magtrial.core import allocation as alloc
 from magtrial.core.protocol import Design, Protocol
-from magtrial.core.record import TrialRecord
+from magtrial.core.record import TrialRecord, TrialStatus
 from magtrial.core.schedule import DayPlan, build_schedule
 from magtrial.errors import Conflict, ValidationError
 from magtrial.service import accounts, allocation_parts, keys
@@ -32,7 +32,7 @@ from magtrial.service.safety import check_for_trial
 from magtrial.store import audit
 from magtrial.store.models import SealedAllocationRow, TrialRow
 
-UNBLINDED = "unblinded"
+UNBLINDED = TrialStatus.UNBLINDED.value  # the stored string (SQL parameters stay plain str)
 
 
 def zone_of(protocol: Protocol) -> ZoneInfo:
@@ -84,7 +84,7 @@ def create_trial(
                 simulated=simulated,
                 protocol=json.dumps(protocol.to_dict(), sort_keys=True),
                 start_date=start,
-                status="active",
+                status=TrialStatus.ACTIVE.value,
                 commitment=commitment,
                 created_at=now,
                 created_by=ctx.actor.name,
@@ -155,7 +155,7 @@ def build_record(s: Session, row: TrialRow, allocation: alloc.Allocation | None)
         start_date=row.start_date,
         commitment=row.commitment,
         created_at=aware(row.created_at),
-        status=row.status,
+        status=TrialStatus(row.status),
         versions=tuple(stored_versions(s, row.id)),
         allocation=allocation,
         unblinded_at=aware(row.unblinded_at) if row.unblinded_at else None,
