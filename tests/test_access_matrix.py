@@ -276,6 +276,32 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
         "clinician": "422/422",
         "pharmacist": "422/422",
     },
+    # Co-interventions, clinic measurements, late-entry approvals (web/routes/clinic_records.py): the matrix's
+    # form holds no kind or item, so a clinician's post is refused as invalid; an approval of a free day succeeds.
+    ("GET", "/clinic/trials/{trial_id}/clinic-record"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/co-interventions"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "422/422",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/measurements"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "422/422",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/late-entries"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "303/404",
+        "pharmacist": "403/403",
+    },
 }
 
 

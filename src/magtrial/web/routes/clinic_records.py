@@ -78,15 +78,16 @@ def _back(trial_id: str) -> Response:
 def add_co_intervention(
     trial_id: str,
     ctx: ContextDep,
-    kind: Annotated[str, Form(max_length=40)],
-    description: Annotated[str, Form(max_length=2000)],
-    day: Annotated[str, Form(max_length=20)],
+    kind: Annotated[str, Form(max_length=40)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+    day: Annotated[str, Form(max_length=20)] = "",
     last_day: Annotated[str, Form(max_length=20)] = "",
     dose: Annotated[str, Form(max_length=200)] = "",
     given_by: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    _clinician(ctx)  # the role first: a participant's post is refused whatever it holds
     clinic.add_co_intervention(
-        _clinician(ctx),
+        ctx,
         trial_id,
         _date(day, "the date"),
         kind,
@@ -102,17 +103,18 @@ def add_co_intervention(
 def add_measurement(
     trial_id: str,
     ctx: ContextDep,
-    item: Annotated[str, Form(max_length=40)],
-    day: Annotated[str, Form(max_length=20)],
+    item: Annotated[str, Form(max_length=40)] = "",
+    day: Annotated[str, Form(max_length=20)] = "",
     value: Annotated[str, Form(max_length=20)] = "",
     finding: Annotated[str, Form(max_length=10)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    _clinician(ctx)
     present = {"present": True, "absent": False, "": None}.get(finding)
     if finding not in ("present", "absent", ""):
         raise ValidationError("the finding must be present or absent")
     clinic.add_measurement(
-        _clinician(ctx), trial_id, _date(day, "the visit date"), item, _number(value, "the value"), present, note
+        ctx, trial_id, _date(day, "the visit date"), item, _number(value, "the value"), present, note
     )
     return _back(trial_id)
 
@@ -121,8 +123,9 @@ def add_measurement(
 def approve_late(
     trial_id: str,
     ctx: ContextDep,
-    day: Annotated[str, Form(max_length=20)],
+    day: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    clinic.approve_late_entry(_clinician(ctx), trial_id, _date(day, "the day"), reason)
+    _clinician(ctx)
+    clinic.approve_late_entry(ctx, trial_id, _date(day, "the day"), reason)
     return _back(trial_id)
