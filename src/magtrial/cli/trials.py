@@ -137,6 +137,11 @@ def create(
         f"Allocation sealed to the pharmacist's and the clinic's emergency key. "
         f"Published commitment (SHA-256): [bold]{rec.commitment}[/]"
     )
+    from magtrial.core.creation import past_start_warning, timezone_note
+
+    if warning := past_start_warning(rec):
+        console.print(f"[yellow]Warning:[/] {warning}")
+    console.print(timezone_note(rec))
     for note in blinding_limitations(protocol):
         console.print(f"[yellow]Note:[/] {note}")
 

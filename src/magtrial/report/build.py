@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from magtrial import __version__
 from magtrial.core.allocation import possible_sequences, verify_all
 from magtrial.core.analysis import SEALED
+from magtrial.core.creation import days_started_before_creation
 from magtrial.core.labels import COMPARATOR_LABELS
 from magtrial.core.protocol import blinding_limitations
 from magtrial.core.record import TrialRecord
@@ -158,11 +159,12 @@ def randomization(record: TrialRecord) -> dict[str, str]:
     """How the order was drawn and whether the published commitment checks out."""
     p = record.protocol
     n = sum(1 for _ in possible_sequences(p.design, p.cycles))
-    created = record.created_at.date()
+    created = record.created_at.astimezone(ZoneInfo(p.timezone)).date()  # the participant's calendar day
+    late = days_started_before_creation(record)  # the same count the CLI and web warn with
     when = (
         f"when the trial was created ({created:%d %b %Y}), before the first diary day"
-        if created <= record.schedule.start
-        else f"when the trial was created ({created:%d %b %Y}), {(created - record.schedule.start).days} "
+        if not late
+        else f"when the trial was created ({created:%d %b %Y}), {late} "
         f"day(s) after the start date it was given ({record.schedule.start:%d %b %Y}): diary days "
         "entered before then were entered before the order existed"
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from magtrial import crypto
+from magtrial.core.creation import creation_notes
 from magtrial.errors import Forbidden, NotFound
 from magtrial.service import Context, Role, audit, keys, pooling, trials, unblinding
 from magtrial.web import progress, results, sessions
@@ -90,6 +91,7 @@ def trial_page(request: Request, trial_id: str, ctx: ContextDep, invitation: str
             "series": progress.SERIES,
             "recent": recent,
             "safety": rec.extra.get("safety") or {},
+            "setup_notes": creation_notes(rec),  # a start date in the past; the time zone days follow
             "sealing": sealing(ctx, trial_id),
             "analysis": analysis,
             "reason": reason,
