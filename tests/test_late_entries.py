@@ -129,3 +129,21 @@ def test_web_diary_offers_the_optional_taps_in_our_words_and_keeps_them_on_corre
     bad = post(client, f"/diary/{web.trial}", {"day": today, "average_pain": "3", "sleep_interference": "1",
                                                "temperature_pain": "agony"})  # fmt: skip
     assert bad.status_code in (409, 422)
+
+
+def test_cli_diary_add_takes_the_optional_taps(run, tmp_path):
+    from tests.helpers import setup_clinic
+    from tests.test_cli import create
+
+    setup_clinic(run, tmp_path)
+    trial, _ = create(run)
+    run("--user", "P-9", "diary", "add", trial, "--avg", "4", "--touch", "severe", "--temperature", "none")
+    bad = run("--user", "P-9", "diary", "add", trial, "--avg", "4", "--date",
+              (dt.date.today() - dt.timedelta(days=1)).isoformat(), "--touch", "agony", ok=False)  # fmt: skip
+    assert bad.exit_code == 1 and "touch_pain must be one of none, mild, moderate or severe" in bad.output
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'magtrial.sqlite3'}")
+    try:
+        (version,) = diary.versions(Context(db, Actor("P-9", Role.PATIENT)), trial)
+    finally:
+        db.dispose()
+    assert (version.values.touch_pain, version.values.temperature_pain) == (Severity.SEVERE, Severity.NONE)

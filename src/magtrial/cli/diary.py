@@ -20,7 +20,16 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail
 
 
 def _values(
-    avg: int, worst: int | None, sleep: int, dose: str, side_effect: list[str], other: str, rescue: str, note: str
+    avg: int,
+    worst: int | None,
+    sleep: int,
+    dose: str,
+    side_effect: list[str],
+    other: str,
+    rescue: str,
+    note: str,
+    touch: str | None = None,
+    temperature: str | None = None,
 ) -> DiaryValues:
     try:
         dose_taken = DoseTaken(dose)
@@ -35,6 +44,8 @@ def _values(
         side_effect_other=other,
         rescue_medication=rescue,
         note=note,
+        touch_pain=touch,  # type: ignore[arg-type]  (validated: none, mild, moderate or severe)
+        temperature_pain=temperature,  # type: ignore[arg-type]
     )
 
 
@@ -58,13 +69,21 @@ def diary_add(
     other: str = "",
     rescue: str = "",
     note: str = "",
+    touch: str | None = typer.Option(
+        None, "--touch", help="Optional: pain from light touch (none/mild/moderate/severe)."
+    ),
+    temperature: str | None = typer.Option(
+        None, "--temperature", help="Optional: pain from cold or warmth (none/mild/moderate/severe)."
+    ),
 ) -> None:
     """Record a day's diary (one current entry per day); prints a receipt (the audit head)."""
     from magtrial.service import diary, trials
 
     c = open_context(ctx)
     day = parse_date(date) or trials.today(c, trial).date
-    result = diary.add_entry(c, trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note))
+    result = diary.add_entry(
+        c, trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note, touch, temperature)
+    )
     console.print(f"Saved {day}{' (flagged late)' if result.version.late else ''}. Receipt: {result.receipt}")
     _print_alerts(result)
 
