@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from magtrial.store import amendment_replay, checkin_replay, clinic_replay
 from magtrial.store.audit import _stream, erased_events, sha256_text
+from magtrial.store.consent_replay import consent_differences
 from magtrial.store.erasure import KEPT_ACTIONS
 from magtrial.store.models import AccountRow, DiaryVersionRow, SealedAllocationRow, TrialRow, UnblindingKeyRow
 
@@ -105,6 +106,7 @@ def differences(session: Session) -> Iterator[str]:
     yield from _diary(session, state)
     yield from checkin_replay.differences(session)  # blinding-check answers and stopping decisions
     yield from clinic_replay.differences(session)  # co-interventions, measurements, late-entry approvals
+    yield from consent_differences(session)  # consent versions, signatures, withdrawals
     yield from amendment_replay.differences(session)  # amendments and the sealed orders of added cycles
 
 
