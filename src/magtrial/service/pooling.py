@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from magtrial.core.pooling import PoolResult, collect, pool_data, summary_from_stored
+from magtrial.core.pooling import PoolResult, pool_data
+from magtrial.core.pooling.bulk import collect_curves
 from magtrial.service.access import Role, require
 from magtrial.service.context import Context
-from magtrial.store import summaries
+from magtrial.store import curves, summaries
 
 
 def count(ctx: Context, outcome: str = "average_pain") -> int:
@@ -27,9 +28,9 @@ def pool_inputs(ctx: Context, outcome: str = "average_pain", progress: Callable[
     labelled by trial id and are clinicians' business too.
     """
     require(ctx.actor, Role.CLINICIAN, to="pool trials across participants")
-    with ctx.db.reader() as s:
-        stream = (summary_from_stored(x, outcome=outcome) for x in summaries.stream_summaries(s, outcome, batch=1000))
-        return collect(stream, outcome=outcome, progress=progress)
+    with ctx.db.reader() as s:  # column batches of 20,000 rows: bounded memory, no object per trial
+        expected = summaries.count_summaries(s, outcome)
+        return collect_curves(curves.read_curves(s, outcome), outcome=outcome, progress=progress, expected=expected)
 
 
 def pooled_estimate(ctx: Context, outcome: str = "average_pain") -> PoolResult | None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from magtrial.core.pooling.lowrank import maybe_factor, products
 from magtrial.errors import ValidationError
 
 # One common effect grid (NRS points, magnesium minus comparator). A 0-10 scale cannot move further.
@@ -135,11 +136,13 @@ def _cell_widths(nodes: np.ndarray, lower: float | None) -> np.ndarray:
 
 def log_marginals(lik: np.ndarray, grid: np.ndarray, mu: np.ndarray, tau: np.ndarray, block: int = 4096) -> np.ndarray:
     """sum_i log m_i(mu_c, tau_c) for each cell c; ``lik`` is (n, G) likelihood values on ``grid``."""
-    W = kernel_weights(grid, mu, tau).astype(lik.dtype)
+    W = kernel_weights(grid, mu, tau)
+    fac = maybe_factor(W, lik.shape[0])  # many trials: a low-rank factor with a bound (see ``lowrank``)
+    W = W.astype(lik.dtype)
     total = np.zeros(W.shape[1])
     tiny = np.finfo(lik.dtype).tiny
     for start in range(0, lik.shape[0], block):
-        m = lik[start : start + block] @ W
+        m = products(lik[start : start + block], W, fac).astype(lik.dtype, copy=False)
         np.maximum(m, tiny, out=m)
         total += np.log(m).sum(axis=0, dtype=float)
     return total

@@ -127,9 +127,9 @@ class PoolingData:
         return len(self.trial_ids)
 
     def subset(self, rows: np.ndarray) -> PoolingData:
-        return PoolingData(
-            self.grid, self.lik[rows], [self.trial_ids[i] for i in rows], [self.covariates[i] for i in rows], {}
-        )
+        take = getattr(self.covariates, "take", None)  # column arrays (bulk read) or a list of Covariates
+        covs = take(rows) if take else [self.covariates[i] for i in rows]
+        return PoolingData(self.grid, self.lik[rows], [self.trial_ids[i] for i in rows], covs, {})
 
 
 def _chunks(items: Iterable[TrialSummary], size: int) -> Iterator[list[TrialSummary]]:

@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from scipy.special import ndtr
 
+from magtrial.core.pooling.bulk import subgroup_keys
 from magtrial.core.pooling.engine import GridPosterior, Prior, adaptive_posterior, below_weights, kernel_weights
 from magtrial.core.pooling.inputs import PoolingData, TrialSummary, collect
+from magtrial.core.pooling.lowrank import maybe_factor, products
 from magtrial.core.pooling.results import (
     MIN_SUBGROUP_TRIALS,
     RESPONDER_THRESHOLD,
@@ -64,9 +66,11 @@ def pool(
 
 def _start(data: PoolingData) -> tuple[float, float, float]:
     """Moment-based (DerSimonian-Laird) start for the grid from each curve's mean and SD."""
-    w = data.lik / data.lik.sum(axis=1, keepdims=True)
-    m = w @ data.grid
-    v = np.maximum(w @ data.grid**2 - m**2, 1e-6)
+    m, v = np.empty(data.n), np.empty(data.n)
+    for a in range(0, data.n, 4096):  # in blocks: the normalised copy of 100,000 curves would be 160 MB
+        w = data.lik[a : a + 4096] / data.lik[a : a + 4096].sum(axis=1, keepdims=True)
+        m[a : a + 4096] = w @ data.grid
+        v[a : a + 4096] = np.maximum(w @ data.grid**2 - m[a : a + 4096] ** 2, 1e-6)
     wt = 1 / v
     mu_fe = float(wt @ m / wt.sum())
     q = float(wt @ (m - mu_fe) ** 2)
@@ -129,7 +133,9 @@ def _summarise(
     p_new_responder = float(below @ q / q.sum())
     p_new_benefit = float(below_weights(full, 0.0) @ q / q.sum())
 
-    W = kernel_weights(grid, mu, tau).astype(lik.dtype)
+    W = kernel_weights(grid, mu, tau)
+    fac = maybe_factor(W, lik.shape[0]) if enrolled else None  # the responders step through the factor
+    W = W.astype(lik.dtype)
     v = below_weights(grid, RESPONDER_THRESHOLD)
     person_rows: list[PersonEstimate] = []
     total_mean = 0.0
@@ -137,8 +143,13 @@ def _summarise(
     per_cell = np.zeros(w.size)
     for start in range(0, lik.shape[0] if enrolled else 0, 2048):
         block = lik[start : start + 2048]
-        m = np.maximum(block @ W, np.finfo(lik.dtype).tiny)
-        p_ic = ((block * v) @ W) / m  # P(beta_i <= -1 | mu_c, tau_c, y_i)
+        if fac is None:
+            m, below = block @ W, (block * v) @ W
+        else:
+            both = products(block, W, fac, weights=v)
+            m, below = both[: block.shape[0]], both[block.shape[0] :]
+        m = np.maximum(m, np.finfo(lik.dtype).tiny)
+        p_ic = below / m  # P(beta_i <= -1 | mu_c, tau_c, y_i)
         p_i = p_ic @ w
         total_mean += p_i.sum()
         within_var += float((p_ic * (1 - p_ic)).sum(axis=0) @ w)
@@ -210,11 +221,9 @@ def pool_subgroups(
     """
     out: list[SubgroupResult] = []
     for key in by:
-        levels: dict[str, list[int]] = {}
-        for i, cov in enumerate(data.covariates):
-            levels.setdefault(cov.key(key), []).append(i)
-        for level in sorted(levels):
-            rows = np.asarray(levels[level])
+        keys = subgroup_keys(data.covariates, key)
+        for level in sorted(set(keys.tolist())):
+            rows = np.flatnonzero(keys == level)
             if rows.size < min_trials:
                 out.append(SubgroupResult(key, level, int(rows.size), None, too_small_warning(int(rows.size))))
                 continue
