@@ -126,6 +126,7 @@ def test_the_report_shows_co_interventions_and_measurements_blinded_then_the_com
     assert "tramadol 50 mg" in blinded and "period 1 (pack 1): rescue-medication: tramadol 50 mg" in blinded
     assert "24 degrees" in blinded and "compared between the arms after unblinding" in blinded
     assert "[magnesium]" not in blinded and "[comparator]" not in blinded
+    assert "co-interventions: 1 recorded" in blinded  # CENT item 5
     unblinding.unblind(clinician, tid, emergency_key, reason="adverse event review")
     record = trials.record(clinician, tid)
     arm = record.allocation.arm_of_period(1).value

@@ -27,7 +27,7 @@ from magtrial.data.safety import elemental_dose
 from magtrial.errors import Forbidden
 from magtrial.report import tables
 from magtrial.report.checkin import checkin_section
-from magtrial.report.clinic import clinic_section
+from magtrial.report.clinic import cent_note, clinic_section
 from magtrial.report.evidence_panel import evidence_section, forest_svg
 from magtrial.report.timeline import timeline_markers, timeline_svg
 
@@ -416,7 +416,7 @@ def cent_items(record: TrialRecord, ctx: dict[str, Any]) -> list[dict[str, str]]
             "Interventions",
             f"{p.product.name} vs {comparator}, one numbered pack per period (see the period table); "
             f"adherence: full dose on {q['full']} of {q['period_entries']} period diary days ({q['adherence']}), "
-            f"partial {q['partial']}, none {q['missed']}",
+            f"partial {q['partial']}, none {q['missed']}" + cent_note(record),
         ),
         (
             "6a",

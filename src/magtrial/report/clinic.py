@@ -64,3 +64,11 @@ def overlap_flags(record: TrialRecord) -> list[str]:
         o.text + ("" if allocation is None else f" [{allocation.arm_of_period(o.period).value}]")
         for o in overlaps(record.schedule, items)
     ]
+
+
+def cent_note(record: TrialRecord) -> str:
+    """CENT item 5's words on co-interventions; nothing when none were recorded."""
+    items = list(record.extra.get("co_interventions") or [])  # type: ignore[call-overload]
+    if not items:
+        return ""
+    return f"; co-interventions: {len(items)} recorded (see Co-interventions and clinic measurements)"
