@@ -147,3 +147,26 @@ def test_cli_diary_add_takes_the_optional_taps(run, tmp_path):
     finally:
         db.dispose()
     assert (version.values.touch_pain, version.values.temperature_pain) == (Severity.SEVERE, Severity.NONE)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_web_today_links_the_days_the_clinician_approved(web, clinician):
+    from tests.test_web_support import post
+
+    doctor = Context(web.db, clinician.actor)
+    trials.amend_protocol(doctor, web.trial, {"late_window_hours": 24}, "missed days need approval")
+    old = dt.date.today() - dt.timedelta(days=5)
+    client = web.login("P-001")
+    refused = post(
+        client, f"/diary/{web.trial}", {"day": old.isoformat(), "average_pain": "3", "sleep_interference": "1"}
+    )
+    assert refused.status_code == 422 and "clinician approves" in refused.text
+    clinic.approve_late_entry(doctor, web.trial, old, "paper diary while away")
+    assert f'?day={old.isoformat()}"' in client.get(f"/diary/{web.trial}").text
+    saved = post(
+        client, f"/diary/{web.trial}", {"day": old.isoformat(), "average_pain": "3", "sleep_interference": "1"}
+    )
+    assert saved.status_code == 200
+    assert f'?day={old.isoformat()}"' not in client.get(f"/diary/{web.trial}").text  # filled: no longer offered
+    (entry,) = [v for v in diary.versions(doctor, web.trial) if v.day == old]
+    assert entry.late and "paper diary while away" in entry.reason

@@ -281,4 +281,11 @@ def clinic_extra(s: Session, trial_id: str) -> dict[str, object]:
         "co_interventions": items,
         "measurements": stored_measurements(s, trial_id),
         "timeline_markers": [(c.day, f"{c.kind.value}: {c.description}") for c in items],
+        "late_approvals": list(
+            s.scalars(
+                select(LateEntryApprovalRow.day)
+                .where(LateEntryApprovalRow.trial_id == trial_id)
+                .order_by(LateEntryApprovalRow.day)
+            )
+        ),
     }

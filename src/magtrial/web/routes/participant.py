@@ -97,6 +97,12 @@ def _form_values(form: FormData) -> dict[str, Any]:
     }
 
 
+def _late_days(rec: TrialRecord) -> list[dt.date]:
+    """Days older than the late window that the clinician approved and that still have no entry."""
+    approved: list[dt.date] = list(rec.extra.get("late_approvals") or [])  # type: ignore[call-overload]
+    return [d for d in approved if d not in rec.current()]
+
+
 def _today_context(rec: TrialRecord, today: dt.date, day: dt.date) -> dict[str, Any]:
     current = rec.current()
     plan = rec.schedule.day(day)
@@ -120,6 +126,7 @@ def _today_context(rec: TrialRecord, today: dt.date, day: dt.date) -> dict[str, 
         "dose": dose,
         "entry": current.get(day),
         "missing_yesterday": missing_yesterday,
+        "late_days": _late_days(rec) if open_diary else [],
         "yesterday": yesterday,
         "open_diary": open_diary,
         "in_calendar": rec.schedule.start <= day <= rec.schedule.end,
