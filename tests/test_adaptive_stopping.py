@@ -282,3 +282,16 @@ def test_audit_verify_catches_a_stopping_decision_deleted_from_the_table(db, cli
     assert not report.ok and f"trial {trial} cycle 1 stopping decision was recorded (audited) but is missing" in (
         report.problem
     )
+
+
+def test_cli_status_and_check_on_a_fixed_design(run, tmp_path):
+    from tests.helpers import setup_clinic
+    from tests.test_cli import create
+
+    keys = setup_clinic(run, tmp_path)
+    trial, _ = create(run)
+    assert "Fixed design: no stopping rule." in run("stopping", "status", trial).output
+    refused = run("--user", "ph-ann", "stopping", "check", trial, "--key", keys["pharmacist"], ok=False)
+    assert refused.exit_code == 1 and "fixed design" in refused.output
+    forbidden = run("stopping", "check", trial, "--key", keys["emergency"], ok=False)
+    assert forbidden.exit_code == 1 and "may not evaluate the stopping rule" in forbidden.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -195,3 +196,20 @@ def test_the_report_shows_raw_answers_while_blinded_and_bangs_index_once_unblind
     shown = build_context(trials.record(clinician, trial), charts=False)
     assert any("Bang's index +0.00" in line for line in shown["checkin"]["indices"])  # one don't know: 0
     assert "Bang's blinding index per arm" in html_from_context(shown)
+
+
+def test_cli_guess_and_show(run, tmp_path):
+    from tests.helpers import setup_clinic
+    from tests.test_cli import create
+
+    setup_clinic(run, tmp_path)
+    trial, _ = create(run)  # started 9 days ago: pack 1 (days 3-9) has ended
+    out = run("--user", "P-9", "blinding", "guess", trial, "--pack", "1", "--answer", "dont-know").output
+    assert "Pack 1: don't know" in out
+    again = run("--user", "P-9", "blinding", "guess", trial, "--pack", "1", "--answer", "this", ok=False)
+    assert again.exit_code == 1 and "already has an answer" in again.output
+    bad = run("--user", "P-9", "blinding", "guess", trial, "--pack", "1", "--answer", "maybe", ok=False)
+    assert bad.exit_code == 1 and "this, other or dont-know" in bad.output
+    assert "pack 1: don't know" in run("blinding", "show", trial).output
+    shown = json.loads(run("blinding", "show", trial, "--json").output)
+    assert shown["answers"] == [{"pack": 1, "guess": "dont-know"}] and shown["bang_index"] is None
