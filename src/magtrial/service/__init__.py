@@ -10,6 +10,8 @@ clock); every change writes its audit event in the same transaction.
     unblinding  pack list, pharmacist view, unblind, commitment check (each needs a key)
     audit       head, verify (chain, kept head, replay against tables), a trial's events
     pooling     effect summaries of real, unblinded trials
+    consent     versioned consent text, the participant's signature, the check before diary writes
+    withdrawal  withdraw keeping the data, or erase it (the audit chain still verifies)
 """
 
 from magtrial.service.access import Actor, Role
