@@ -89,8 +89,10 @@ def test_without_a_window_any_past_day_of_the_calendar_stays_open(running_trial,
 
 
 def test_the_window_is_validated():
-    with pytest.raises(ProtocolError, match="late-entry window must be 1-336 hours"):
-        sample_protocol(late_window_hours=0)
+    with pytest.raises(ProtocolError, match="late-entry window must be 24-336 hours"):
+        sample_protocol(late_window_hours=12)
+    with pytest.raises(ProtocolError, match="late-entry window must be 24-336 hours"):
+        sample_protocol(late_window_hours=337)
     with pytest.raises(ProtocolError, match="late_window_hours"):
         sample_protocol().from_dict({**sample_protocol().to_dict(), "late_window_hours": "soon"})
     assert sample_protocol(late_window_hours=48).to_dict()["late_window_hours"] == 48

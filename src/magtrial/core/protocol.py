@@ -323,8 +323,10 @@ def validate(p: Protocol) -> None:
         )
     if not 1 <= p.late_after_hours <= 24 * 14:
         raise ProtocolError(f"late-entry threshold must be 1-336 hours, got {p.late_after_hours}")
-    if p.late_window_hours is not None and not 1 <= p.late_window_hours <= 24 * 14:
-        raise ProtocolError(f"late-entry window must be 1-336 hours, got {p.late_window_hours}")
+    if p.late_window_hours is not None and not 24 <= p.late_window_hours <= 24 * 14:
+        raise ProtocolError(  # at least a day, so yesterday can always be filled in today
+            f"late-entry window must be 24-336 hours, got {p.late_window_hours}"
+        )
     if p.design is Design.COUNTERBALANCED and p.cycles % 2:
         raise ProtocolError("a counterbalanced ABBA/BAAB design needs an even number of cycles")
     if p.stopping is not None:
