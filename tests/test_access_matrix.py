@@ -302,6 +302,32 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
         "clinician": "303/404",
         "pharmacist": "403/403",
     },
+    # Amendments, protocol document, timeline (web/routes/amendments.py): the matrix's form changes nothing (422);
+    # the protocol document is html or pdf, so the matrix's "csv" is not found.
+    ("GET", "/clinic/trials/{trial_id}/amendments"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/amendments"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "422/404",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/protocol.{fmt}"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "404/404",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/timeline.svg"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
 }
 
 
