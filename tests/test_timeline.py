@@ -74,3 +74,12 @@ def test_ids_are_unique_within_the_report_and_prefixed():
     html = render_html(record(), generated_at=AT)
     all_ids = re.findall(r'\bid="([^"]+)"', html)
     assert "chart-timeline" in all_ids and len(all_ids) == len(set(all_ids))
+
+
+def test_the_report_timeline_marks_recorded_co_interventions(clinician, running_trial):
+    from magtrial.service import clinic, trials
+
+    day = dt.date.today() - dt.timedelta(days=2)
+    clinic.add_co_intervention(clinician, running_trial.trial_id, day, "rescue-medication", "paracetamol 1 g")
+    html = render_html(trials.record(clinician, running_trial.trial_id), generated_at=AT)
+    assert f"{day:%d %b}: rescue-medication: paracetamol 1 g" in html
