@@ -14,7 +14,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
-def _environment():  # type: ignore[no-untyped-def]
+def _environment():
     import jinja2
 
     return jinja2.Environment(

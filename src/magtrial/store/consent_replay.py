@@ -30,8 +30,8 @@ def consent_differences(session: Session) -> Iterator[str]:
         .where(AuditEventRow.action.in_(ACTIONS))
         .order_by(AuditEventRow.seq)
     )
-    for seq, trial_id, action, new in events:
-        data = json.loads(new)
+    for seq, trial, action, new in events:
+        trial_id, data = trial or "", json.loads(new)
         if action == "trial.withdraw":
             choices[trial_id] = data["choice"]
         elif seq in erased:
@@ -40,20 +40,19 @@ def consent_differences(session: Session) -> Iterator[str]:
             texts[(trial_id, data["version"])] = data["text_sha256"]
         else:
             pages[(trial_id, data["version"])] = data["html_sha256"]
-    for row in session.execute(select(ConsentVersionRow)).scalars():
-        key = (row.trial_id, row.version)
-        if texts.pop(key, None) != sha256_text(row.text):
-            yield f"consent version {row.version} of trial {row.trial_id} differs from its audit event"
-    for row in session.execute(select(ConsentSignatureRow)).scalars():
-        key = (row.trial_id, row.version)
-        if pages.pop(key, None) != sha256_text(row.html) or row.html_sha256 != sha256_text(row.html):
-            yield f"the signed consent (version {row.version}) of trial {row.trial_id} differs from its audit event"
+    for text in session.execute(select(ConsentVersionRow)).scalars():
+        if texts.pop((text.trial_id, text.version), None) != sha256_text(text.text):
+            yield f"consent version {text.version} of trial {text.trial_id} differs from its audit event"
+    for signed in session.execute(select(ConsentSignatureRow)).scalars():
+        page = sha256_text(signed.html)
+        if pages.pop((signed.trial_id, signed.version), None) != page or signed.html_sha256 != page:
+            yield f"the signed consent (v{signed.version}) of trial {signed.trial_id} differs from its audit event"
     for trial_id, version in sorted(texts):
         yield f"consent version {version} of trial {trial_id} is in the audit trail but missing (deleted?)"
     for trial_id, version in sorted(pages):
         yield f"the signed consent (version {version}) of trial {trial_id} is audited but missing (deleted?)"
-    for row in session.execute(select(WithdrawalRow)).scalars():
-        if choices.pop(row.trial_id, None) != row.choice:
-            yield f"the withdrawal from trial {row.trial_id} differs from its audit event"
+    for withdrawal in session.execute(select(WithdrawalRow)).scalars():
+        if choices.pop(withdrawal.trial_id, None) != withdrawal.choice:
+            yield f"the withdrawal from trial {withdrawal.trial_id} differs from its audit event"
     for trial_id in sorted(choices):
         yield f"the withdrawal from trial {trial_id} is audited but missing (deleted?)"

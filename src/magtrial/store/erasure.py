@@ -61,7 +61,8 @@ def erase_trial_content(session: Session, trial_id: str) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for table in reversed(Base.metadata.sorted_tables):
         if "trial_id" in table.c and table.name not in KEEP_TABLES:
-            deleted = session.execute(delete(table).where(table.c.trial_id == trial_id)).rowcount
+            result = session.execute(delete(table).where(table.c.trial_id == trial_id))
+            deleted = result.rowcount  # type: ignore[attr-defined]
             if deleted:
                 counts[table.name] = deleted
     session.execute(update(TrialRow).where(TrialRow.id == trial_id).values(flags="[]", safety=None))
