@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from magtrial import crypto
 from magtrial.cli.common import console, open_context, open_database, secret, state
 
 user_app = typer.Typer(no_args_is_help=True, help="Accounts: each person acts as one, with one role.")
@@ -95,6 +94,7 @@ def keys_create(
 @keys_app.command("register")
 def keys_register(ctx: typer.Context, file: Path = typer.Argument(..., help="A key file made elsewhere.")) -> None:
     """Register the public half of a key file (no passphrase needed)."""
+    from magtrial import crypto
     from magtrial.service import keys
 
     key = keys.register_key(open_context(ctx), crypto.read_public(file))

@@ -12,7 +12,6 @@ from rich.table import Table
 from magtrial.cli.common import console, open_context, unlock_key
 from magtrial.core.protocol import Design
 from magtrial.errors import ValidationError
-from magtrial.report.clinic import overlap_flags
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +39,7 @@ def analyze_command(
     Only after unblinding; before it, only the unblinded pharmacist (with their key, audited) may compare.
     """
     from magtrial.core.analysis import analyze  # numpy and scipy only for the commands that compute
+    from magtrial.report.clinic import overlap_flags
     from magtrial.service import trials, unblinding
 
     c = open_context(ctx)

@@ -10,7 +10,6 @@ from magtrial.cli.common import console, open_context, parse_date
 from magtrial.cli.diary import diary_app
 from magtrial.core.clinic import MEASUREMENT_ITEMS, CoInterventionKind
 from magtrial.errors import ValidationError
-from magtrial.service import clinic
 
 cointervention_app = typer.Typer(
     no_args_is_help=True, help="Co-interventions: medication changes, rescue medicine, clinic treatments (IV Mg)."
@@ -31,6 +30,8 @@ def cointervention_add(
     given_by: str = typer.Option("", "--given-by", help="Who gave it (default: you)."),
 ) -> None:
     """Record a co-intervention (clinicians); IV magnesium is added to the day's safety total."""
+    from magtrial.service import clinic
+
     c = open_context(ctx)
     day = parse_date(date, "--date")
     if day is None:
@@ -52,6 +53,8 @@ def cointervention_add(
 @cointervention_app.command("list")
 def cointervention_list(ctx: typer.Context, trial: str) -> None:
     """The trial's co-interventions, in date order."""
+    from magtrial.service import clinic
+
     c = open_context(ctx)
     table = Table("from", "to", "kind", "what", "dose", "Mg mg/day", "given by")
     for i in clinic.co_interventions(c, trial):
@@ -73,6 +76,8 @@ def measurement_add(
     note: str = "",
 ) -> None:
     """Record one clinic measurement (clinicians)."""
+    from magtrial.service import clinic
+
     c = open_context(ctx)
     day = parse_date(date, "--date")
     if day is None:
@@ -84,6 +89,8 @@ def measurement_add(
 @measurement_app.command("list")
 def measurement_list(ctx: typer.Context, trial: str) -> None:
     """The trial's clinic measurements, with the period (pack) of each visit."""
+    from magtrial.service import clinic
+
     c = open_context(ctx)
     rows = clinic.measurements(c, trial)
     schedule = clinic.schedule_of(c, trial)
@@ -102,6 +109,8 @@ def diary_approve_late(
     reason: str = typer.Option(..., "--reason", help="Why it is entered late; kept with the entry."),
 ) -> None:
     """Allow a diary day older than the protocol's late window to be entered once (clinicians)."""
+    from magtrial.service import clinic
+
     c = open_context(ctx)
     day = parse_date(date, "--date")
     if day is None:
