@@ -123,3 +123,29 @@ def test_the_cli_sets_shows_signs_and_withdraws(run, tmp_path):
     out = run("--user", "P-9", "trial", "withdraw", trial, "--erase", "--yes").output
     assert "Withdrawn and erased: 1 consent_signatures, 1 diary_versions deleted" in out
     assert "Audit chain intact" in run("audit", "verify").output
+
+
+def test_audit_verify_catches_a_swapped_signature_or_changed_withdrawal(db, clinician, running_trial, patient):
+    from sqlalchemy import text
+
+    from magtrial.service import withdrawal
+
+    tid = running_trial.trial_id
+    consent.set_text(clinician, tid, TEXT_V1)
+    consent.sign(patient, tid, 1, "Ann Lee")
+    withdrawal.withdraw(patient, tid, "keep")
+    assert audit.verify(clinician).ok
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE consent_signatures SET html = replace(html, 'Ann Lee', 'Bob Roe')"))
+    report = audit.verify(clinician)
+    assert not report.ok and "signed consent (v1)" in report.problem
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE consent_signatures SET html = replace(html, 'Bob Roe', 'Ann Lee')"))
+        conn.execute(text("UPDATE consent_versions SET text = 'something else'"))
+    report = audit.verify(clinician)
+    assert not report.ok and "consent version 1" in report.problem
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE consent_versions SET text = :t"), {"t": TEXT_V1})
+        conn.execute(text("UPDATE withdrawals SET choice = 'erase'"))
+    report = audit.verify(clinician)
+    assert not report.ok and "withdrawal from trial" in report.problem
