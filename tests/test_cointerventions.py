@@ -77,6 +77,11 @@ def test_bad_co_interventions_are_refused_and_nothing_is_stored(db, running_tria
             lambda: clinic.add_co_intervention(clinician, tid, day, "other", "x", last_day=day - dt.timedelta(days=1)),
         ),
         "participant": (Forbidden, lambda: clinic.add_co_intervention(patient, tid, day, "other", "x")),
+        "participant, bad input": (Forbidden, lambda: clinic.add_co_intervention(patient, tid, day, "massage", "")),
+        "long given by": (
+            ValidationError,
+            lambda: clinic.add_co_intervention(clinician, tid, day, "other", "x", given_by="n" * 101),
+        ),
         "unknown trial": (NotFound, lambda: clinic.add_co_intervention(clinician, "mt-nosuch", day, "other", "x")),
     }
     for name, (error, call) in cases.items():

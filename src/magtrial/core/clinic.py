@@ -122,6 +122,8 @@ def co_intervention(
     dose = _text(dose, "dose", required=kind is CoInterventionKind.IV_MAGNESIUM)
     if len(dose) > 200:
         raise ValidationError("dose is longer than 200 characters")
+    if len(given_by.strip()) > 100:
+        raise ValidationError("'given by' is longer than 100 characters")
     elemental = None
     if kind is CoInterventionKind.IV_MAGNESIUM:
         if sulfate is None:
@@ -133,7 +135,7 @@ def co_intervention(
         kind=kind,
         description=_text(description, "description", required=True),
         dose=dose,
-        given_by=_text(given_by, "given by", required=False)[:100],
+        given_by=_text(given_by, "given by", required=False),
         elemental_mg=elemental,
     )
 

@@ -50,8 +50,13 @@ def _today(protocol: Protocol, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(protocol.timezone)).date()
 
 
-def _open_for_clinic(s: Session, ctx: Context, trial_id: str) -> tuple[TrialRow, Protocol]:
+def _clinician(ctx: Context) -> None:
+    """Checked first, so another role is refused before its input is even read."""
     require(ctx.actor, Role.CLINICIAN, to="record co-interventions, measurements or late-entry approvals")
+
+
+def _open_for_clinic(s: Session, ctx: Context, trial_id: str) -> tuple[TrialRow, Protocol]:
+    _clinician(ctx)
     row = trial_for(s, ctx.actor, trial_id, lock=True)
     return row, stored_protocol(row.protocol)
 
@@ -68,6 +73,7 @@ def add_co_intervention(
     last_day: dt.date | None = None,
 ) -> CoIntervention:
     """Record a co-intervention; IV magnesium's dose is converted to elemental magnesium per day."""
+    _clinician(ctx)
     rules = load_safety_rules()
     item = co_intervention(
         day,
@@ -168,6 +174,7 @@ def add_measurement(
     note: str = "",
 ) -> Measurement:
     """Record one clinic measurement on a day of the trial (a period-end visit)."""
+    _clinician(ctx)
     m = measurement(day, item, value, present, note)
     now = ctx.clock()
     with ctx.db.transaction() as s:
@@ -221,6 +228,7 @@ class LateApproval:
 
 def approve_late_entry(ctx: Context, trial_id: str, day: dt.date, reason: str) -> LateApproval:
     """Let a diary day older than the late window be entered (once), with the clinician's reason."""
+    _clinician(ctx)
     reason = reason.strip()
     if not reason:
         raise ValidationError("a late-entry approval needs a reason")
