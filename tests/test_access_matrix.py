@@ -328,6 +328,50 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
         "clinician": "200/404",
         "pharmacist": "403/403",
     },
+    # Consent and withdrawal (web/routes/consent.py): the matrix's form holds no version, choice or text (422);
+    # the own trial has no signed consent, and the copy is signed.html or signed.pdf, so "csv" is not found.
+    ("GET", "/diary/{trial_id}/consent"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/diary/{trial_id}/consent"): {
+        "anon": LOGIN,
+        "patient": "422/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/diary/{trial_id}/consent/signed.{fmt}"): {
+        "anon": LOGIN,
+        "patient": "404/404",
+        "clinician": "404/404",
+        "pharmacist": "404/404",
+    },
+    ("GET", "/diary/{trial_id}/withdraw"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/diary/{trial_id}/withdraw"): {
+        "anon": LOGIN,
+        "patient": "422/404",
+        "clinician": "403/403",
+        "pharmacist": "403/403",
+    },
+    ("GET", "/clinic/trials/{trial_id}/consent"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "200/404",
+        "pharmacist": "403/403",
+    },
+    ("POST", "/clinic/trials/{trial_id}/consent"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "422/404",
+        "pharmacist": "403/403",
+    },
 }
 
 

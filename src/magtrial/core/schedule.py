@@ -116,8 +116,9 @@ def build_schedule(protocol: Protocol, start: dt.date | None = None) -> Schedule
         raise ValidationError("the trial needs a start date")
     periods = []
     cursor = start + dt.timedelta(days=protocol.run_in_days)
+    ruling = governing(protocol)  # an amendment changes periods from a number on, never before
     for number in range(1, protocol.n_periods + 1):
-        rules = governing(protocol, number)  # an amendment changes periods from a number on, never before
+        rules = ruling[number - 1]
         end = cursor + dt.timedelta(days=rules.period_days - 1)
         periods.append(
             Period(

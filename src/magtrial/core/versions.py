@@ -56,11 +56,15 @@ def version_of_period(protocol: Protocol, period: int) -> ProtocolVersion:
     return versions(protocol)[-1]
 
 
-def governing(protocol: Protocol, period: int) -> Protocol:
-    """The protocol in force for ``period``; fast path for a never-amended protocol."""
+def governing(protocol: Protocol) -> list[Protocol]:
+    """The protocol in force for each period (index 0 is period 1); the versions are parsed once."""
     if not protocol.earlier_versions:
-        return protocol
-    return version_of_period(protocol, period).protocol
+        return [protocol] * protocol.n_periods
+    every = versions(protocol)
+    out = []
+    for period in range(1, protocol.n_periods + 1):
+        out.append(next((v for v in every if v.first_period <= period <= v.last_period), every[-1]).protocol)
+    return out
 
 
 def version_on(protocol: Protocol, schedule: Schedule, date: dt.date) -> int | None:
