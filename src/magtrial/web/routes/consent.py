@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from magtrial.core.consent import MEANING, WithdrawalChoice, check_choice
-from magtrial.errors import Forbidden, MagtrialError, ValidationError
+from magtrial.errors import Forbidden, MagtrialError, NotFound, ValidationError
 from magtrial.service import Context, Role, consent, trials, withdrawal
 from magtrial.web.deps import ContextDep
 from magtrial.web.pages import render
@@ -69,7 +69,7 @@ async def sign(request: Request, trial_id: str, ctx: ContextDep) -> Response:
 @router.get("/diary/{trial_id}/consent/signed.{fmt}")
 def signed_copy(trial_id: str, fmt: str, ctx: ContextDep) -> Response:
     if fmt not in ("html", "pdf"):
-        raise ValidationError("the signed copy is .html or .pdf")
+        raise NotFound("the signed copy is signed.html or signed.pdf")
     body = consent.frozen_copy(ctx, trial_id, fmt=fmt)
     if fmt == "pdf":
         return attachment(body, "application/pdf", f"{trial_id}-consent.pdf")
