@@ -28,7 +28,7 @@ def head_revision() -> str | None:
     for path in (resources.files("magtrial.store") / "migrations" / "versions").iterdir():
         if not path.name.endswith(".py"):
             continue
-        found = dict(m.groups() for m in _ASSIGN.finditer(path.read_text(encoding="utf-8")))
+        found: dict[str, str] = {m.group(1): m.group(2) for m in _ASSIGN.finditer(path.read_text(encoding="utf-8"))}
         rev = _QUOTED.match(found.get("revision", ""))
         if rev is None or "down_revision" not in found:
             return None
@@ -50,7 +50,7 @@ def at_head(engine: Engine) -> bool:
         return False
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            rows: list[str] = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except Exception:  # no version table yet (a new database) or any other doubt: migrate properly
         return False
     return rows == [head]
