@@ -35,7 +35,7 @@ def test_check_with_flags_prints_dose_findings_and_timetable():
     assert "241.2" in result.output  # 400 mg MgO x 60.3 %
     assert "drug-gabapentin" in result.output and "dose-within-ul" in result.output
     assert "08:15" in result.output and "22:00" in result.output  # the two proposed dose times
-    assert "[read]" in result.output or "[secondary]" in result.output  # sources printed verbatim
+    assert "doi:10.17226/5776" in result.output  # sources printed as citations (tests/test_safety_citations.py)
 
 
 def test_check_with_a_toml_file(tmp_path):
