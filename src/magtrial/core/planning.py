@@ -300,22 +300,17 @@ def _batched_posterior(
     # G = sum(a uu' + b (uv' + vu') + c vv'), with u = x_i, v = x_prev, a = 1/s^2, b = -phi/s^2, c = phi^2/s^2.
     iu = np.triu_indices(3)
     u, v, yi, yp = x, x_prev, yy, y_prev
-    t_a = np.concatenate(
-        [(u[..., :, None] * u[..., None, :])[..., iu[0], iu[1]], u * yi[..., None], (yi * yi)[..., None]], axis=-1
-    )
-    uv = u[..., :, None] * v[..., None, :]
-    t_b = np.concatenate(
-        [
-            (uv + np.swapaxes(uv, -1, -2))[..., iu[0], iu[1]],
-            u * yp[..., None] + v * yi[..., None],
-            (2 * yi * yp)[..., None],
-        ],
-        axis=-1,
-    )
-    t_c = np.concatenate(
-        [(v[..., :, None] * v[..., None, :])[..., iu[0], iu[1]], v * yp[..., None], (yp * yp)[..., None]], axis=-1
-    )
-    terms = np.concatenate([t_a, t_b, t_c], axis=1)  # (b, 3n, 10)
+    terms = np.empty((b, n, 3, 10))  # per day: the a, b and c terms (upper triangle of G, then bv, then c)
+    for j, (p, q) in enumerate(zip(*iu, strict=True)):
+        terms[..., 0, j] = u[..., p] * u[..., q]
+        terms[..., 1, j] = u[..., p] * v[..., q] + v[..., p] * u[..., q]
+        terms[..., 2, j] = v[..., p] * v[..., q]
+    terms[..., 0, 6:9] = u * yi[..., None]
+    terms[..., 1, 6:9] = u * yp[..., None] + v * yi[..., None]
+    terms[..., 2, 6:9] = v * yp[..., None]
+    terms[..., 0, 9] = yi * yi
+    terms[..., 1, 9] = 2 * yi * yp
+    terms[..., 2, 9] = yp * yp
     rho = np.linspace(-0.95, 0.95, n_rho)
     prior_mean = np.array([priors.level_mean, 0.0, 0.0])
     prior_prec = 1.0 / np.array([priors.level_sd, priors.effect_sd, priors.drift_sd]) ** 2
@@ -323,22 +318,31 @@ def _batched_posterior(
     rhs[:, 1, 1] = 1.0
     logw, means, variances = [], [], []
     gap_int = np.where(has_prev, gap, 0).astype(int)  # 0 = no previous observed day, so phi = 0
-    weights = np.empty((b, 1, 3 * n))
+    # A day's weights depend on rho only through its gap k (phi = rho^k), so the day terms are summed per
+    # gap once (issue 13: with every rho weighting every day this step was half of ``plan``'s time):
+    # sums(rho) = sum_k a_k S_a[k] + b_k S_b[k] + c_k S_c[k], and log_jac = sum_k log(1 - phi_k^2) n_k.
+    k_max = int(gap_int.max())
+    slot = (np.arange(b)[:, None] * (k_max + 1) + gap_int).ravel()
+    if k_max < 32:  # one-hot product: (b, gaps, days) @ (b, days, 30)
+        onehot = (gap_int[:, None, :] == np.arange(k_max + 1)[None, :, None]).astype(float)
+        grouped = np.matmul(onehot, terms.reshape(b, n, 30)).reshape(b, k_max + 1, 3, 10)
+    else:  # long runs of missing days: a sum per (trial, gap) slot, column by column
+        flat = terms.reshape(b * n, 30)  # zero on days not observed
+        grouped = np.stack([np.bincount(slot, flat[:, j], b * (k_max + 1)) for j in range(30)], axis=-1)
+        grouped = grouped.reshape(b, k_max + 1, 3, 10)
+    n_gap = np.bincount(slot, observed.ravel(), b * (k_max + 1)).reshape(b, k_max + 1)
     for r in rho:
-        powers = np.power(r, np.arange(gap_int.max() + 1, dtype=float))
+        powers = np.power(r, np.arange(k_max + 1, dtype=float))
         powers[0] = 0.0
-        phi = powers[gap_int]
-        s2_row = 1.0 - phi**2
-        inv = observed / s2_row
-        weights[:, 0, :n] = inv
-        np.multiply(-phi, inv, out=weights[:, 0, n : 2 * n])
-        np.multiply(phi**2, inv, out=weights[:, 0, 2 * n :])
-        sums = (weights @ terms)[:, 0, :]
+        s2_gap = 1.0 - powers**2
+        inv = 1.0 / s2_gap
+        coef_gap = np.stack([inv, -powers * inv, powers**2 * inv], axis=-1)  # (k_max + 1, 3)
+        sums = np.einsum("bkij,ki->bj", grouped, coef_gap)
         g = np.empty((b, 3, 3))
         g[:, iu[0], iu[1]] = sums[:, :6]
         g[:, iu[1], iu[0]] = sums[:, :6]
         bv, c = sums[:, 6:9], sums[:, 9]
-        log_jac = -0.5 * (np.log(s2_row) * observed).sum(axis=1)
+        log_jac = -0.5 * (n_gap @ np.log(s2_gap))
         coef = np.linalg.solve(g + 1e-9 * np.eye(3), bv[..., None])[..., 0]
         s2 = np.maximum(c - np.einsum("bp,bp->b", bv, coef), 1e-6) / np.maximum(n_obs - 3, 1)
         lam = g / s2[:, None, None] + np.diag(prior_prec)
