@@ -176,3 +176,11 @@ def test_an_emergency_unblinding_still_works_after_an_erasure(db, clinician, eme
 
     with db.reader() as s:
         assert count_summaries(s, "average_pain") == 0
+
+
+def test_the_clinician_can_record_a_withdrawal_for_their_participant(db, clinician, running_trial, patient):
+    tid = running_trial.trial_id
+    result = withdrawal.withdraw(clinician, tid, "keep", reason="told me by phone")
+    assert result.status == "withdrawn"
+    event = audit.trail(clinician, tid)[-1]
+    assert (event.action, event.actor, event.new["choice"]) == ("trial.withdraw", "dr-lee", "keep")

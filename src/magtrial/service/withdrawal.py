@@ -20,7 +20,7 @@ from magtrial.store.consent_models import WithdrawalRow
 from magtrial.store.erasure import ERASED_TEXT, erase_trial_content, scrub_files
 
 WITHDRAWN = "withdrawn"
-UNBLINDED = "unblinded"
+ACTIVE = "active"
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def withdraw(ctx: Context, trial_id: str, choice: str, reason: str = "") -> With
         if earlier is not None and (earlier.choice == WithdrawalChoice.ERASE or chosen is WithdrawalChoice.KEEP):
             raise Conflict(f"trial {trial_id} is already withdrawn ({earlier.choice})")
         before = row.status
-        # An unblinded trial whose data is kept is finished, not withdrawn: it stays poolable.
-        row.status = before if (chosen is WithdrawalChoice.KEEP and before == UNBLINDED) else WITHDRAWN
+        # A finished trial (unblinded, or stopped by its rule) whose data is kept keeps its status: still poolable.
+        row.status = WITHDRAWN if (chosen is WithdrawalChoice.ERASE or before == ACTIVE) else before
         if earlier is None:
             earlier = WithdrawalRow(trial_id=trial_id, withdrawn_at=now, withdrawn_by=ctx.actor.name)
             s.add(earlier)
