@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -208,3 +209,18 @@ def test_the_analysis_names_the_protocol_version_of_its_days():
     assert v1["analysed_days"] + v2["analysed_days"] == result.effect.n_days
     assert v2["analysed_days"] < v1["analysed_days"]  # a longer carry-over window from period 5 on
     assert result.to_dict()["model"]["protocol_versions"] == [v1, v2]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the raw file is SQLite's
+def test_the_added_order_and_salt_are_nowhere_in_the_database_file(clinician, running_trial, pharm_key, db):
+    from magtrial.service import allocation_parts
+
+    trial_id = running_trial.trial_id
+    amendments.amend(clinician, trial_id, {}, "longer", add_cycles=2)
+    with db.reader() as s:
+        (part,) = allocation_parts.open_parts(s, trial_id, "paired", pharm_key)
+    db.dispose()
+    path = Path(db.url.removeprefix("sqlite:///"))
+    raw = b"".join(f.read_bytes() for f in path.parent.glob(path.name + "*"))  # with any -wal or -journal
+    assert part.salt.encode() not in raw and bytes.fromhex(part.salt) not in raw
+    assert ",".join(a.value for a in part.sequence).encode() not in raw
