@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from magtrial.core.clinic import (
@@ -123,12 +123,27 @@ def co_interventions(ctx: Context, trial_id: str) -> list[CoIntervention]:
         return stored_co_interventions(s, trial_id)
 
 
+# Prebuilt column reads (no ORM objects): every trial record makes them, so they stay cheap.
+_TRIAL = bindparam("trial_id")
+_CO_INTERVENTIONS = (
+    select(*(getattr(CoInterventionRow, c) for c in ("day", "last_day", "kind", "description", "dose", "given_by")),
+           CoInterventionRow.elemental_mg, CoInterventionRow.recorded_by)
+    .where(CoInterventionRow.trial_id == _TRIAL)
+    .order_by(CoInterventionRow.day, CoInterventionRow.id)
+)  # fmt: skip
+_MEASUREMENTS = (
+    select(MeasurementRow.day, MeasurementRow.item, MeasurementRow.value, MeasurementRow.present,
+           MeasurementRow.note, MeasurementRow.recorded_by)
+    .where(MeasurementRow.trial_id == _TRIAL)
+    .order_by(MeasurementRow.day, MeasurementRow.id)
+)  # fmt: skip
+_APPROVED_DAYS = (
+    select(LateEntryApprovalRow.day).where(LateEntryApprovalRow.trial_id == _TRIAL).order_by(LateEntryApprovalRow.day)
+)
+
+
 def stored_co_interventions(s: Session, trial_id: str) -> list[CoIntervention]:
-    rows = s.scalars(
-        select(CoInterventionRow)
-        .where(CoInterventionRow.trial_id == trial_id)
-        .order_by(CoInterventionRow.day, CoInterventionRow.id)
-    )
+    rows = s.execute(_CO_INTERVENTIONS, {"trial_id": trial_id})
     return [
         CoIntervention(
             r.day,
@@ -210,11 +225,7 @@ def measurements(ctx: Context, trial_id: str) -> list[Measurement]:
 
 
 def stored_measurements(s: Session, trial_id: str) -> list[Measurement]:
-    rows = s.scalars(
-        select(MeasurementRow)
-        .where(MeasurementRow.trial_id == trial_id)
-        .order_by(MeasurementRow.day, MeasurementRow.id)
-    )
+    rows = s.execute(_MEASUREMENTS, {"trial_id": trial_id})
     return [Measurement(r.day, r.item, r.value, r.present, r.note, r.recorded_by) for r in rows]
 
 
@@ -289,11 +300,5 @@ def clinic_extra(s: Session, trial_id: str) -> dict[str, object]:
         "co_interventions": items,
         "measurements": stored_measurements(s, trial_id),
         "timeline_markers": [(c.day, f"{c.kind.value}: {c.description}") for c in items],
-        "late_approvals": list(
-            s.scalars(
-                select(LateEntryApprovalRow.day)
-                .where(LateEntryApprovalRow.trial_id == trial_id)
-                .order_by(LateEntryApprovalRow.day)
-            )
-        ),
+        "late_approvals": list(s.scalars(_APPROVED_DAYS, {"trial_id": trial_id})),
     }
