@@ -26,10 +26,10 @@ def plot_forest(rows: Sequence[Any], *, mcid: float = 1.0, ax: Any = None, xlim:
     mcid : float
         A dashed line is drawn at -mcid (the smallest worthwhile reduction).
     """
-    import matplotlib.pyplot as plt
+    from magtrial.plots.svg import new_axes
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.4, 0.5 * len(rows) + 1.3))  # + labels: the A4 text width
+        ax = new_axes((4.4, 0.5 * len(rows) + 1.3))  # + labels: the A4 text width
     n = len(rows)
     for i, row in enumerate(rows):
         y = n - 1 - i

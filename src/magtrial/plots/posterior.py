@@ -29,10 +29,10 @@ def plot_posterior(
     grid: np.ndarray, density: np.ndarray, *, mcid: float, interval: tuple[float, float], xlabel: str, ax: Any = None
 ) -> Any:
     """Density curve, shaded 95% interval, a line at 0 and dashed lines at -MCID and +MCID."""
-    import matplotlib.pyplot as plt
+    from magtrial.plots.svg import new_axes
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 2.3))  # printed at this size (A4 text width)
+        ax = new_axes((6.4, 2.3))  # printed at this size (A4 text width)
     grid, density = np.asarray(grid, float), np.asarray(density, float)
     lo_x, hi_x = min(grid[0], -mcid - 0.5), max(grid[-1], mcid + 0.5)
     ax.plot(grid, density, color="#1f4e79", lw=1.5)

@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from typing import Any
 
 SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "magtrial", "font.family": "DejaVu Sans", "font.size": 9}
 
 
 def style():
-    """A context manager with the report's matplotlib settings (the Agg backend, text kept as text)."""
+    """A context manager with the report's matplotlib settings (text kept as text)."""
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    return matplotlib.rc_context(SVG_RC)
 
-    return plt.rc_context(SVG_RC)
+
+def new_axes(figsize: tuple[float, float]) -> Any:
+    """Axes on a figure of its own, made without pyplot (no backend, no global figure list; issue 13).
+
+    ``figure_svg`` draws it with matplotlib's SVG canvas; nothing has to be closed afterwards.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=figsize)
+    FigureCanvasAgg(figure)  # what pyplot's Agg backend attaches: text can be measured before drawing
+    return figure.subplots()
 
 
 MIN_FONT_PT = 7.5  # every label is drawn at least this size; charts are drawn at the size they print
@@ -33,12 +44,12 @@ def figure_svg(fig: Any, prefix: str = "") -> str:
     ``prefix`` is put in front of every id (and every reference to one), so several charts inlined
     in one HTML page never share an id (matplotlib names ids ``figure_1``, ``patch_1``... per file).
     """
-    import matplotlib.pyplot as plt
-
     buf = io.StringIO()
     with style():
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-    plt.close(fig)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:  # a figure a caller made with pyplot: release it
+        pyplot.close(fig)
     text = buf.getvalue()
     svg = text[text.index("<svg") :]
     return prefix_ids(svg, prefix) if prefix else svg

@@ -53,13 +53,14 @@ def plot_pain_timeseries(
     otherwise: per-pack means compare packs).
     """
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+
+    from magtrial.plots.svg import new_axes
 
     if record.blinded and period_means:
         raise Forbidden(f"trial {record.trial_id} is blinded: per-pack means are shown only after unblinding")
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.6, 2.9))  # printed at this size (A4 text width)
+        ax = new_axes((6.6, 2.9))  # printed at this size (A4 text width)
     schedule = record.schedule
     current = record.current()
     days = [schedule.start + dt.timedelta(days=i) for i in range(schedule.total_days)]
