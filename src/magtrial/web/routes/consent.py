@@ -36,7 +36,10 @@ def _participant(ctx: Context) -> Context:
 
 def pending(ctx: Context, trial_id: str) -> bool:
     """The participant must sign a consent version before the diary (the Today page redirects here)."""
-    return ctx.actor.role is Role.PATIENT and consent.show(ctx, trial_id).status.needs_signature
+    if ctx.actor.role is not Role.PATIENT:
+        return False
+    view = consent.show(ctx, trial_id)
+    return view.status.needs_signature and view.withdrawn is None  # an erasure deletes the signature too
 
 
 def _consent_page(request: Request, ctx: Context, trial_id: str, error: str = "", status: int = 200) -> Response:
