@@ -32,6 +32,7 @@ from tests.helpers import ADULT, KEY_PASSPHRASE, sample_protocol
 SLOW_FILES = frozenset(
     {
         "test_web_browser.py",  # a real Chromium
+        "test_consent_browser.py",
         "test_crash.py",  # servers SIGKILLed and restarted
         "test_fuzz_api.py",  # schemathesis over every operation and role
         "test_analysis_pymc.py",  # PyMC cross-checks
