@@ -328,6 +328,18 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
         "clinician": "200/404",
         "pharmacist": "403/403",
     },
+    ("GET", "/api/v1/trials/{trial_id}/amendments"): {
+        "anon": LOGIN,
+        "patient": "200/404",
+        "clinician": "200/404",
+        "pharmacist": "200/404",
+    },
+    ("POST", "/api/v1/trials/{trial_id}/amendments"): {
+        "anon": LOGIN,
+        "patient": "403/403",
+        "clinician": "422/404",
+        "pharmacist": "403/403",
+    },
     # Consent and withdrawal (web/routes/consent.py): the matrix's form holds no version, choice or text (422);
     # the own trial has no signed consent, and the copy is signed.html or signed.pdf, so "csv" is not found.
     ("GET", "/diary/{trial_id}/consent"): {

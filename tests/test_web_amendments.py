@@ -58,3 +58,22 @@ def test_participant_and_pharmacist_cannot_amend_and_pages_stay_blinded(web: Web
         answer = client.get(f"/clinic/trials/{web.trial}/{url}")
         assert answer.status_code == 200
         assert_blinded(answer.text, hidden)
+
+
+def test_the_api_amends_lists_and_refuses_with_a_reason(db, clinician, patient, running_trial) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from magtrial.service import tokens
+    from magtrial.web.api import create_api_app
+
+    client = TestClient(create_api_app(db))
+    url = f"/api/v1/trials/{running_trial.trial_id}/amendments"
+    doctor = {"Authorization": f"Bearer {tokens.create_token(clinician, 'test').secret}"}
+    person = {"Authorization": f"Bearer {tokens.create_token(patient, 'test').secret}"}
+    refused = client.post(url, json={"changes": {"period_days": 2}, "reason": "x"}, headers=doctor)
+    assert refused.status_code == 422 and "period length must be 3-84" in refused.text
+    assert client.post(url, json={"add_cycles": 1, "reason": "x"}, headers=person).status_code == 403
+    made = client.post(url, json={"changes": {"washout_days": 2}, "add_cycles": 1, "reason": "slow"}, headers=doctor)
+    assert made.status_code == 201, made.text
+    (listed,) = client.get(url, headers=person).json()
+    assert listed["reason"] == "slow" and listed["cycles_added"] == 1 and len(listed["commitment"]) == 64

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from magtrial.settings import Settings
 from magtrial.store.db import Database
-from magtrial.web.api import analysis, audit, checkin, diary, exports, safety, tokens, trials
+from magtrial.web.api import amendments, analysis, audit, checkin, diary, exports, safety, tokens, trials
 from magtrial.web.api.router import api_router
 
 PREFIX = "/api/v1"
@@ -35,6 +35,7 @@ router = api_router(prefix=PREFIX)
 for _module in (trials, diary, safety, analysis, exports, audit, tokens):
     router.include_router(_module.router)
 router.include_router(checkin.router)  # blinding check and adaptive stopping
+router.include_router(amendments.router)  # amendments from the next period
 
 
 @functools.cache
