@@ -35,17 +35,19 @@ def _values(
         dose_taken = DoseTaken(dose)
     except ValueError:
         raise ValidationError(f"--dose must be full, partial or none; got {dose!r}") from None
-    return DiaryValues(
-        average_pain=avg,
-        worst_pain=avg if worst is None else worst,
-        sleep_interference=sleep,
-        dose_taken=dose_taken,
-        side_effects=frozenset(side_effect),
-        side_effect_other=other,
-        rescue_medication=rescue,
-        note=note,
-        touch_pain=touch,  # type: ignore[arg-type]  (validated: none, mild, moderate or severe)
-        temperature_pain=temperature,  # type: ignore[arg-type]
+    optional = {"touch_pain": touch, "temperature_pain": temperature}  # none, mild, moderate or severe
+    return DiaryValues.from_dict(
+        {
+            "average_pain": avg,
+            "worst_pain": avg if worst is None else worst,
+            "sleep_interference": sleep,
+            "dose_taken": dose_taken,
+            "side_effects": frozenset(side_effect),
+            "side_effect_other": other,
+            "rescue_medication": rescue,
+            "note": note,
+            **{k: v for k, v in optional.items() if v is not None},
+        }
     )
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import BindParameter
 
 from magtrial.core.clinic import (
     CoIntervention,
@@ -124,7 +125,7 @@ def co_interventions(ctx: Context, trial_id: str) -> list[CoIntervention]:
 
 
 # Prebuilt column reads (no ORM objects): every trial record makes them, so they stay cheap.
-_TRIAL = bindparam("trial_id")
+_TRIAL: BindParameter[str] = bindparam("trial_id")
 _CO_INTERVENTIONS = (
     select(*(getattr(CoInterventionRow, c) for c in ("day", "last_day", "kind", "description", "dose", "given_by")),
            CoInterventionRow.elemental_mg, CoInterventionRow.recorded_by)

@@ -49,18 +49,19 @@ def differences(session: Session) -> Iterator[str]:
         if not isinstance(new, dict) or "day" not in new:
             continue  # tombstoned by an erasure, which deleted the row too
         audited[(ACTIONS[action], trial_id or "", entity_id)] = (seq, reason if action == "late_entry.approve" else new)
-    tables = (
-        ("co-intervention", CoInterventionRow, lambda r: str(r.id), _co_intervention),
-        ("measurement", MeasurementRow, lambda r: str(r.id), _measurement),
-        ("approval", LateEntryApprovalRow, lambda r: r.day.isoformat(), lambda r: r.reason),
-    )
-    for what, model, key, content in tables:
-        for row in session.execute(select(model).order_by(model.id)).scalars():
-            where = f"trial {row.trial_id} {what} {key(row)}"
-            event = audited.pop((what, row.trial_id, key(row)), None)
-            if event is None:
-                yield f"{where} is in the table but no audit event recorded it (inserted by hand?)"
-            elif content(row) != event[1]:
-                yield f"{where} differs from audit event {event[0]} (edited in the table)"
+    rows: list[tuple[str, str, str, Any]] = []
+    for c in session.execute(select(CoInterventionRow).order_by(CoInterventionRow.id)).scalars():
+        rows.append(("co-intervention", c.trial_id, str(c.id), _co_intervention(c)))
+    for m in session.execute(select(MeasurementRow).order_by(MeasurementRow.id)).scalars():
+        rows.append(("measurement", m.trial_id, str(m.id), _measurement(m)))
+    for a in session.execute(select(LateEntryApprovalRow).order_by(LateEntryApprovalRow.id)).scalars():
+        rows.append(("approval", a.trial_id, a.day.isoformat(), a.reason))
+    for what, trial_id, key, content in rows:
+        where = f"trial {trial_id} {what} {key}"
+        event = audited.pop((what, trial_id, key), None)
+        if event is None:
+            yield f"{where} is in the table but no audit event recorded it (inserted by hand?)"
+        elif content != event[1]:
+            yield f"{where} differs from audit event {event[0]} (edited in the table)"
     for (what, trial_id, key), (seq, _) in sorted(audited.items()):
         yield f"trial {trial_id} {what} {key} was recorded (audit event {seq}) but is missing (deleted?)"
