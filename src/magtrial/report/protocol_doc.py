@@ -98,7 +98,7 @@ def _answers(record: TrialRecord) -> dict[str, str]:
     n_orders = sum(1 for _ in possible_sequences(p.design, first.cycles))
     safety: dict[str, Any] = dict(record.extra.get("safety") or {})  # type: ignore[call-overload]
     findings = safety.get("findings") or []
-    amendments = record.extra.get("amendments") or []
+    amendments: Any = record.extra.get("amendments") or []  # stored dicts: at, changes, reason
     evidence = load_evidence()
     cited = "; ".join(f"{s.label}: {s.headline}" for s in evidence.studies)
     periods = ", ".join(

@@ -43,12 +43,12 @@ def differences(session: Session) -> Iterator[str]:
             yield f"{where} is {row.guess!r} in the table; the audit trail says {expected!r}"
     for (trial_id, period), _ in sorted(guesses.items()):
         yield f"trial {trial_id} pack {period} blinding-check answer was recorded (audited) but is missing (deleted?)"
-    for row in session.execute(select(StoppingDecisionRow)).scalars():
-        where = f"trial {row.trial_id} cycle {row.cycle} stopping decision"
-        audited = decisions.pop((row.trial_id, row.cycle), None)
+    for stop in session.execute(select(StoppingDecisionRow)).scalars():
+        where = f"trial {stop.trial_id} cycle {stop.cycle} stopping decision"
+        audited = decisions.pop((stop.trial_id, stop.cycle), None)
         if audited is None:
             yield f"{where} is in the table but no audit event recorded it (inserted by hand?)"
-        elif audited != (row.status, sha256_text(row.sealed)):
-            yield f"{where} differs from the audit trail (status {row.status!r}; sealed box changed?)"
+        elif audited != (stop.status, sha256_text(stop.sealed)):
+            yield f"{where} differs from the audit trail (status {stop.status!r}; sealed box changed?)"
     for (trial_id, cycle), _ in sorted(decisions.items()):
         yield f"trial {trial_id} cycle {cycle} stopping decision was recorded (audited) but is missing (deleted?)"

@@ -56,9 +56,9 @@ def differences(session: Session) -> Iterator[str]:
         rows.append(("measurement", m.trial_id, str(m.id), _measurement(m)))
     for a in session.execute(select(LateEntryApprovalRow).order_by(LateEntryApprovalRow.id)).scalars():
         rows.append(("approval", a.trial_id, a.day.isoformat(), a.reason))
-    for what, trial_id, key, content in rows:
-        where = f"trial {trial_id} {what} {key}"
-        event = audited.pop((what, trial_id, key), None)
+    for what, trial_id, ident, content in rows:
+        where = f"trial {trial_id} {what} {ident}"
+        event = audited.pop((what, trial_id, ident), None)
         if event is None:
             yield f"{where} is in the table but no audit event recorded it (inserted by hand?)"
         elif content != event[1]:

@@ -9,7 +9,8 @@ buffer and viewed as an (n, K) float32 array. Which rows may be pooled is decide
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -37,7 +38,7 @@ def _matrix(blobs: list[bytes]) -> np.ndarray:
     return np.frombuffer(b"".join(blobs), dtype=_F32).reshape(len(blobs), -1)
 
 
-def _split_by_length(rows: list, outcome: str) -> Iterator[CurveBatch]:  # type: ignore[type-arg]
+def _split_by_length(rows: Sequence[Any], outcome: str) -> Iterator[CurveBatch]:
     columns = [list(c) for c in zip(*rows, strict=True)]
     lengths = np.fromiter((len(g) for g in columns[6]), dtype=np.int64, count=len(rows))
     cuts = [0, *(np.flatnonzero(np.diff(lengths)) + 1).tolist(), len(rows)]

@@ -29,7 +29,7 @@ class CovariateColumns(Sequence[Covariates]):
     def __len__(self) -> int:
         return len(self.condition)
 
-    def __getitem__(self, i):  # type: ignore[no-untyped-def, override]
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
         if isinstance(i, slice):
             return self.take(np.arange(len(self))[i])
         mg = float(self.elemental_mg_per_day[i])
@@ -124,7 +124,7 @@ def collect_curves(
     blocks joined at the end, which would hold them twice (the peak memory of ``magtrial pool``).
     """
     grid = beta_grid()
-    buffer = np.empty((expected, grid.size), dtype=dtype)
+    buffer: np.ndarray = np.empty((expected, grid.size), dtype=dtype)
     filled = 0
     rows: list[np.ndarray] = []
     ids: list[str] = []
