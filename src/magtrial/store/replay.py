@@ -198,7 +198,8 @@ def _diary(session: Session, state: ReplayState) -> Iterator[str]:
             continue
         values = json.loads(row.values) if row.values else None
         if values != event["values"]:
-            changed = sorted(k for k in (values or {}) if (event["values"] or {}).get(k) != (values or {}).get(k)) or ["all"]
+            stored, audited = values or {}, event["values"] or {}
+            changed = sorted(k for k in stored if audited.get(k) != stored.get(k)) or ["all"]
             yield f"{where}: {', '.join(changed)} differ(s) from audit event {event['seq']} (edited in the table)"
         elif (row.kind, bool(row.late), row.reason) != (event["kind"], event["late"], event["reason"]):
             yield f"{where}: kind, late flag or reason differ from audit event {event['seq']}"

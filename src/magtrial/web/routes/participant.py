@@ -22,8 +22,8 @@ from magtrial.service import Context, Role, diary, trials
 from magtrial.web import progress, results
 from magtrial.web.deps import ContextDep
 from magtrial.web.pages import render
-from magtrial.web.routes.consent import pending as consent_pending
 from magtrial.web.routes.checkin import today_extras  # the blinding-check question and the stopping status
+from magtrial.web.routes.consent import pending as consent_pending
 from magtrial.web.security import verify_csrf
 
 router = APIRouter(prefix="/diary", dependencies=[Depends(verify_csrf)])
