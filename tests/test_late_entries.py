@@ -107,6 +107,10 @@ def test_optional_self_report_items_are_stored_and_corrected_as_versions(running
     assert first.values.touch_pain is Severity.MILD and first.values.temperature_pain is None
     assert (second.values.touch_pain, second.values.temperature_pain) == (Severity.MILD, Severity.SEVERE)
     assert "temperature_pain" not in DiaryValues(4, 5, 1).as_dict()  # older entries read back unchanged
+    from magtrial.export.csv_long import long_csv
+
+    rows = long_csv(trials.record(patient, tid)).splitlines()
+    assert sum(",touch_pain,mild," in r for r in rows) == 2 and sum(",temperature_pain,severe," in r for r in rows) == 1
     with pytest.raises(DiaryError, match="touch_pain"):
         DiaryValues.from_dict({**DiaryValues(4, 5, 1).as_dict(), "touch_pain": "agony"})
 

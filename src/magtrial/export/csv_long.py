@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from magtrial.core.diary import DiaryVersion
+from magtrial.core.diary import SELF_REPORT_ITEMS, DiaryVersion
 from magtrial.core.labels import arm_of
 from magtrial.core.record import TrialRecord
 
@@ -86,7 +86,8 @@ def long_rows(record: TrialRecord) -> Iterator[dict[str, Any]]:
         if record.allocation is not None:
             arm = arm_of(record, plan.period) if plan.period else None
             base["arm"] = arm.value if arm else ""
-        for item in ITEMS:
+        answered = version.values.as_dict() if version.values else {}
+        for item in (*ITEMS, *(k for k in SELF_REPORT_ITEMS if k in answered)):  # optional items when answered
             yield {**base, "item": item, "value": _value(version, item)}
 
 
