@@ -104,6 +104,8 @@ def test_every_route_refuses_a_request_without_a_valid_token(client, people):
         ("GET", f"/trials/{trial}/stopping"),
         ("GET", f"/trials/{trial}/blinding-check"),
         ("POST", f"/trials/{trial}/blinding-check"),
+        ("GET", f"/trials/{trial}/amendments"),
+        ("POST", f"/trials/{trial}/amendments"),
     ]
     documented = {
         (m, p.replace("{trial_id}", trial).replace("{day}", "2026-01-01").replace("{token_id}", "tok-1"))
