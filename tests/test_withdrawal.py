@@ -184,3 +184,18 @@ def test_the_clinician_can_record_a_withdrawal_for_their_participant(db, clinici
     assert result.status == "withdrawn"
     event = audit.trail(clinician, tid)[-1]
     assert (event.action, event.actor, event.new["choice"]) == ("trial.withdraw", "dr-lee", "keep")
+
+
+def test_erasure_removes_clinic_records_and_blinding_answers_too(db, clinician, running_trial, patient):
+    from magtrial.service import clinic
+
+    tid = running_trial.trial_id
+    day = dt.date.today() - dt.timedelta(days=2)
+    _fill(patient, tid, days=2)
+    clinic.add_co_intervention(clinician, tid, day, "iv-magnesium", f"MgSO4 {MARKER} drip", dose="1 g")
+    clinic.add_measurement(clinician, tid, day, "brush-allodynia", 35.5, present=True, note=f"{MARKER} dorsum")
+    result = withdrawal.withdraw(patient, tid, "erase")
+    assert result.deleted_rows["co_interventions"] == 1 and result.deleted_rows["clinic_measurements"] == 1
+    report = audit.verify(clinician)
+    assert report.ok, report.problem
+    assert MARKER not in _everything(db)
