@@ -186,7 +186,7 @@ def test_the_clinician_can_record_a_withdrawal_for_their_participant(db, clinici
     assert (event.action, event.actor, event.new["choice"]) == ("trial.withdraw", "dr-lee", "keep")
 
 
-def test_erasure_removes_clinic_records_and_blinding_answers_too(db, clinician, running_trial, patient):
+def test_erasure_removes_co_interventions_and_clinic_measurements_too(db, clinician, running_trial, patient):
     from magtrial.service import clinic
 
     tid = running_trial.trial_id
