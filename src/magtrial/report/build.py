@@ -12,7 +12,8 @@ refused). Every report names the audit head its record was read at and says when
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from magtrial import __version__
@@ -28,6 +29,15 @@ from magtrial.errors import Forbidden
 from magtrial.report import tables
 from magtrial.report.checkin import checkin_section
 from magtrial.report.clinic import cent_note, clinic_section
+
+if TYPE_CHECKING:  # the report's typed inputs (imported for the checker only: analysis pulls in scipy)
+    from magtrial.core.analysis import AnalysisResult
+    from magtrial.core.evidence import EvidenceTable
+    from magtrial.core.pooling import PoolResult
+    from magtrial.core.safety import SafetyReport
+
+    # A checker's report, its stored dict (TrialRecord.stored_safety) or a plain list of findings.
+    SafetyInput = SafetyReport | Mapping[str, Any] | Sequence[Any]
 from magtrial.report.evidence_panel import evidence_section, forest_svg
 from magtrial.report.timeline import timeline_markers, timeline_svg
 
@@ -35,10 +45,10 @@ from magtrial.report.timeline import timeline_markers, timeline_svg
 def build_context(
     record: TrialRecord,
     *,
-    analysis: Any = None,
-    safety: Any = None,
-    evidence: Any = None,
-    pooled: Any = None,
+    analysis: AnalysisResult | None = None,
+    safety: SafetyInput | None = None,
+    evidence: EvidenceTable | PoolResult | None = None,
+    pooled: PoolResult | None = None,
     generated_at: dt.datetime | None = None,
     charts: bool = True,
 ) -> dict[str, Any]:
