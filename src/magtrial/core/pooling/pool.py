@@ -141,8 +141,9 @@ def _summarise(
     total_mean = 0.0
     within_var = 0.0
     per_cell = np.zeros(w.size)
-    for start in range(0, lik.shape[0] if enrolled else 0, 2048):
-        block = lik[start : start + 2048]
+    step = 2048 if fac is None else 1024  # float64 products through the factor: smaller blocks
+    for start in range(0, lik.shape[0] if enrolled else 0, step):
+        block = lik[start : start + step]
         if fac is None:
             m, below = block @ W, (block * v) @ W
         else:
@@ -156,7 +157,7 @@ def _summarise(
         per_cell += p_ic.sum(axis=0)
         if persons:
             node_mass = block * ((w / m) @ W.T)
-            person_rows.extend(_persons(grid, node_mass, p_i, block, data.trial_ids[start : start + 2048]))
+            person_rows.extend(_persons(grid, node_mass, p_i, block, data.trial_ids[start : start + step]))
     n = lik.shape[0]
     between_var = float(w @ (per_cell - per_cell @ w) ** 2)
     share = total_mean / n
