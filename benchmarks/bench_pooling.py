@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_pooling.py [n_trials]`` (or ``python -m benchmarks pooling``).
 One run prints the median time to pool 10,000 trials
-(a) streamed from a temporary SQLite store through ``magtrial.store.summaries.stream_summaries``
-    (JSON parse + quadrature, population estimate),
+(a) streamed from a temporary SQLite store through ``magtrial.store.curves.read_curves`` (column batches)
+    and quadrature, population estimate,
 (b) from curves already in memory, (c) with every person's shrunken estimate, (d) the four subgroup splits;
 then PyMC NUTS on the same model and per-person normal likelihoods, in the marginal form
 y_i ~ N(mu, se_i^2 + tau^2) (the fastest fair PyMC model for normal curves; 2 chains x (1000 tune + 1000
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from magtrial.core.pooling import collect, pool, pool_data, pool_subgroups, summary_from_stored
+from magtrial.core.pooling import collect, pool_data, pool_subgroups
 from magtrial.core.pooling.simulate import simulate_pool
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10_000
@@ -43,6 +43,7 @@ def build_store(url: str, sim) -> None:
                 TrialRow(
                     id=item.trial_id,
                     participant=f"P-{k}",
+                    clinician="bench",
                     protocol="{}",
                     start_date=dt.date(2026, 1, 5),
                     status=status,
@@ -70,16 +71,13 @@ def build_store(url: str, sim) -> None:
 
 
 def pool_from_store(url: str):
-    from magtrial.store import summaries
+    from magtrial.core.pooling.bulk import collect_curves
+    from magtrial.store import curves
     from magtrial.store.db import Database
 
     db = Database(url)
-    with db.reader() as s:
-        stream = (
-            summary_from_stored(x)  # each row carries its status
-            for x in summaries.stream_summaries(s, "average_pain", batch=1000)
-        )
-        res = pool(stream, persons=False)
+    with db.reader() as s:  # the bulk column reader ``magtrial pool`` uses (issue 13)
+        res = pool_data(collect_curves(curves.read_curves(s, "average_pain")), persons=False)
     db.dispose()
     return res
 
