@@ -26,7 +26,7 @@ class Factor:
 
     @property
     def rank(self) -> int:
-        return self.basis.shape[1]
+        return int(self.basis.shape[1])
 
 
 def factor(W: np.ndarray, max_rank_share: float = 0.25) -> Factor | None:
@@ -81,7 +81,7 @@ def products(block: np.ndarray, W: np.ndarray, fac: Factor | None, weights: np.n
     """
     lhs = block if weights is None else np.concatenate([block, (block * weights).astype(block.dtype)])
     if fac is None:
-        return lhs @ W
+        return np.asarray(lhs @ W)
     out = (lhs @ fac.basis) @ fac.coef
     n = block.shape[0]
     norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=float))
@@ -91,7 +91,7 @@ def products(block: np.ndarray, W: np.ndarray, fac: Factor | None, weights: np.n
         if weights is not None:
             rows = np.concatenate([rows, rows + n])
         out[rows] = lhs[rows] @ W
-    return out
+    return np.asarray(out)
 
 
 def maybe_factor(W: np.ndarray, n_rows: int, min_rows: int = 2048) -> Factor | None:
@@ -107,4 +107,4 @@ def sum_log_rows(m: np.ndarray) -> np.ndarray:
     """
     k = m.shape[0] // 4 * 4
     total = np.log(m[0:k:4] * m[1:k:4] * m[2:k:4] * m[3:k:4]).sum(axis=0)
-    return total + np.log(m[k:]).sum(axis=0)
+    return np.asarray(total + np.log(m[k:]).sum(axis=0))
