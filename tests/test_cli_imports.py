@@ -38,6 +38,12 @@ with open(sys.argv[1], "w") as out:
 
 
 def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    status, modules = run_cli_modules(tmp_path, *args, env=env)
+    return status, {m.split(".")[0] for m in modules}
+
+
+def run_cli_modules(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    """Run ``magtrial *args`` in a fresh interpreter; its exit status and every module it imported."""
     out = tmp_path / "modules.json"
     full_env = {**os.environ, "MAGTRIAL_DATA_DIR": str(tmp_path / "data"), **(env or {})}
     proc = subprocess.run(
@@ -50,7 +56,7 @@ def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tu
     )
     assert out.exists(), proc.stderr
     status, modules = json.loads(out.read_text())
-    return status, {m.split(".")[0] for m in modules}
+    return status, set(modules)
 
 
 def test_help_imports_no_numerical_web_or_database_stack(tmp_path):
@@ -58,6 +64,62 @@ def test_help_imports_no_numerical_web_or_database_stack(tmp_path):
     assert status == 0
     light = {*HEAVY, "alembic", "pydantic_settings", "sqlalchemy"}
     assert not loaded & light, sorted(loaded & light)
+
+
+def test_help_imports_no_command_module_pydantic_or_core(tmp_path):
+    status, modules = run_cli_modules(tmp_path, "--help")
+    assert status == 0
+    assert "magtrial.cli.main" in modules  # the probe did run the CLI
+    assert "pydantic" not in modules and "pydantic_core" not in modules
+    assert not [m for m in modules if m.startswith("magtrial.core")]
+    cli = {m for m in modules if m.startswith("magtrial.cli.")}
+    assert cli == {"magtrial.cli.main", "magtrial.cli.lazy", "magtrial.cli.common"}, sorted(cli)
+
+
+def test_lazy_listing_names_exactly_what_the_modules_register():
+    """cli/lazy.py lists names and help without importing; registering every module must give the same."""
+    import importlib
+    import inspect
+
+    import click
+    import typer
+
+    from magtrial.cli import lazy
+
+    with_register = set()
+    for path in sorted((ROOT / "src" / "magtrial" / "cli").glob("*.py")):
+        if hasattr(importlib.import_module(f"magtrial.cli.{path.stem}"), "register"):
+            with_register.add(path.stem)
+    assert with_register == set(lazy.MODULES)
+    assert {m for c in lazy.COMMANDS.values() for m in c.modules} <= with_register
+    for module in lazy.MODULES:
+        lazy._register(module)
+    eager = typer.main.get_group(lazy._loaded)
+    ctx = click.Context(eager)
+    listed = {}
+    for name in eager.list_commands(ctx):
+        command = eager.get_command(ctx, name)
+        listed[name] = inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0].strip()
+    assert listed == {name: c.help for name, c in lazy.COMMANDS.items()}
+
+
+def test_each_lazy_command_loads_with_its_extensions():
+    """Looking a command up loads it from its own modules, with what other modules add to it."""
+    import click
+    import typer
+    from typer.core import TyperCommand, TyperGroup
+
+    from magtrial.cli.main import app
+
+    root = typer.main.get_command(app)
+    ctx = click.Context(root)
+    for name in root.list_commands(ctx):
+        command = root.get_command(ctx, name)
+        assert command.name == name and isinstance(command, TyperCommand | TyperGroup)  # not the help stub
+    trial = root.get_command(ctx, "trial")
+    assert {"create", "protocol", "timeline", "withdraw"} <= set(trial.commands)
+    assert "approve-late" in root.get_command(ctx, "diary").commands
+    assert root.get_command(ctx, "no-such-command") is None
 
 
 def test_diary_add_imports_only_the_database_and_the_service(tmp_path, key_files):

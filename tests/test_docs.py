@@ -16,7 +16,9 @@ COMMANDS = re.sub(r"magtrial (--(user|db) \S+ )+", "magtrial ", README)
 
 def command_paths(group: click.Group, prefix: str = "magtrial") -> list[str]:
     paths = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # not ``group.commands``: the root loads its commands lazily (issue 13)
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             paths.extend(command_paths(command, path))

@@ -19,6 +19,11 @@ diary_app = typer.Typer(no_args_is_help=True, help="Daily diary: add, correct, v
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(diary_app, name="diary")
+    app.add_typer(audit_app, name="audit")
+
+
 def _values(
     avg: int,
     worst: int | None,

@@ -6,14 +6,17 @@ import sys
 
 import click
 import typer
-from typer.core import TyperGroup
 
 from magtrial.cli.common import CliState
+from magtrial.cli.lazy import LazyGroup
 from magtrial.errors import MagtrialError
 
 
-class MagtrialGroup(TyperGroup):
-    """Turns domain and database errors into ``Error: <reason>`` with exit 1, never a traceback."""
+class MagtrialGroup(LazyGroup):
+    """Turns domain and database errors into ``Error: <reason>`` with exit 1, never a traceback.
+
+    Sub-commands load lazily (cli/lazy.py): ``magtrial --help`` imports none of the command modules (issue 13).
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -71,29 +74,6 @@ def _root(
     ),
 ) -> None:
     ctx.obj = CliState(database_url=db, user=user)
-
-
-def _register() -> None:
-    # Each module adds its own commands; imported here so `magtrial --help` lists them all.
-    from magtrial.cli import accounts, analysis, backup, pooling, reports, safety, serve, tokens, trials
-
-    for module in (serve, accounts, trials, safety, analysis, pooling, reports, tokens, backup):
-        module.register(app)
-    from magtrial.cli import stopping  # blinding check and adaptive stopping
-
-    stopping.register(app)
-    from magtrial.cli import clinic  # co-interventions, measurements, diary approve-late
-
-    clinic.register(app)
-    from magtrial.cli import amendments  # amendment add/list, trial protocol, trial timeline
-
-    amendments.register(app)
-
-
-_register()
-from magtrial.cli import consent as _consent  # noqa: E402  consent set/show/sign/copy, trial withdraw
-
-_consent.register(app)
 
 
 def main() -> None:

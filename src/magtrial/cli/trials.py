@@ -22,12 +22,9 @@ SAFETY_KEYS = ("person", "medication", "medications", "jurisdiction")
 
 def register(app: typer.Typer) -> None:
     from magtrial.cli.demo import demo
-    from magtrial.cli.diary import audit_app, diary_app
 
     app.command("demo")(demo)
     app.add_typer(trial_app, name="trial")
-    app.add_typer(diary_app, name="diary")
-    app.add_typer(audit_app, name="audit")
 
 
 def load_trial_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
