@@ -26,6 +26,7 @@ from magtrial.report import pooled_disk_cache
 from magtrial.service.access import Role, require
 from magtrial.service.context import Context
 from magtrial.store.models import EffectSummaryRow, TrialRow
+from magtrial.store.summaries import poolable
 
 Fingerprint = tuple[Any, ...]
 
@@ -45,11 +46,7 @@ def fingerprint(ctx: Context, outcome: str) -> Fingerprint:
         )
         .select_from(EffectSummaryRow)
         .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
-        .where(
-            EffectSummaryRow.outcome == outcome,
-            TrialRow.status == "unblinded",
-            TrialRow.simulated.is_(False),
-        )
+        .where(*poolable(outcome))  # the pooling stream's own filter: what is pooled is what is fingerprinted
     )
     with ctx.db.reader() as s:
         row = s.execute(query).one()

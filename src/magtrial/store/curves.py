@@ -4,7 +4,7 @@
 costs more than the pooling arithmetic. Here each keyset-paginated batch (``batch`` rows, so memory stays
 bounded however many trials there are) becomes a ``CurveBatch``: the blobs of a column joined into one
 buffer and viewed as an (n, K) float32 array. Which rows may be pooled is decided by the same
-``summaries._unblinded`` condition as the row stream and the count, so a new exclusion is added once.
+``summaries.poolable`` condition as the row stream and the count, so a new exclusion is added once.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from magtrial.core.pooling.bulk import CovariateColumns, CurveBatch
 from magtrial.store.models import EffectSummaryRow, TrialRow
 from magtrial.store.summaries import _F32
-from magtrial.store.summaries import _unblinded as _poolable
+from magtrial.store.summaries import poolable as _poolable
 
 _COLUMNS = (
     EffectSummaryRow.trial_id,

@@ -69,7 +69,7 @@ def save_summary(
     row.condition, row.route, row.salt, row.elemental_mg_per_day = condition, route, salt, elemental_mg_per_day
 
 
-def _unblinded(outcome: str):
+def poolable(outcome: str):
     """Real unblinded trials only: a blinded, simulated (demo) or erased (withdrawn) trial is never pooled."""
     erased = select(WithdrawalRow.trial_id).where(
         WithdrawalRow.trial_id == TrialRow.id, WithdrawalRow.choice == "erase"
@@ -87,7 +87,7 @@ def count_summaries(session: Session, outcome: str) -> int:
         select(func.count())
         .select_from(EffectSummaryRow)
         .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
-        .where(*_unblinded(outcome))
+        .where(*poolable(outcome))
     )
     return session.execute(query).scalar_one()
 
@@ -110,7 +110,7 @@ def stream_summaries(session: Session, outcome: str = "average_pain", batch: int
         rows = session.execute(
             select(*columns)
             .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
-            .where(*_unblinded(outcome), EffectSummaryRow.trial_id > last)
+            .where(*poolable(outcome), EffectSummaryRow.trial_id > last)
             .order_by(EffectSummaryRow.trial_id)
             .limit(batch)
         ).all()
