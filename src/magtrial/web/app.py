@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     for module in (auth, participant, clinic, setup, pharmacy):
         app.include_router(module.router)
+    from magtrial.web.routes import consent  # consent, withdrawal and erasure
+
+    app.include_router(consent.router)
     from magtrial.web.routes import clinic_records  # co-interventions, measurements, late entries
 
     app.include_router(clinic_records.router)
@@ -66,9 +69,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from magtrial.web.routes import amendments  # amendments, protocol document, timeline
 
     app.include_router(amendments.router)
-    from magtrial.web.routes import consent  # consent, withdrawal and erasure
-
-    app.include_router(consent.router)
     if importlib.util.find_spec("magtrial.web.api") is not None:
         from magtrial.web import api
 
