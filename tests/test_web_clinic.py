@@ -280,3 +280,50 @@ def test_a_clinician_never_sees_another_clinicians_trials(web: Web, db) -> None:
     ):
         answer = client.get(url)
         assert answer.status_code == 404 and "P-001" not in answer.text
+
+
+def test_the_report_page_reuses_the_pooled_estimate_until_another_trial_is_unblinded(
+    web: Web,
+    clinician,  # type: ignore[no-untyped-def]
+    key_files,
+) -> None:
+    """The evidence panel must not re-pool every trial on every render (issue 12): the page keeps the pooled
+    estimate while the pooled rows are unchanged, and pools again once another trial is unblinded."""
+    from magtrial.core.diary import DiaryValues
+    from magtrial.report import evidence_cache
+    from magtrial.service import trials
+    from tests.helpers import ADULT, sample_protocol
+
+    evidence_cache.clear()
+    protocol = sample_protocol()
+    start = dt.date.today() - dt.timedelta(days=protocol.total_days + 2)
+    client = web.login("dr-lee")
+    made = []
+    for person, shift in (("P-003", 0), ("P-004", 1)):
+        rec = trials.create_trial(clinician, protocol, person, ADULT, start_date=start)
+        for day in rec.schedule.days():
+            values = DiaryValues(average_pain=4 + (day.date.day + shift) % 3, worst_pain=8, sleep_interference=2)
+            diary.add_entry(clinician, rec.trial_id, day.date, values)
+        made.append(rec.trial_id)
+    first, second = made
+    post(
+        client,
+        f"/clinic/trials/{first}/unblind",
+        {"passphrase": KEY_PASSPHRASE},
+        files=key_upload(key_files, "emergency"),
+    )
+    key = (web.db.url, "average_pain")
+    assert client.get(f"/clinic/trials/{first}/report.html").status_code == 200
+    stamp, estimate = evidence_cache._cache[key]
+    assert estimate is not None and estimate.n_trials == 1
+    assert client.get(f"/clinic/trials/{first}/report.html").status_code == 200
+    assert evidence_cache._cache[key][1] is estimate  # reused, not pooled again
+    post(
+        client,
+        f"/clinic/trials/{second}/unblind",
+        {"passphrase": KEY_PASSPHRASE},
+        files=key_upload(key_files, "emergency"),
+    )
+    assert client.get("/clinic/pooled").status_code == 200
+    new_stamp, new_estimate = evidence_cache._cache[key]
+    assert new_stamp != stamp and new_estimate is not estimate and new_estimate.n_trials == 2

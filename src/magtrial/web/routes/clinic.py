@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from magtrial import crypto
 from magtrial.core.creation import creation_notes
 from magtrial.errors import Forbidden, NotFound
+from magtrial.report.evidence_cache import cached_pooled_estimate
 from magtrial.service import Context, Role, audit, keys, pooling, trials, unblinding
 from magtrial.web import progress, results, sessions
 from magtrial.web.deps import ContextDep
@@ -135,7 +136,7 @@ def report(trial_id: str, fmt: str, ctx: ContextDep) -> Response:
     rec = trials.record(_clinician(ctx), trial_id)
     if fmt not in ("html", "pdf"):
         raise NotFound("a report is html or pdf")
-    return results.report_response(rec, fmt, pooling.pooled_estimate(ctx, rec.protocol.primary_outcome))
+    return results.report_response(rec, fmt, cached_pooled_estimate(ctx, rec.protocol.primary_outcome))
 
 
 @router.get("/trials/{trial_id}/export/{fmt}")
@@ -157,7 +158,7 @@ def pooled(request: Request, ctx: ContextDep) -> Response:
     from magtrial.data.evidence import load_evidence
     from magtrial.report.evidence_panel import evidence_section
 
-    estimate = pooling.pooled_estimate(_clinician(ctx))
+    estimate = cached_pooled_estimate(_clinician(ctx))  # re-pooled only when a pooled trial changes
     return render(
         request,
         "clinic/pooled.html",
