@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 
 import numpy as np
@@ -39,11 +40,11 @@ def test_a_new_process_reads_the_kept_estimate_until_the_pooled_set_changes(ctx,
         return pooled_estimate(c, outcome)
 
     first = evidence_cache.cached_pooled_estimate(ctx, "average_pain", compute=compute, folder=folder)
-    assert len(calls) == 1 and len(list(folder.glob("pooled-*.pickle"))) == 1
+    assert len(calls) == 1 and len(list(folder.glob("pooled-*.json"))) == 1
     evidence_cache.clear()  # what a new command-line process starts with
     again = evidence_cache.cached_pooled_estimate(ctx, "average_pain", compute=compute, folder=folder)
     assert len(calls) == 1
-    assert again.mu == first.mu and again.tau == first.tau and again.n_trials == first.n_trials
+    assert again == first  # every field, read back exactly from the JSON file
     # unblinding another trial changes the pooled set: the file is not used, the answer recomputed
     _add(ctx.db, simulate_pool(1, -8.0, 0.1, np.random.default_rng(8)).summaries, status="active", prefix="b")
     with ctx.db.transaction() as s:
@@ -62,11 +63,17 @@ def test_a_file_from_other_pooling_code_or_a_damaged_file_is_not_used(ctx, tmp_p
     stamp = evidence_cache.fingerprint(ctx, "average_pain")
     assert pooled_disk_cache.load(folder, key, stamp) is not pooled_disk_cache.MISS
     assert pooled_disk_cache.load(folder, (ctx.db.url, "worst_pain"), stamp) is pooled_disk_cache.MISS
-    (path,) = folder.glob("pooled-*.pickle")
-    _, k, s, result = pickle.loads(path.read_bytes())
-    path.write_bytes(pickle.dumps(("0" * 64, k, s, result)))  # written by a different pooling method
+    (path,) = folder.glob("pooled-*.json")
+    kept = json.loads(path.read_text())
+    assert pooled_disk_cache.load(folder, key, stamp) == evidence_cache.cached_pooled_estimate(ctx, "average_pain")
+    path.write_text(json.dumps({**kept, "code": "0" * 64}))  # written by a different pooling method
     assert pooled_disk_cache.load(folder, key, stamp) is pooled_disk_cache.MISS
-    path.write_bytes(b"not a pickle")
+    path.write_text(json.dumps({**kept, "result": {**kept["result"], "mu": "not an estimate"}}))
+    assert pooled_disk_cache.load(folder, key, stamp) is pooled_disk_cache.MISS
+    path.write_bytes(b"not json")
+    assert pooled_disk_cache.load(folder, key, stamp) is pooled_disk_cache.MISS
+    # a pickle planted under the name is never unpickled: the file is only ever read as JSON into PoolResult
+    path.write_bytes(pickle.dumps(kept))
     assert pooled_disk_cache.load(folder, key, stamp) is pooled_disk_cache.MISS
     evidence_cache.clear()
     assert evidence_cache.cached_pooled_estimate(ctx, "average_pain", folder=folder).n_trials == 12

@@ -6,20 +6,26 @@
 the same fingerprint the memory cache uses, plus a stamp of the pooling code, and is used only when
 both still match, so a changed pooled set or a changed pooling method is simply recomputed.
 
-The file is a pickle in the user's own data folder, beside the SQLite database it summarises: it is
-read only from there, which anyone able to write it could already do to the database itself.
+The file is JSON decoded only into ``PoolResult`` and its field types, never a pickle: someone who
+can write the data folder (a participant owning the laptop) could change the database, but must not
+be able to run code in the clinician's process, which may hold a key passphrase.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 import os
-import pickle
 import tempfile
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from magtrial.core.pooling.results import PoolResult
 
 MISS = object()
 
@@ -35,18 +41,38 @@ def code_stamp() -> str:
 
 
 def _path(folder: Path, key: tuple[str, str]) -> Path:
-    return folder / f"pooled-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.pickle"
+    return folder / f"pooled-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}.json"
 
 
 def load(folder: Path, key: tuple[str, str], stamp: tuple[Any, ...]) -> Any:
     """The kept result for ``key`` if its fingerprint and code stamp still match, else ``MISS``."""
     try:
-        kept_code, kept_key, kept_stamp, result = pickle.loads(_path(folder, key).read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+        kept = json.loads(_path(folder, key).read_text(encoding="utf-8"))
+        if (kept["code"], kept["key"], kept["stamp"]) != (code_stamp(), list(key), list(stamp)):
+            return MISS
+        return None if kept["result"] is None else _decode(PoolResult, kept["result"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return MISS
-    if (kept_code, kept_key, kept_stamp) != (code_stamp(), key, stamp):
-        return MISS
-    return result
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    """``value`` (from JSON) as ``kind``: dataclasses, optionals, tuples and dicts of the pooled result."""
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)})
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return None if value is None else _decode(next(a for a in args if a is not type(None)), value)
+    if origin is tuple:
+        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        if len(items) != len(value):
+            raise ValueError("a kept tuple has the wrong length")
+        return tuple(_decode(a, v) for a, v in zip(items, value, strict=True))
+    if origin is dict:
+        return {str(k): _decode(args[1], v) for k, v in value.items()}
+    if kind in (int, float, str) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return kind(value)
+    raise TypeError(f"unexpected {type(value).__name__} for {kind}")
 
 
 def save(folder: Path, key: tuple[str, str], stamp: tuple[Any, ...], result: Any) -> None:
@@ -54,8 +80,14 @@ def save(folder: Path, key: tuple[str, str], stamp: tuple[Any, ...], result: Any
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump((code_stamp(), key, stamp, result), out, protocol=pickle.HIGHEST_PROTOCOL)
+        kept = {
+            "code": code_stamp(),
+            "key": list(key),
+            "stamp": list(stamp),
+            "result": None if result is None else dataclasses.asdict(result),
+        }
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(kept, out)
         os.replace(tmp, _path(folder, key))
     except OSError:
         return
