@@ -60,15 +60,16 @@ def report(
         except ValidationError as exc:  # too few diary days: the report still renders, without the estimate
             err_console.print(f"Note: no effect estimate in this report ({exc}).")
     evidence = pooled = None
+    cache = state(ctx).settings().resolved_data_dir / "cache"  # kept between runs: pooled estimate, drawn charts
     if with_evidence:
         from magtrial.data.evidence import load_evidence
         from magtrial.report.evidence_cache import cached_pooled_estimate
 
-        cache = state(ctx).settings().resolved_data_dir / "cache"  # kept between runs: time independent of size
         evidence = load_evidence()
         pooled = cached_pooled_estimate(c, outcome or record.protocol.primary_outcome, folder=cache)
+    safety = record_safety(record)
     path = write_report(
-        record, output, fmt.value, analysis=analysis, safety=record_safety(record), evidence=evidence, pooled=pooled
+        record, output, fmt.value, analysis=analysis, safety=safety, evidence=evidence, pooled=pooled, chart_cache=cache
     )
     blinded = " (blinded)" if record.blinded else ""
     console.print(f"Report{blinded} written to [bold]{path}[/] ({path.stat().st_size:,} bytes)")

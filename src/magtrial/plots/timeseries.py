@@ -52,42 +52,57 @@ def plot_pain_timeseries(
     horizontal segment over each period's analysis days; only for an unblinded record (``Forbidden``
     otherwise: per-pack means compare packs).
     """
+    return draw_timeseries(timeseries_data(record, period_means), ax=ax)
+
+
+def timeseries_data(record: TrialRecord, period_means: dict[int, float | None] | None = None) -> dict[str, Any]:
+    """Everything the chart draws, as plain values: the chart cache's key is taken over exactly this."""
+    if record.blinded and period_means:
+        raise Forbidden(f"trial {record.trial_id} is blinded: per-pack means are shown only after unblinding")
+    schedule = record.schedule
+    current = record.current()
+    days = [schedule.start + dt.timedelta(days=i) for i in range(schedule.total_days)]
+    return {
+        "blinded": record.blinded,
+        "start": schedule.start,
+        "end": schedule.end,
+        "total_days": schedule.total_days,
+        "first_period_start": schedule.periods[0].start if schedule.run_in_days else None,
+        "avg": [current[d].values.average_pain if d in current else float("nan") for d in days],  # type: ignore[union-attr]
+        "worst": [current[d].values.worst_pain if d in current else float("nan") for d in days],  # type: ignore[union-attr]
+        "bands": period_shading(record),
+        "means": {n: m for n, m in (period_means or {}).items() if m is not None},
+    }
+
+
+def draw_timeseries(data: dict[str, Any], ax: Any = None) -> Any:
+    """Draw ``timeseries_data``'s output; returns the Axes."""
     import matplotlib.dates as mdates
 
     from magtrial.plots.svg import new_axes
 
-    if record.blinded and period_means:
-        raise Forbidden(f"trial {record.trial_id} is blinded: per-pack means are shown only after unblinding")
-
     if ax is None:
         ax = new_axes((6.6, 2.9))  # printed at this size (A4 text width)
-    schedule = record.schedule
-    current = record.current()
-    days = [schedule.start + dt.timedelta(days=i) for i in range(schedule.total_days)]
-    avg = [current[d].values.average_pain if d in current else float("nan") for d in days]  # type: ignore[union-attr]
-    worst = [current[d].values.worst_pain if d in current else float("nan") for d in days]  # type: ignore[union-attr]
+    start, end = data["start"], data["end"]
+    days = [start + dt.timedelta(days=i) for i in range(data["total_days"])]
+    avg, worst = data["avg"], data["worst"]
     one = dt.timedelta(days=1)
     labels = []
-    if schedule.run_in_days:
-        ax.axvspan(schedule.start, schedule.periods[0].start, color=RUN_IN_COLOUR, lw=0)
+    if data["first_period_start"] is not None:
+        ax.axvspan(start, data["first_period_start"], color=RUN_IN_COLOUR, lw=0)
         labels.append(
             ax.text(
-                schedule.start + (schedule.periods[0].start - schedule.start) / 2,
-                10.6,
-                "run-in",
-                ha="center",
-                va="bottom",
-                fontsize=7.5,
+                start + (data["first_period_start"] - start) / 2, 10.6, "run-in", ha="center", va="bottom", fontsize=7.5
             )
         )
     means: tuple[list[float], list[dt.date], list[dt.date]] = ([], [], [])
-    for band in period_shading(record):
+    for band in data["bands"]:
         ax.axvspan(band["start"], band["end"] + one, color=band["colour"], lw=0)
         if band["analysis_start"] > band["start"]:
             ax.axvspan(band["start"], band["analysis_start"], facecolor="none", edgecolor="#b5b5b5", hatch="///", lw=0)
         mid = band["start"] + (band["end"] + one - band["start"]) / 2
         labels.append(ax.text(mid, 10.6, band["label"], ha="center", va="bottom", fontsize=7.5, linespacing=1.1))
-        mean = (period_means or {}).get(band["number"])
+        mean = data["means"].get(band["number"])
         if mean is not None:
             means[0].append(mean)
             means[1].append(band["analysis_start"])
@@ -101,7 +116,7 @@ def plot_pain_timeseries(
     ax.set_ylim(0, 10.4)
     ax.set_yticks(range(0, 11, 2))
     ax.set_ylabel("pain (0-10)")
-    ax.set_xlim(schedule.start, schedule.end + one)
+    ax.set_xlim(start, end + one)
     ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=2))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     _stagger(ax, labels)
@@ -111,7 +126,7 @@ def plot_pain_timeseries(
         fontsize=7.5,
         frameon=False,
         ncols=4,
-        handles=[*ax.get_lines(), _hatch_handle(), *([] if record.blinded else [_mean_handle()])],
+        handles=[*ax.get_lines(), _hatch_handle(), *([] if data["blinded"] else [_mean_handle()])],
     )
     ax.spines[["top", "right"]].set_visible(False)
     return ax

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,7 @@ def build_context(
     pooled: PoolResult | None = None,
     generated_at: dt.datetime | None = None,
     charts: bool = True,
+    chart_cache: Path | None = None,
 ) -> dict[str, Any]:
     """The template's whole input for one trial.
 
@@ -65,6 +67,7 @@ def build_context(
         ``evidence`` is taken as ``pooled``.
     generated_at : the report's timestamp (now, in UTC, when omitted).
     charts : draw the SVG charts (tests of the numbers can skip matplotlib).
+    chart_cache : a folder to keep drawn charts in between runs (``plots.chart_cache``), or None.
     """
     if record.blinded and analysis is not None:
         raise Forbidden(f"trial {record.trial_id} is blinded: {SEALED}")
@@ -102,9 +105,9 @@ def build_context(
     context["evidence"] = evidence_section(evidence, pooled)
     context["cent"] = cent_items(record, context)
     context["summary"] = plain_summary(record, analysis, quality)
-    context["charts"] = draw_charts(record, analysis) if charts else {}
+    context["charts"] = draw_charts(record, analysis, chart_cache) if charts else {}
     if charts and context["evidence"] is not None:
-        context["charts"]["forest"] = forest_svg(evidence, pooled)
+        context["charts"]["forest"] = forest_svg(evidence, pooled, chart_cache)
     return context
 
 
@@ -571,28 +574,43 @@ def plain_summary(record: TrialRecord, analysis: Any, quality: dict[str, Any]) -
     )
 
 
-def draw_charts(record: TrialRecord, analysis: Any) -> dict[str, str]:
-    from magtrial.plots.posterior import mixture_density, plot_posterior
-    from magtrial.plots.svg import figure_svg, style
-    from magtrial.plots.timeseries import plot_pain_timeseries
+def draw_charts(record: TrialRecord, analysis: Any, cache: Path | None = None) -> dict[str, str]:
+    """The report's SVG charts; with ``cache`` (a folder) each is kept there and redrawn only when its data change."""
+    from magtrial.plots.chart_cache import cached_chart
+    from magtrial.plots.posterior import mixture_density
+    from magtrial.plots.timeseries import timeseries_data
 
     charts = {"timeline": timeline_svg(record, timeline_markers(record))}  # CENT timeline (report/timeline.py)
-    with style():
-        ax = plot_pain_timeseries(record, period_means=tables.period_means(record))
-        charts["timeseries"] = figure_svg(ax.figure, "ts")
-        post = getattr(analysis, "posterior", None)
-        if post is not None:
-            grid, density = mixture_density(post.weights, post.means, post.sds)
-            xlabel = (
-                f"difference in {analysis.outcome.label}, {analysis.labels.first} minus "
-                f"{analysis.labels.second} (points)"
-            )
-            ax = plot_posterior(
-                grid,
-                density,
-                mcid=analysis.mcid,
-                interval=(analysis.effect.lower, analysis.effect.upper),
-                xlabel=xlabel,
-            )
-            charts["posterior"] = figure_svg(ax.figure, "post")
+    series = timeseries_data(record, period_means=tables.period_means(record))
+    charts["timeseries"] = cached_chart(cache, record.trial_id, "timeseries", series, lambda: _timeseries_svg(series))
+    post = getattr(analysis, "posterior", None)
+    if post is not None:
+        grid, density = mixture_density(post.weights, post.means, post.sds)
+        xlabel = (
+            f"difference in {analysis.outcome.label}, {analysis.labels.first} minus {analysis.labels.second} (points)"
+        )
+        args = {
+            "grid": grid,
+            "density": density,
+            "mcid": analysis.mcid,
+            "interval": (analysis.effect.lower, analysis.effect.upper),
+            "xlabel": xlabel,
+        }
+        charts["posterior"] = cached_chart(cache, record.trial_id, "posterior", args, lambda: _posterior_svg(args))
     return charts
+
+
+def _timeseries_svg(series: dict[str, Any]) -> str:
+    from magtrial.plots.svg import figure_svg, style
+    from magtrial.plots.timeseries import draw_timeseries
+
+    with style():
+        return figure_svg(draw_timeseries(series).figure, "ts")
+
+
+def _posterior_svg(args: dict[str, Any]) -> str:
+    from magtrial.plots.posterior import plot_posterior
+    from magtrial.plots.svg import figure_svg, style
+
+    with style():
+        return figure_svg(plot_posterior(**args).figure, "post")

@@ -7,6 +7,7 @@ Both inputs are optional and shown as their own objects describe themselves: the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -73,15 +74,23 @@ def evidence_section(evidence: Any = None, pooled: Any = None) -> dict[str, Any]
     }
 
 
-def forest_svg(evidence: Any = None, pooled: Any = None) -> str | None:
-    """The forest plot (published effects and the pooled mean) as inline SVG, or None with nothing to draw."""
+def forest_svg(evidence: Any = None, pooled: Any = None, cache: Path | None = None) -> str | None:
+    """The forest plot (published effects and the pooled mean) as inline SVG, or None with nothing to draw.
+
+    With ``cache`` (a folder) the drawing is kept there and reused while the rows are unchanged.
+    """
     if evidence is None and pooled is None:
         return None
     from magtrial.core.evidence import EvidenceTable, forest_rows
+    from magtrial.plots.chart_cache import cached_chart
+
+    rows = forest_rows(evidence if evidence is not None else EvidenceTable(studies=()), pooled)
+    return cached_chart(cache, "evidence", "forest", rows, lambda: _forest_svg(rows))
+
+
+def _forest_svg(rows: list[Any]) -> str:
     from magtrial.plots.forest import plot_forest
     from magtrial.plots.svg import figure_svg, style
 
-    rows = forest_rows(evidence if evidence is not None else EvidenceTable(studies=()), pooled)
     with style():
-        ax = plot_forest(rows)
-        return figure_svg(ax.figure, "forest")
+        return figure_svg(plot_forest(rows).figure, "forest")

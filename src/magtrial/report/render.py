@@ -40,10 +40,17 @@ def render_html(
     evidence: Any = None,
     pooled: Any = None,
     generated_at: dt.datetime | None = None,
+    chart_cache: Path | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (charts inline as SVG)."""
+    """The report as one self-contained HTML page (charts inline as SVG; kept in ``chart_cache`` if given)."""
     context = build_context(
-        record, analysis=analysis, safety=safety, evidence=evidence, pooled=pooled, generated_at=generated_at
+        record,
+        analysis=analysis,
+        safety=safety,
+        evidence=evidence,
+        pooled=pooled,
+        generated_at=generated_at,
+        chart_cache=chart_cache,
     )
     return html_from_context(context)
 
@@ -91,17 +98,24 @@ def render_pdf(
     evidence: Any = None,
     pooled: Any = None,
     generated_at: dt.datetime | None = None,
+    chart_cache: Path | None = None,
 ) -> bytes:
     """The same report laid out as a PDF."""
     return pdf_from_html(
         render_html(
-            record, analysis=analysis, safety=safety, evidence=evidence, pooled=pooled, generated_at=generated_at
+            record,
+            analysis=analysis,
+            safety=safety,
+            evidence=evidence,
+            pooled=pooled,
+            generated_at=generated_at,
+            chart_cache=chart_cache,
         )
     )
 
 
 def write_report(record: TrialRecord, path: str | Path, fmt: Literal["html", "pdf"] = "html", **inputs: Any) -> Path:
-    """Write the report to ``path`` as HTML or PDF; ``inputs`` are analysis/safety/evidence/pooled/generated_at."""
+    """Write the report to ``path`` as HTML or PDF; ``inputs`` are render_html's (analysis, ..., chart_cache)."""
     path = Path(path)
     if fmt == "pdf":
         path.write_bytes(render_pdf(record, **inputs))
