@@ -46,6 +46,12 @@ def report(
     ),
 ) -> None:
     """Write the clinician report (HTML or PDF): protocol, CENT items, charts, analysis, safety, evidence."""
+    lay_out = None
+    if fmt is ReportFormat.PDF:  # WeasyPrint loads in a process of its own meanwhile (report/pdf_process.py)
+        from magtrial.report.pdf_process import PdfProcess
+
+        lay_out = PdfProcess()
+        ctx.call_on_close(lay_out.close)
     from magtrial.core.analysis import analyze
     from magtrial.report.build import record_safety
     from magtrial.report.render import write_report
@@ -68,9 +74,8 @@ def report(
         evidence = load_evidence()
         pooled = cached_pooled_estimate(c, outcome or record.protocol.primary_outcome, folder=cache)
     safety = record_safety(record)
-    path = write_report(
-        record, output, fmt.value, analysis=analysis, safety=safety, evidence=evidence, pooled=pooled, chart_cache=cache
-    )
+    inputs = {"analysis": analysis, "safety": safety, "evidence": evidence, "pooled": pooled, "chart_cache": cache}
+    path = write_report(record, output, fmt.value, lay_out, **inputs)
     blinded = " (blinded)" if record.blinded else ""
     console.print(f"Report{blinded} written to [bold]{path}[/] ({path.stat().st_size:,} bytes)")
 

@@ -8,6 +8,7 @@ ourselves, are marked safe.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -15,8 +16,9 @@ from typing import Any, Literal
 from magtrial.core.record import TrialRecord
 from magtrial.errors import ValidationError
 from magtrial.report.build import build_context
+from magtrial.report.pdf import TEMPLATES, pdf_from_html
 
-TEMPLATES = Path(__file__).parent / "templates"
+__all__ = ["TEMPLATES", "html_from_context", "pdf_from_html", "render_html", "render_pdf", "write_report"]
 
 
 @cache
@@ -62,34 +64,6 @@ def html_from_context(context: dict[str, Any]) -> str:
     return _environment().get_template("report.html.j2").render(**{**context, "charts": charts})
 
 
-def _weasyprint():
-    """Import WeasyPrint, silencing only its notice that HarfBuzz-Subset is missing (CI installs it)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset.*", category=DeprecationWarning)
-        import weasyprint
-    return weasyprint
-
-
-@cache
-def _harfbuzz_subset() -> bool:
-    import ctypes.util
-
-    return ctypes.util.find_library("harfbuzz-subset") is not None
-
-
-def pdf_from_html(html: str) -> bytes:
-    """Lay the HTML out as a PDF.
-
-    WeasyPrint subsets fonts with HarfBuzz when ``libharfbuzz-subset0`` is installed; without it
-    the fontTools fallback takes about 2 s, so the fonts are then embedded whole instead (a larger
-    file, about 0.8 MB, but within the render budget).
-    """
-    document = _weasyprint().HTML(string=html, base_url=str(TEMPLATES))
-    return document.write_pdf(full_fonts=not _harfbuzz_subset())
-
-
 def render_pdf(
     record: TrialRecord,
     *,
@@ -99,9 +73,10 @@ def render_pdf(
     pooled: Any = None,
     generated_at: dt.datetime | None = None,
     chart_cache: Path | None = None,
+    lay_out: Callable[[str], bytes] = pdf_from_html,
 ) -> bytes:
-    """The same report laid out as a PDF."""
-    return pdf_from_html(
+    """The same report laid out as a PDF (by ``lay_out``: in this process, or a ``pdf_process.PdfProcess``)."""
+    return lay_out(
         render_html(
             record,
             analysis=analysis,
@@ -114,11 +89,17 @@ def render_pdf(
     )
 
 
-def write_report(record: TrialRecord, path: str | Path, fmt: Literal["html", "pdf"] = "html", **inputs: Any) -> Path:
+def write_report(
+    record: TrialRecord,
+    path: str | Path,
+    fmt: Literal["html", "pdf"] = "html",
+    lay_out: Callable[[str], bytes] | None = None,
+    **inputs: Any,
+) -> Path:
     """Write the report to ``path`` as HTML or PDF; ``inputs`` are render_html's (analysis, ..., chart_cache)."""
     path = Path(path)
     if fmt == "pdf":
-        path.write_bytes(render_pdf(record, **inputs))
+        path.write_bytes(render_pdf(record, **inputs, lay_out=lay_out or pdf_from_html))
     elif fmt == "html":
         path.write_text(render_html(record, **inputs), encoding="utf-8")
     else:
