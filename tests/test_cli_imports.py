@@ -22,6 +22,20 @@ from magtrial.store.schema_version import at_head, head_revision
 from tests.helpers import ADULT, sample_protocol
 
 HEAVY = ("numpy", "scipy", "matplotlib", "weasyprint", "fastapi", "uvicorn", "starlette", "jinja2")
+# What a command's --help never needs: settings, the database, the input models, the key and password crypto.
+NOT_FOR_HELP = ("alembic", "pydantic", "pydantic_core", "pydantic_settings", "sqlalchemy", "nacl", "argon2")
+# What the diary write path does not need: reading whole trial records, unsealing, amendments (issue 13).
+NOT_FOR_DIARY_ADD = (
+    "magtrial.service.trials",
+    "magtrial.service.amendments",
+    "magtrial.service.unblinding",
+    "magtrial.crypto",
+    "magtrial.core.record",
+    "magtrial.core.allocation",
+    "magtrial.core.analysis",
+    "magtrial.report.build",
+    "magtrial.export",
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
@@ -74,6 +88,29 @@ def test_help_imports_no_command_module_pydantic_or_core(tmp_path):
     assert not [m for m in modules if m.startswith("magtrial.core")]
     cli = {m for m in modules if m.startswith("magtrial.cli.")}
     assert cli == {"magtrial.cli.main", "magtrial.cli.lazy", "magtrial.cli.common"}, sorted(cli)
+
+
+def test_diary_add_help_imports_only_its_command_module(tmp_path):
+    status, modules = run_cli_modules(tmp_path, "diary", "add", "--help")
+    assert status == 0
+    loaded = {m.split(".")[0] for m in modules} & {*HEAVY, *NOT_FOR_HELP}
+    assert not loaded, sorted(loaded)
+    assert {m for m in modules if m.startswith("magtrial.cli.")} == {
+        "magtrial.cli.main",
+        "magtrial.cli.lazy",
+        "magtrial.cli.common",
+        "magtrial.cli.diary",
+    }
+    ours = {m for m in modules if m.startswith("magtrial.") and not m.startswith("magtrial.cli")}
+    assert ours <= {"magtrial.errors", "magtrial.core", "magtrial.core.diary_vocabulary"}, sorted(ours)
+
+
+def test_diary_help_still_names_side_effects_and_late_approval(run):
+    from magtrial.core.diary import SIDE_EFFECTS
+
+    add_help = run("diary", "add", "--help").output
+    assert all(effect in add_help for effect in SIDE_EFFECTS)
+    assert "approve-late" in run("diary", "--help").output
 
 
 def test_lazy_listing_names_exactly_what_the_modules_register():
@@ -134,10 +171,14 @@ def test_diary_add_imports_only_the_database_and_the_service(tmp_path, key_files
     db.dispose()
     env = {"MAGTRIAL_DATABASE_URL": db.url, "MAGTRIAL_USER": "P-001"}
     args = ("diary", "add", rec.trial_id, "--avg", "5", "--worst", "6", "--sleep", "3", "--dose", "full")
-    status, loaded = run_cli(tmp_path, *args, env=env)
+    status, modules = run_cli_modules(tmp_path, *args, env=env)
+    loaded = {m.split(".")[0] for m in modules}
     assert status == 0
     assert "sqlalchemy" in loaded  # it did open the database
-    assert not loaded & {*HEAVY, "alembic"}, sorted(loaded & {*HEAVY, "alembic", "pydantic_settings"})
+    assert "magtrial.core.safety.monitoring" in modules  # and ran the post-entry safety review
+    assert not loaded & {*HEAVY, "alembic", "nacl"}, sorted(loaded & {*HEAVY, "alembic", "nacl"})
+    heavy_ours = {m for m in modules if m.startswith(NOT_FOR_DIARY_ADD)}
+    assert not heavy_ours, sorted(heavy_ours)
     reader = Database(env["MAGTRIAL_DATABASE_URL"])
     try:
         assert trials.record(Context(reader, accounts.actor_for(reader, "P-001", None)), rec.trial_id).current()

@@ -1,4 +1,4 @@
-"""CLI: co-interventions, clinic measurements and late-entry approvals: thin commands over ``service.clinic``."""
+"""CLI: co-interventions and clinic measurements: thin commands over ``service.clinic``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from magtrial.cli.common import console, open_context, parse_date
-from magtrial.cli.diary import diary_app
 from magtrial.core.clinic import MEASUREMENT_ITEMS, CoInterventionKind
 from magtrial.errors import ValidationError
 
@@ -99,24 +98,6 @@ def measurement_list(ctx: typer.Context, trial: str) -> None:
         period = schedule.day(m.day).period if schedule.start <= m.day <= schedule.end else None
         table.add_row(str(m.day), str(period or "run-in"), m.spec.label, m.shown, escape(m.note))
     console.print(table)
-
-
-@diary_app.command("approve-late")
-def diary_approve_late(
-    ctx: typer.Context,
-    trial: str,
-    date: str = typer.Option(..., "--date", help="The missed day (YYYY-MM-DD)."),
-    reason: str = typer.Option(..., "--reason", help="Why it is entered late; kept with the entry."),
-) -> None:
-    """Allow a diary day older than the protocol's late window to be entered once (clinicians)."""
-    from magtrial.service import clinic
-
-    c = open_context(ctx)
-    day = parse_date(date, "--date")
-    if day is None:
-        raise ValidationError("--date is required")
-    approval = clinic.approve_late_entry(c, trial, day, reason)
-    console.print(f"Late entry for {approval.day} approved; it will be flagged late with your reason.")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""CLI: diary add/correct/void/list and audit verify/show: thin commands over the diary service."""
+"""CLI: diary add/correct/void/list/approve-late and audit head/verify/show: thin commands over the services."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from rich.panel import Panel
 from rich.table import Table
 
 from magtrial.cli.common import console, open_context, parse_date
-from magtrial.core.diary import SIDE_EFFECTS, DiaryValues, DoseTaken
+from magtrial.core.diary_vocabulary import SIDE_EFFECTS
 from magtrial.errors import ValidationError
 
-if TYPE_CHECKING:  # the services (SQLAlchemy) load inside the commands: `magtrial --help` stays light (issue 13)
+if TYPE_CHECKING:  # services (SQLAlchemy) and diary models (pydantic) load inside the commands (issue 13)
+    from magtrial.core.diary import DiaryValues
     from magtrial.service.diary import EntryResult
 
 diary_app = typer.Typer(no_args_is_help=True, help="Daily diary: add, correct, void, list (append-only).")
@@ -36,6 +37,8 @@ def _values(
     touch: str | None = None,
     temperature: str | None = None,
 ) -> DiaryValues:
+    from magtrial.core.diary import DiaryValues, DoseTaken
+
     try:
         dose_taken = DoseTaken(dose)
     except ValueError:
@@ -84,10 +87,10 @@ def diary_add(
     ),
 ) -> None:
     """Record a day's diary (one current entry per day); prints a receipt (the audit head)."""
-    from magtrial.service import diary, trials
+    from magtrial.service import diary
 
     c = open_context(ctx)
-    day = parse_date(date) or trials.today(c, trial).date
+    day = parse_date(date) or diary.today(c, trial)
     result = diary.add_entry(
         c, trial, day, _values(avg, worst, sleep, dose, side_effect, other, rescue, note, touch, temperature)
     )
@@ -112,7 +115,7 @@ def diary_correct(
     note: str | None = None,
 ) -> None:
     """Correct a day: only the values you give change; a new version with a reason, the old one kept."""
-    from magtrial.service import diary, trials
+    from magtrial.service import diary
 
     c = open_context(ctx)
     changes = {
@@ -126,7 +129,7 @@ def diary_correct(
         "note": note,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
-    day = parse_date(date) or trials.today(c, trial).date
+    day = parse_date(date) or diary.today(c, trial)
     result = diary.correct_entry(c, trial, day, changes, reason)
     console.print(f"Corrected {day} (version {result.version.version}). Receipt: {result.receipt}")
     _print_alerts(result)
@@ -140,10 +143,10 @@ def diary_void(
     reason: str = typer.Option(...),
 ) -> None:
     """Mark a day's entry as entered in error (kept in the history)."""
-    from magtrial.service import diary, trials
+    from magtrial.service import diary
 
     c = open_context(ctx)
-    day = parse_date(date) or trials.today(c, trial).date
+    day = parse_date(date) or diary.today(c, trial)
     result = diary.void_entry(c, trial, day, reason)
     console.print(f"Voided {day} (version {result.version.version}, entered in error). Receipt: {result.receipt}")
 
@@ -184,6 +187,24 @@ def diary_list(ctx: typer.Context, trial: str, history: bool = typer.Option(Fals
         extra = [str(v.version), v.kind.value, v.reason] if history else []
         table.add_row(str(v.day), where, *cells, *extra, "late" if v.late else "")
     console.print(table)
+
+
+@diary_app.command("approve-late")
+def diary_approve_late(
+    ctx: typer.Context,
+    trial: str,
+    date: str = typer.Option(..., "--date", help="The missed day (YYYY-MM-DD)."),
+    reason: str = typer.Option(..., "--reason", help="Why it is entered late; kept with the entry."),
+) -> None:
+    """Allow a diary day older than the protocol's late window to be entered once (clinicians)."""
+    from magtrial.service import clinic
+
+    c = open_context(ctx)
+    day = parse_date(date, "--date")
+    if day is None:
+        raise ValidationError("--date is required")
+    approval = clinic.approve_late_entry(c, trial, day, reason)
+    console.print(f"Late entry for {approval.day} approved; it will be flagged late with your reason.")
 
 
 def _print_alerts(result: EntryResult) -> None:

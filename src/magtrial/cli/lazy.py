@@ -17,9 +17,8 @@ from typer.core import TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 
 # trial_app gains ``protocol``/``timeline`` (amendments) and ``withdraw`` (consent): load the three together, in
-# this order, so ``trial --help`` lists them as before. diary_app gains ``approve-late`` when clinic is imported.
+# this order, so ``trial --help`` lists them as before.
 _TRIAL = ("trials", "amendments", "consent")
-_DIARY = ("diary", "clinic")
 
 
 class LazyCommand(NamedTuple):
@@ -75,8 +74,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "user": LazyCommand("Accounts: each person acts as one, with one role.", ("accounts",)),
     "keys": LazyCommand("Unblinding keys: the pharmacist's and the clinic's emergency key.", ("accounts",)),
     "trial": LazyCommand("Create, inspect, unblind and verify trials.", _TRIAL),
-    "diary": LazyCommand("Daily diary: add, correct, void, list (append-only).", _DIARY),
-    "audit": LazyCommand("The hash-chained audit trail.", _DIARY),
+    "diary": LazyCommand("Daily diary: add, correct, void, list (append-only).", ("diary",)),
+    "audit": LazyCommand("The hash-chained audit trail.", ("diary",)),
     "safety": LazyCommand(
         "Magnesium safety: dose, kidneys, conditions, drug interactions and a dose timetable, "
         "each rule with its source.",

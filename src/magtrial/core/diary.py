@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pydantic
 from pydantic import Field
 
+from magtrial.core.diary_vocabulary import SIDE_EFFECTS as SIDE_EFFECTS  # the CLI's help reads it alone
 from magtrial.core.inputs import INPUT_CONFIG, Count, Name, Text, kind, shown, validate, validated
 from magtrial.errors import Conflict, DiaryError, NotFound
 
@@ -49,7 +50,6 @@ class VersionKind(StrEnum):
     VOID = "void"
 
 
-SIDE_EFFECTS = ("diarrhoea", "nausea", "abdominal-cramps", "flushing", "drowsiness", "muscle-weakness")
 SCORE_FIELDS = ("average_pain", "worst_pain", "sleep_interference")
 
 
