@@ -3,7 +3,10 @@
 ``_with_rounding`` now factors every (rho, sigma) node's tridiagonal covariance in one LAPACK call
 instead of a Python loop over the days; the Gauss nodes are computed once per size. The loop is kept
 here as the reference, and whole fits are compared with numbers the loop version printed
-(commit ccdc0e3, ``fit_effect`` with default nodes) on the diaries below.
+(commit ccdc0e3, ``fit_effect`` with the nodes that were then the default, ``Quadrature()``) on the
+diaries below. Since the second issue-13 pass the rho window ends where the coarse posterior crosses
+exp(-20) of its peak rather than one coarse node further, which moves these numbers by up to 6e-6;
+long diaries now default to fewer nodes (``tests/test_fit_agreement.py`` holds those to the old fit).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from magtrial.core.analysis import Priors, fit_effect
+from magtrial.core.analysis import Priors, Quadrature, fit_effect
 from magtrial.core.analysis.model import _with_rounding
 
 # (seed, days, rho, sd, gaps, period effects, drift) -> diaries of whole-number scores.
@@ -59,12 +62,19 @@ def test_fit_gives_the_numbers_of_the_loop_version(index, rounding):
     seed, n, rho, sd, gaps, period_effects, drift = CASES[index]
     y, day, first, period = _diary(seed, n, rho, sd, gaps)
     post = fit_effect(
-        y, day, first, period, drift=drift, period_effects=period_effects, priors=Priors(rounding_var=rounding)
+        y,
+        day,
+        first,
+        period,
+        drift=drift,
+        period_effects=period_effects,
+        priors=Priors(rounding_var=rounding),
+        quadrature=Quadrature(),
     )
     got = [post.mean, post.sd, *post.interval(), post.cdf(0.0), post.log_evidence, post.rho_mean, post.sigma_mean]
     expected = BEFORE[2 * index + (rounding == 0.0)]
-    # Printed to 9 decimals; the interval limits are brentq roots with xtol 1e-7.
-    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-7)
+    # Printed to 9 decimals; the interval limits were brentq roots with xtol 1e-7; the window moved (above).
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
 
 
 def _loop_reference(a_w, y_w, phi, s, sigma, w):

@@ -53,19 +53,17 @@ diary has about 80).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.linalg.lapack import dpttrf as _pttrf
-from scipy.linalg.lapack import dpttrs as _pttrs
-from scipy.optimize import brentq
-from scipy.special import betaln, logsumexp, ndtr
 
-from magtrial.core.likelihood import EffectLikelihood
+from magtrial.core.analysis.grid import Design, Terms, evaluate, rounding_cross, terms
+from magtrial.core.analysis.posterior import EffectPosterior
 from magtrial.errors import ValidationError
 
+__all__ = ["EffectPosterior", "Priors", "Quadrature", "fit_effect"]
+
 _LOG2PI = float(np.log(2 * np.pi))
-_SHARE_FLOOR = 0.5  # smallest latent share of the GLS variance used to place the sigma nodes
 
 
 @dataclass(frozen=True)
@@ -84,71 +82,44 @@ class Priors:
 
 @dataclass(frozen=True)
 class Quadrature:
-    """Numbers of nodes; ``doubled()`` is used to show the answer does not depend on them."""
+    """Numbers of nodes; ``doubled()`` is used to show the answer does not depend on them.
+
+    ``rho_coarse`` x ``sigma_coarse`` nodes find the rho interval holding the posterior (log density
+    within ``window`` of its peak), ``rho`` x ``sigma`` (x ``tau``) nodes integrate on it.
+    ``for_days(n)`` is the default: a short diary's posterior is broad and skewed and needs many
+    nodes; from ``MEDIUM_DAYS`` and more so from ``LONG_DAYS`` days on it is near normal in
+    (rho, log sigma) and far fewer give the same accuracy (issue 13; ``python -m validation.quadrature``).
+    """
 
     rho_coarse: int = 40
     rho: int = 40
     sigma: int = 16
     tau: int = 12
+    sigma_coarse: int = 4
+    window: float = 20.0
+    whitened_rounding: bool = False  # centre sigma on the GLS scale less the whitened rounding variance
 
     def doubled(self) -> Quadrature:
-        return Quadrature(2 * self.rho_coarse, 2 * self.rho, 2 * self.sigma, 2 * self.tau)
+        return replace(
+            self,
+            rho_coarse=2 * self.rho_coarse,
+            rho=2 * self.rho,
+            sigma=2 * self.sigma,
+            tau=2 * self.tau,
+            sigma_coarse=2 * self.sigma_coarse,
+        )
+
+    @staticmethod
+    def for_days(n: int) -> Quadrature:
+        """The default nodes for a diary of ``n`` analysis days."""
+        if n < MEDIUM_DAYS:
+            return Quadrature()
+        if n < LONG_DAYS:
+            return Quadrature(rho_coarse=12, rho=24, sigma=10, sigma_coarse=1, whitened_rounding=True)
+        return Quadrature(rho_coarse=12, rho=16, sigma=8, sigma_coarse=1, whitened_rounding=True)
 
 
-@dataclass(frozen=True)
-class EffectPosterior:
-    """Posterior of beta as a mixture of normals ``sum_k w_k N(means_k, sds_k**2)``."""
-
-    weights: np.ndarray
-    means: np.ndarray
-    sds: np.ndarray
-    prior_sd: float
-    log_evidence: float
-    rho_mean: float
-    sigma_mean: float
-    tau_mean: float | None
-    n_days: int
-
-    @property
-    def mean(self) -> float:
-        return float(self.weights @ self.means)
-
-    @property
-    def sd(self) -> float:
-        second = float(self.weights @ (self.sds**2 + self.means**2))
-        return float(np.sqrt(max(second - self.mean**2, 0.0)))
-
-    def cdf(self, x: float) -> float:
-        """P(beta <= x | data)."""
-        return float(self.weights @ ndtr((x - self.means) / self.sds))
-
-    def quantile(self, q: float) -> float:
-        """Root of the mixture CDF (absolute accuracy 1e-7)."""
-        if not 0 < q < 1:
-            raise ValidationError("q must be in (0, 1)")
-        lo = float(np.min(self.means - 12 * self.sds))
-        hi = float(np.max(self.means + 12 * self.sds))
-        return float(brentq(lambda x: self.cdf(x) - q, lo, hi, xtol=1e-7))
-
-    def interval(self, level: float = 0.95) -> tuple[float, float]:
-        tail = (1 - level) / 2
-        return self.quantile(tail), self.quantile(1 - tail)
-
-    def effect_likelihood(self, n: int = 401) -> EffectLikelihood:
-        """log p(data | beta), nuisance parameters integrated out, beta's own prior divided out.
-
-        Exact because beta's normal prior is independent of everything else:
-        p(data | beta) = p(beta | data) p(data) / p(beta); the posterior density is the mixture.
-        """
-        prec_post = 1.0 / self.sd**2
-        prec_lik = max(prec_post - 1.0 / self.prior_sd**2, 1e-4)
-        centre = self.mean * prec_post / prec_lik
-        half = 10.0 / np.sqrt(prec_lik)
-        grid = np.linspace(max(centre - half, -20.0), min(centre + half, 20.0), n)
-        z = (grid[:, None] - self.means) / self.sds
-        log_post = logsumexp(-0.5 * z**2 - np.log(self.sds), b=self.weights, axis=1)
-        log_prior = -0.5 * (grid / self.prior_sd) ** 2 - np.log(self.prior_sd)
-        return EffectLikelihood(grid, log_post - log_prior + self.log_evidence)
+MEDIUM_DAYS, LONG_DAYS = 20, 60
 
 
 def fit_effect(
@@ -160,7 +131,7 @@ def fit_effect(
     drift: bool = True,
     period_effects: bool = False,
     priors: Priors = Priors(),
-    quadrature: Quadrature = Quadrature(),
+    quadrature: Quadrature | None = None,
 ) -> EffectPosterior:
     """Posterior of the effect ``beta`` (first group minus second) under the AR(1) model above.
 
@@ -171,7 +142,7 @@ def fit_effect(
     first : True on days of the first group (magnesium).
     period : period number per row; needed when ``period_effects``.
     drift, period_effects : include a linear drift / period random effects.
-    priors, quadrature : prior settings and node counts.
+    priors, quadrature : prior settings and node counts (None: ``Quadrature.for_days(len(y))``).
 
     Returns
     -------
@@ -182,61 +153,49 @@ def fit_effect(
     first = np.asarray(first, bool)
     if y.ndim != 1 or y.shape != day.shape or y.shape != first.shape:
         raise ValidationError("y, day and group must be 1-D arrays of the same length")
-    if y.size < 4 or np.any(np.diff(day) <= 0):
+    gap = np.diff(day)
+    if y.size < 4 or gap.min() <= 0:
         raise ValidationError("the model needs at least 4 days in strictly increasing calendar order")
-    design = _design(y, day, first, period, drift, period_effects, priors)
-    q = quadrature
-    tau_nodes, tau_logw = _tau_nodes(design.n_random, q.tau, priors.period_sd_scale)
-    rho_c, rho_cw = _legendre(-1.0, 1.0, q.rho_coarse)
-    coarse = _evaluate(design, rho_c, tau_nodes, tau_logw, max(q.sigma // 4, 4), priors)  # support only
-    per_rho = logsumexp(coarse.logw.reshape(rho_c.size, -1), axis=1)  # no rho quadrature weight yet
-    keep = np.flatnonzero(per_rho > per_rho.max() - 30.0)
-    a = -1.0 if keep[0] == 0 else float(rho_c[keep[0] - 1])
-    b = 1.0 if keep[-1] == rho_c.size - 1 else float(rho_c[keep[-1] + 1])
+    design = _design(y, day, gap, first, period, drift, period_effects, priors)
+    q = Quadrature.for_days(y.size) if quadrature is None else quadrature
+    tau_nodes, shared = _terms(design.n, tuple(design.prior_mean), tuple(design.prior_var), design.n_random, q, priors)
+    rho_c, _ = _legendre(-1.0, 1.0, q.rho_coarse)
+    coarse = evaluate(design, shared, rho_c, _hermite(q.sigma_coarse, priors.sigma_scale))  # support only
+    per_rho = _logsumexp(coarse.logw.reshape(rho_c.size, -1), axis=1)  # no rho quadrature weight yet
+    a, b = _window(rho_c, per_rho, q.window)
     rho, rho_w = _legendre(a, b, q.rho)
-    fine = _evaluate(design, rho, tau_nodes, tau_logw, q.sigma, priors)
+    fine = evaluate(design, shared, rho, _hermite(q.sigma, priors.sigma_scale))
     logw = fine.logw + np.log(rho_w)[:, None, None]
-    log_evidence = float(logsumexp(logw))
-    w = np.exp(logw - log_evidence)
-    sel = w > 1e-14 * w.max()
-    weights = w[sel] / w[sel].sum()
-    rho_full = np.broadcast_to(rho[:, None, None], w.shape)[sel]
-    tau_full = np.broadcast_to(tau_nodes[None, None, :], w.shape)[sel]
+    top = logw.max()
+    w = np.exp(logw - top)
+    total = w.sum()
+    w /= total
+    sel = w > 1e-14  # components below this share change no reported digit
     return EffectPosterior(
-        weights=weights,
+        weights=w[sel] / w[sel].sum(),
         means=fine.mean[sel],
         sds=np.sqrt(fine.var[sel]),
         prior_sd=priors.effect_sd,
-        log_evidence=log_evidence,
-        rho_mean=float(weights @ rho_full),
-        sigma_mean=float(weights @ fine.sigma[sel]),
-        tau_mean=float(weights @ tau_full) if design.n_random else None,
+        log_evidence=float(top + np.log(total)),
+        rho_mean=float(w.sum(axis=(1, 2)) @ rho),
+        sigma_mean=float(np.sum(w.sum(axis=2) * fine.sigma)),
+        tau_mean=float(w.sum(axis=(0, 1)) @ tau_nodes) if design.n_random else None,
         n_days=int(y.size),
     )
-
-
-@dataclass(frozen=True)
-class _Design:
-    y: np.ndarray
-    day: np.ndarray
-    a: np.ndarray  # n x P design: level, group (+-1/2), [drift], [period indicators]
-    prior_mean: np.ndarray
-    prior_var: np.ndarray  # fixed part; period entries filled with tau**2 per node
-    n_fixed: int
-    n_random: int
 
 
 def _design(
     y: np.ndarray,
     day: np.ndarray,
+    gap: np.ndarray,
     first: np.ndarray,
     period: np.ndarray | None,
     drift: bool,
     period_effects: bool,
     priors: Priors,
-) -> _Design:
-    cols = [np.ones_like(y), np.where(first, 0.5, -0.5)]
-    mean, var = [priors.level_mean, 0.0], [priors.level_sd**2, priors.effect_sd**2]
+) -> Design:
+    cols = [np.ones_like(y)]
+    mean, var = [priors.level_mean], [priors.level_sd**2]
     if drift:
         cols.append((day - day.mean()) / 7.0)
         mean.append(0.0)
@@ -251,15 +210,56 @@ def _design(
         n_random = levels.size
         mean.extend([0.0] * n_random)
         var.extend([1.0] * n_random)
-    return _Design(y, day, np.column_stack(cols), np.array(mean), np.array(var), len(cols) - n_random, n_random)
+    cols.append(np.where(first, 0.5, -0.5))
+    mean.append(0.0)
+    var.append(priors.effect_sd**2)
+    cols.append(y)
+    p = len(cols) - 1
+    fixed = np.array([*range(p - 1 - n_random), p - 1, p])
+    values, index, counts = _distinct(gap)
+    return Design(
+        np.column_stack(cols),
+        gap,
+        values,
+        index,
+        counts,
+        np.array(mean),
+        np.array(var),
+        fixed,
+        n_random,
+    )
 
 
-@dataclass(frozen=True)
-class _Grid:
-    logw: np.ndarray  # (R, S, T): log prior x likelihood x quadrature weight (rho weight excluded)
-    mean: np.ndarray  # conditional posterior mean of beta
-    var: np.ndarray
-    sigma: np.ndarray
+def _distinct(gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct gaps, the index of each gap among them and their counts (``np.unique``, faster for whole days)."""
+    whole = gap.astype(np.intp)
+    if np.array_equal(whole, gap) and whole.max() < 1000:
+        tally = np.bincount(whole)
+        present = np.flatnonzero(tally)
+        return present.astype(float), (np.cumsum(tally > 0) - 1)[whole], tally[present].astype(float)
+    values, index, counts = np.unique(gap, return_inverse=True, return_counts=True)
+    return values, index, counts.astype(float)
+
+
+def _window(rho: np.ndarray, log_p: np.ndarray, drop: float) -> tuple[float, float]:
+    """The rho interval where the coarse log posterior is within ``drop`` of its maximum.
+
+    Each end is where the line between the last node inside and the first node outside crosses the
+    threshold (the interval is -1 or 1 where no node outside exists): with a concave log posterior
+    the line lies below it, so the cut is where the posterior is at most ``exp(-drop)`` of its peak
+    or lower, wherever the coarse nodes fall (issue 13: a whole coarse spacing each side made the
+    window, and so the fine nodes, several times wider than the posterior).
+    """
+    level = log_p.max() - drop
+    keep = np.flatnonzero(log_p > level)
+    i, j = int(keep[0]), int(keep[-1])
+    a = -1.0 if i == 0 else float(rho[i] - (rho[i] - rho[i - 1]) * (log_p[i] - level) / (log_p[i] - log_p[i - 1]))
+    b = (
+        1.0
+        if j == rho.size - 1
+        else float(rho[j] + (rho[j + 1] - rho[j]) * (log_p[j] - level) / (log_p[j] - log_p[j + 1]))
+    )
+    return a, b
 
 
 def _legendre(a: float, b: float, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -276,6 +276,30 @@ def _gauss(kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, w
 
 
+@functools.cache
+def _hermite(n: int, sigma_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite nodes in log sigma with the node-independent part of their log weight (prior constant)."""
+    xi, wh = _gauss("hermite", n)
+    base = np.log(wh) + xi**2 + np.log(2.0) - 0.5 * _LOG2PI - np.log(sigma_scale)
+    base.flags.writeable = False
+    return xi, base
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    top = x.max(axis=axis, keepdims=True)
+    return np.asarray(np.log(np.exp(x - top).sum(axis=axis)) + top.squeeze(axis))
+
+
+@functools.lru_cache(maxsize=64)
+def _terms(
+    n: int, mean: tuple[float, ...], var: tuple[float, ...], n_random: int, q: Quadrature, priors: Priors
+) -> tuple[np.ndarray, Terms]:
+    """The tau nodes and what every node shares, once per model shape (they do not depend on the data)."""
+    tau, tau_logw = _tau_nodes(n_random, q.tau, priors.period_sd_scale)
+    tau.flags.writeable = False
+    return tau, terms(n, np.array(mean), np.array(var), n_random, tau, tau_logw, priors, q.whitened_rounding)
+
+
 def _tau_nodes(n_random: int, n: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
     if not n_random:
         return np.zeros(1), np.zeros(1)
@@ -284,117 +308,14 @@ def _tau_nodes(n_random: int, n: int, scale: float) -> tuple[np.ndarray, np.ndar
     return tau, np.log(w) + log_prior
 
 
-def _evaluate(
-    d: _Design, rho: np.ndarray, tau: np.ndarray, tau_logw: np.ndarray, n_sigma: int, priors: Priors
-) -> _Grid:
-    """Closed-form coefficient integrals at every (rho, sigma, tau) node, batched."""
-    n, p, pf = d.y.size, d.a.shape[1], d.n_fixed
-    gap = np.diff(d.day)
-    phi = np.power(rho[:, None], gap[None, :])  # (R, n-1); integer gaps, so negative rho is fine
-    s = np.sqrt(1.0 - phi**2)
-    a_w = np.concatenate(
-        [np.broadcast_to(d.a[:1], (rho.size, 1, p)), (d.a[1:] - phi[..., None] * d.a[:-1]) / s[..., None]], axis=1
-    )
-    y_w = np.concatenate([np.broadcast_to(d.y[:1], (rho.size, 1)), (d.y[1:] - phi * d.y[:-1]) / s], axis=1)
-    log_jac = -np.log(s).sum(axis=1)  # (R,)
-    g = np.einsum("rnp,rnq->rpq", a_w, a_w)
-    bvec = np.einsum("rnp,rn->rp", a_w, y_w)
-    c = np.einsum("rn,rn->r", y_w, y_w)
-    # GLS residual scale of the fixed part centres the sigma nodes for each rho.
-    gf = g[:, :pf, :pf] + 1e-9 * np.eye(pf)
-    rss = c - np.einsum("rp,rp->r", bvec[:, :pf], np.linalg.solve(gf, bvec[:, :pf, None])[..., 0])
-    sig_hat = np.sqrt(np.maximum(rss, 1e-6 * n) / max(n - pf, 1))
-    width = np.full(rho.size, 1.4 / np.sqrt(2.0 * max(n - pf, 2)))  # posterior SD of log scale, roughly
-    centre = np.log(sig_hat)
-    if priors.rounding_var > 0:
-        # The GLS scale S includes the rounding error: sigma**2 = S**2 - w, so centre on that and
-        # widen by d log sigma / d log S = S**2 / sigma**2 (capped at 2: sigma near 0).
-        share = np.maximum(1.0 - priors.rounding_var / sig_hat**2, _SHARE_FLOOR)
-        centre = centre + 0.5 * np.log(share)
-        width = width / share
-    xi, wh = _gauss("hermite", n_sigma)
-    log_sigma = centre[:, None] + np.sqrt(2.0) * width[:, None] * xi[None, :]  # (R, S)
-    sigma = np.exp(log_sigma)
-    sig_logw = (
-        np.log(wh)
-        + xi**2
-        + np.log(np.sqrt(2.0) * width)[:, None]
-        + log_sigma
-        + np.log(2.0)
-        - 0.5 * _LOG2PI
-        - np.log(priors.sigma_scale)
-        - 0.5 * (sigma / priors.sigma_scale) ** 2
-    )
-    u = (rho + 1) / 2
-    k = priors.rho_beta
-    rho_logp = (k - 1) * np.log(u * (1 - u)) - betaln(k, k) - np.log(2.0)
-
-    var = np.broadcast_to(d.prior_var, (tau.size, p)).copy()  # (T, P)
-    if d.n_random:
-        var[:, pf:] = np.maximum(tau[:, None] ** 2, 1e-12)
-    inv_var = 1.0 / var
-    if priors.rounding_var > 0:
-        gs, bs, cs, logdet_k = _with_rounding(a_w, y_w, phi, s, sigma, priors.rounding_var)
-    else:  # K = sigma**2 I
-        s2 = sigma[:, :, None, None] ** 2
-        gs, bs = g[:, None] / s2, bvec[:, None] / s2[..., 0]
-        cs, logdet_k = c[:, None] / s2[..., 0, 0], 2.0 * n * log_sigma
-    lam = gs[:, :, None] + inv_var[None, None, :, :, None] * np.eye(p)  # (R, S, T, P, P)
-    h = bs[:, :, None, :] + (d.prior_mean * inv_var)[None, None]  # (R, S, T, P)
-    rhs = np.zeros(h.shape + (2,))
-    rhs[..., 0] = h
-    rhs[..., 1, 1] = 1.0
-    sol = np.linalg.solve(lam, rhs)
-    mu = sol[..., 0]
-    _, logdet = np.linalg.slogdet(lam)
-    quad = cs[:, :, None] + (d.prior_mean**2 * inv_var).sum(-1)[None, None] - np.einsum("rstp,rstp->rst", h, mu)
-    log_ml = (
-        -0.5 * n * _LOG2PI
-        - 0.5 * logdet_k[:, :, None]
-        + log_jac[:, None, None]
-        - 0.5 * np.log(var).sum(-1)[None, None]
-        - 0.5 * logdet
-        - 0.5 * quad
-    )
-    logw = log_ml + rho_logp[:, None, None] + sig_logw[:, :, None] + tau_logw[None, None, :]
-    return _Grid(logw=logw, mean=mu[..., 1], var=sol[..., 1, 1], sigma=np.broadcast_to(sigma[:, :, None], logw.shape))
-
-
 def _with_rounding(
     a_w: np.ndarray, y_w: np.ndarray, phi: np.ndarray, s: np.ndarray, sigma: np.ndarray, w: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Whitened cross-products when the errors are AR(1) plus independent noise of variance ``w``.
+    """``G = A' V^-1 A``, ``b = A' V^-1 y``, ``c = y' V^-1 y`` and ``log det K`` per (rho, sigma) node.
 
-    With ``W`` the AR(1) whitening (lower bidiagonal, ``W R W' = I``), the covariance
-    ``V = sigma**2 R + w I`` is ``W^-1 K W^-T`` with ``K = sigma**2 I + w W W'``, which is tridiagonal.
-    So ``M' V^-1 M = (W M)' K^-1 (W M)`` and ``log det V = log det K - 2 log det W``.
-
-    Every (rho, sigma) node's ``K`` is one block of a single block-diagonal tridiagonal matrix, which
-    LAPACK factors (``dpttrf``, ``K = L D L'``) and solves (``dpttrs``) in one call each: O(n) per node
-    in compiled code, instead of a Python loop over the days (issue 13: 10x faster, same numbers to
-    rounding; tests/test_analysis_speed.py compares with the loop).
-
-    Returns ``G = A' V^-1 A``, ``b = A' V^-1 y``, ``c = y' V^-1 y`` per (rho, sigma) node (the AR(1)
-    Jacobian term is added by the caller) and ``log det K``.
+    ``grid.rounding_cross`` on separate whitened design and outcome (kept for the tests that compare
+    it with the dense covariance and with the day-by-day loop).
     """
-    n_rho, n, p = a_w.shape
-    n_sig = sigma.shape[1]
-    # W W': diagonal (1 + phi_i**2) / s_i**2 (1 on the first day), off-diagonal -phi_i / (s_i s_{i-1}).
-    s_prev = np.concatenate([np.ones((n_rho, 1)), s[:, :-1]], axis=1)
-    diag = np.concatenate([np.ones((n_rho, 1)), (1.0 + phi**2) / s**2], axis=1)  # (R, n)
-    kd = (sigma**2)[:, :, None] + w * diag[:, None, :]  # (R, S, n)
-    ke = np.zeros((n_rho, n_sig, n))  # last entry of each block 0: blocks do not touch
-    ke[:, :, :-1] = (-w * phi / (s * s_prev))[:, None, :]
-    d_fac, e_fac, info = _pttrf(kd.ravel(), ke.ravel()[:-1], overwrite_d=1, overwrite_e=1)
-    if info != 0:
-        raise ArithmeticError(f"rounding covariance not positive definite (LAPACK dpttrf info {info})")
-    m = np.concatenate([a_w, y_w[..., None]], axis=2)  # (R, n, P+1)
-    rhs = np.empty((n_rho, n_sig, n, p + 1), order="C")
-    rhs[...] = m[:, None]
-    x, info = _pttrs(d_fac, e_fac, rhs.reshape(-1, p + 1), overwrite_b=1)
-    if info != 0:
-        raise ArithmeticError(f"LAPACK dpttrs info {info}")
-    x = x.reshape(n_rho, n_sig, n, p + 1)
-    cross = np.matmul(m[:, None].transpose(0, 1, 3, 2), x)  # (R, S, P+1, P+1)
-    logdet = np.log(d_fac).reshape(n_rho, n_sig, n).sum(axis=2)
+    p = a_w.shape[2]
+    cross, logdet = rounding_cross(np.concatenate([a_w, y_w[..., None]], axis=2), phi, s, sigma**2, w)
     return cross[..., :p, :p], cross[..., :p, p], cross[..., p, p], logdet

@@ -19,6 +19,7 @@ attainable p-value is the share of defined orders that group the days as the obs
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ def randomization_test(
     """
     y = np.asarray(y, float)
     period = np.asarray(period, int)
-    sequences = np.array([[arm is Arm.MAGNESIUM for arm in seq] for seq in possible_sequences(design, cycles)])
+    sequences, mirror_in_set = _reference_set(design, cycles)
     n_periods = sequences.shape[1]
     sums = np.bincount(period - 1, weights=y, minlength=n_periods)[:n_periods]
     counts = np.bincount(period - 1, minlength=n_periods)[:n_periods].astype(float)
@@ -99,7 +100,7 @@ def randomization_test(
     groupings = sequences[defined][:, seen]
     obs_key = np.asarray(observed_first, bool)[seen]
     ties = int(np.sum(np.all(groupings == obs_key, axis=1)))
-    mirror = bool(np.any(np.all(groupings == ~obs_key, axis=1))) and _mirror_in_set(sequences)
+    mirror = bool(np.any(np.all(groupings == ~obs_key, axis=1))) and mirror_in_set
     return RandomizationTest(
         statistic=observed,
         p_lower=p_lower,
@@ -110,6 +111,16 @@ def randomization_test(
         distribution=tuple(float(s) for s in np.sort(finite)),
         n_possible=int(sequences.shape[0]),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _reference_set(design: Design, cycles: int) -> tuple[np.ndarray, bool]:
+    """Every possible order as a (sequences x periods) boolean array, first group True, and whether
+    the set holds the mirror image of each order; built once per design (issue 13: rebuilding it
+    from Python tuples was a tenth of ``analyze()``)."""
+    sequences = np.array([[arm is Arm.MAGNESIUM for arm in seq] for seq in possible_sequences(design, cycles)])
+    sequences.flags.writeable = False
+    return sequences, _mirror_in_set(sequences)
 
 
 def _stat(first: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -143,7 +143,7 @@ def analyze(
     drift: bool = True,
     period_effects: bool = False,
     priors: Priors = Priors(),
-    quadrature: Quadrature = Quadrature(),
+    quadrature: Quadrature | None = None,
 ) -> AnalysisResult:
     """Analyse one person's trial: Bayesian AR(1) effect, adherence sensitivity, randomization test.
 
@@ -198,7 +198,7 @@ def analyze(
 
 
 def _fit(
-    data: AnalysisData, drift: bool, period_effects: bool, priors: Priors, quadrature: Quadrature
+    data: AnalysisData, drift: bool, period_effects: bool, priors: Priors, quadrature: Quadrature | None
 ) -> EffectPosterior:
     return fit_effect(
         data.y,
@@ -241,7 +241,7 @@ def _full_dose(
     drift: bool,
     period_effects: bool,
     priors: Priors,
-    quadrature: Quadrature,
+    quadrature: Quadrature | None,
 ) -> tuple[EffectSummary | None, str]:
     sub = data.subset(data.full_dose)
     dropped = data.n - sub.n
