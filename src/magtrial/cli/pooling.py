@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,9 @@ def pool_command(
     Trials still blinded, and simulated (demo) trials, are never read. Subgroups with fewer than 5
     trials get a warning, no estimate.
     """
+    # One BLAS thread unless the user asks otherwise (set before numpy loads): pooling's products are thin, and
+    # OpenBLAS's threads made them 3-6x slower on a shared 2-core machine (issue 13).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from magtrial.core.pooling import pool_data, pool_subgroups, prior_sensitivity
 
     prior = _prior(tau_prior, tau_scale)

@@ -121,6 +121,7 @@ class PoolingData:
     trial_ids: list[str]
     covariates: list[Covariates]
     excluded: dict[str, int]  # reason -> count
+    moments: tuple[np.ndarray, np.ndarray] | None = None  # each curve's mean and variance, once computed
 
     @property
     def n(self) -> int:
@@ -129,7 +130,8 @@ class PoolingData:
     def subset(self, rows: np.ndarray) -> PoolingData:
         take = getattr(self.covariates, "take", None)  # column arrays (bulk read) or a list of Covariates
         covs = take(rows) if take else [self.covariates[i] for i in rows]
-        return PoolingData(self.grid, self.lik[rows], [self.trial_ids[i] for i in rows], covs, {})
+        moments = None if self.moments is None else (self.moments[0][rows], self.moments[1][rows])
+        return PoolingData(self.grid, self.lik[rows], [self.trial_ids[i] for i in rows], covs, {}, moments)
 
 
 def _chunks(items: Iterable[TrialSummary], size: int) -> Iterator[list[TrialSummary]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy.special import ndtr
@@ -11,6 +12,7 @@ from magtrial.core.pooling.bulk import subgroup_keys
 from magtrial.core.pooling.engine import GridPosterior, Prior, adaptive_posterior, below_weights, kernel_weights
 from magtrial.core.pooling.inputs import PoolingData, TrialSummary, collect
 from magtrial.core.pooling.lowrank import maybe_factor, products
+from magtrial.core.pooling.responders import smooth_responders
 from magtrial.core.pooling.results import (
     MIN_SUBGROUP_TRIALS,
     RESPONDER_THRESHOLD,
@@ -64,18 +66,23 @@ def pool(
     return pool_data(data, prior=prior, persons=persons)
 
 
-def _start(data: PoolingData) -> tuple[float, float, float]:
-    """Moment-based (DerSimonian-Laird) start for the grid from each curve's mean and SD."""
-    m, v = np.empty(data.n), np.empty(data.n)
-    for a in range(0, data.n, 4096):  # in blocks: the normalised copy of 100,000 curves would be 160 MB
-        w = data.lik[a : a + 4096] / data.lik[a : a + 4096].sum(axis=1, keepdims=True)
-        m[a : a + 4096] = w @ data.grid
-        v[a : a + 4096] = np.maximum(w @ data.grid**2 - m[a : a + 4096] ** 2, 1e-6)
+def row_moments(lik: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of each curve normalised on ``grid`` (for the start of the grid search)."""
+    m, v = np.empty(lik.shape[0]), np.empty(lik.shape[0])
+    for a in range(0, lik.shape[0], 4096):  # in blocks: the normalised copy of 100,000 curves would be 160 MB
+        w = lik[a : a + 4096] / lik[a : a + 4096].sum(axis=1, keepdims=True)
+        m[a : a + 4096] = w @ grid
+        v[a : a + 4096] = np.maximum(w @ grid**2 - m[a : a + 4096] ** 2, 1e-6)
+    return m, v
+
+
+def _start(m: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """Moment-based (DerSimonian-Laird) start for the grid from each curve's mean and variance."""
     wt = 1 / v
     mu_fe = float(wt @ m / wt.sum())
     q = float(wt @ (m - mu_fe) ** 2)
     denom = wt.sum() - (wt**2).sum() / wt.sum()
-    tau2 = max(0.0, (q - (data.n - 1)) / denom) if denom > 0 else 0.0
+    tau2 = max(0.0, (q - (m.size - 1)) / denom) if denom > 0 else 0.0
     wr = 1 / (v + tau2)
     return float(wr @ m / wr.sum()), float(np.sqrt(1 / wr.sum())), float(np.sqrt(tau2))
 
@@ -101,7 +108,8 @@ def pool_data(
     active = np.flatnonzero(data.lik.max(axis=0) > 1e-14)
     lo, hi = max(active[0] - 1, 0), min(active[-1] + 2, data.grid.size)
     grid, lik = data.grid[lo:hi], data.lik[:, lo:hi]
-    post = adaptive_posterior(lik, grid, prior, _start(PoolingData(grid, lik, data.trial_ids, [], {})))
+    moments = row_moments(lik, grid) if data.moments is None else data.moments  # subgroups: computed once
+    post = adaptive_posterior(lik, grid, prior, _start(*moments))
     return _summarise(post, grid, lik, data, prior, persons, label, enrolled or persons)
 
 
@@ -133,6 +141,45 @@ def _summarise(
     p_new_responder = float(below @ q / q.sum())
     p_new_benefit = float(below_weights(full, 0.0) @ q / q.sum())
 
+    smooth = None if persons or not enrolled else smooth_responders(lik, grid, post)
+    if smooth is not None:
+        total_mean, within_var, per_cell = float(smooth[0] @ w), float((smooth[0] - smooth[1]) @ w), smooth[0]
+        person_rows: list[PersonEstimate] = []
+    else:
+        total_mean, within_var, per_cell, person_rows = _enrolled(grid, lik, data, mu, tau, w, persons, enrolled)
+    n = lik.shape[0]
+    between_var = float(w @ (per_cell - per_cell @ w) ** 2)
+    share = total_mean / n
+    sd = np.sqrt(within_var + between_var) / n
+    share_est = Estimate(share, float(sd), max(0.0, share - 1.96 * sd), min(1.0, share + 1.96 * sd))
+    return PoolResult(
+        n_trials=n,
+        mu=mu_est,
+        tau=tau_est,
+        responders_population=responders_pop,
+        responders_enrolled=share_est if enrolled else None,
+        predictive=predictive,
+        p_new_benefit=p_new_benefit,
+        p_new_responder=p_new_responder,
+        prior=prior,
+        excluded=dict(data.excluded),
+        persons=tuple(person_rows),
+        grid_edge_mass=post.edge_mass,
+        label=label,
+    )
+
+
+def _enrolled(
+    grid: np.ndarray,
+    lik: np.ndarray,
+    data: PoolingData,
+    mu: np.ndarray,
+    tau: np.ndarray,
+    w: np.ndarray,
+    persons: bool,
+    enrolled: bool,
+) -> tuple[float, float, np.ndarray, list[PersonEstimate]]:
+    """P(beta_i <= -1 | cell, y_i) for every row and cell: sums over rows per cell, and each person's estimate."""
     W = kernel_weights(grid, mu, tau)
     fac = maybe_factor(W, lik.shape[0]) if enrolled else None  # the responders step through the factor
     W = W.astype(lik.dtype)
@@ -158,26 +205,7 @@ def _summarise(
         if persons:
             node_mass = block * ((w / m) @ W.T)
             person_rows.extend(_persons(grid, node_mass, p_i, block, data.trial_ids[start : start + step]))
-    n = lik.shape[0]
-    between_var = float(w @ (per_cell - per_cell @ w) ** 2)
-    share = total_mean / n
-    sd = np.sqrt(within_var + between_var) / n
-    share_est = Estimate(share, float(sd), max(0.0, share - 1.96 * sd), min(1.0, share + 1.96 * sd))
-    return PoolResult(
-        n_trials=n,
-        mu=mu_est,
-        tau=tau_est,
-        responders_population=responders_pop,
-        responders_enrolled=share_est if enrolled else None,
-        predictive=predictive,
-        p_new_benefit=p_new_benefit,
-        p_new_responder=p_new_responder,
-        prior=prior,
-        excluded=dict(data.excluded),
-        persons=tuple(person_rows),
-        grid_edge_mass=post.edge_mass,
-        label=label,
-    )
+    return total_mean, within_var, per_cell, person_rows
 
 
 def _persons(
@@ -221,6 +249,8 @@ def pool_subgroups(
     the between-person SD is set by its prior, not by data.
     """
     out: list[SubgroupResult] = []
+    if data.n and data.moments is None:
+        data = replace(data, moments=row_moments(data.lik, data.grid))  # each curve's moments once for all levels
     for key in by:
         keys = subgroup_keys(data.covariates, key)
         for level in sorted(set(keys.tolist())):
