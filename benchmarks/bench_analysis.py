@@ -7,7 +7,10 @@ each row gives magtrial's median, PyMC's median and the median and range of the 
 Timed: ``fit_effect`` (the exact posterior of the effect, averaged over 20 calls per round) and
 ``analyze`` (main fit, full-dose fit and the exact randomization test), each against PyMC NUTS
 2 chains x (1000 tune + 1000 draws), 1 core. PyMC's compile time is EXCLUDED from the ratio: the
-model is compiled and sampled once before timing, and that time is its own row. Also timed, with
+model is compiled and sampled once before timing, and that time is its own row. ``fit_effect`` is
+also timed against the fit before issue 13 (``benchmarks/fit_reference.py``, kept verbatim), in
+alternation, with both answers printed side by side, and CPU medians of both fits and of
+``analyze()`` are printed (the fairer figure when other jobs load the machine). Also timed, with
 no peer: ``simulate_design`` for 10,000 simulated trials against its 5 s target.
 
 ``pymc_model`` is the same model and priors written independently in PyMC; the agreement test
@@ -19,17 +22,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # `benchmarks.harness` when run as a script
 
+from benchmarks import fit_reference  # noqa: E402
 from benchmarks.harness import Row, interleave, report, timed  # noqa: E402
 from magtrial.core.allocation import Allocation, Arm  # noqa: E402
-from magtrial.core.analysis import analyze, build_data, fit_effect  # noqa: E402
+from magtrial.core.analysis import EffectPosterior, analyze, build_data, fit_effect  # noqa: E402
 from magtrial.core.diary import DiaryVersion, VersionKind  # noqa: E402
 from magtrial.core.protocol import Condition, Product, Protocol  # noqa: E402
 from magtrial.core.record import TrialRecord  # noqa: E402
@@ -133,6 +140,19 @@ def main(rounds: int = 5) -> None:
     print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.orig_argv[1:]])}")
     print(f"data: 16-week diary, {data.n} analysis days; machine: {os.cpu_count()} cores; {rounds} ABBA rounds")
     fit = lambda: fit_effect(data.y, data.day, data.first, data.period)  # noqa: E731
+    before = lambda: fit_reference.fit_effect(data.y, data.day, data.first, data.period)  # noqa: E731
+    ours, peer = interleave(fit, before, rounds=max(rounds, 7), warmup=1, repeat=20)
+    report(
+        Row(
+            "fit_effect against the fit before issue 13",
+            ours,
+            "benchmarks/fit_reference.py",
+            peer,
+            target="<= 1 ms",
+            note="same diary, alternating",
+        )
+    )
+    compare_with_reference(fit, before)
     ours, peer = interleave(fit, nuts, rounds=rounds, warmup=0, repeat=20)
     report(
         Row(
@@ -144,6 +164,8 @@ def main(rounds: int = 5) -> None:
             note="PyMC compile excluded",
         )
     )
+    cpu = [cpu_median(lambda: analyze(record), 20) for _ in range(3)]
+    print("analyze() CPU, median of 20 calls, 3 blocks: " + ", ".join(f"{c * 1e3:.2f} ms" for c in cpu))
     ours, peer = interleave(lambda: analyze(record), nuts, rounds=rounds, warmup=0, repeat=5)
     report(
         Row(
@@ -166,6 +188,37 @@ def main(rounds: int = 5) -> None:
         f"beta: magtrial {post.mean:+.3f} [{lo:+.3f}, {hi:+.3f}]; PyMC {draws.mean():+.3f} "
         f"[{np.quantile(draws, 0.025):+.3f}, {np.quantile(draws, 0.975):+.3f}] "
         "(PyMC's model leaves out magtrial's rounding term)"
+    )
+
+
+def cpu_median(fn: Callable[[], object], calls: int) -> float:
+    """Median CPU seconds of ``calls`` calls."""
+    out = []
+    for _ in range(calls):
+        start = time.process_time()
+        fn()
+        out.append(time.process_time() - start)
+    return statistics.median(out)
+
+
+def compare_with_reference(fit: Callable[[], EffectPosterior], before: Callable[[], Any]) -> None:
+    """The two fits' answers side by side, and CPU medians of both fits in alternating blocks of 20 calls."""
+    new, old = fit(), before()
+    for name, p in (("new fit", new), ("before", old)):
+        lo, hi = p.interval()
+        print(
+            f"{name:<8} mean {p.mean:+.5f}  95% [{lo:+.5f}, {hi:+.5f}]  P(beta<0) {p.cdf(0.0):.6f}  "
+            f"rho {p.rho_mean:.4f}  sigma {p.sigma_mean:.4f}  components {p.weights.size}"
+        )
+    times: dict[str, list[float]] = {"new": [], "before": []}
+    for i in range(6):
+        for who in ("new", "before") if i % 2 == 0 else ("before", "new"):
+            times[who].append(cpu_median(fit if who == "new" else before, 20))
+    print(
+        "fit_effect CPU, median of 20 calls per block, 6 alternating blocks: "
+        + ", ".join(
+            f"{k} {statistics.median(v) * 1e3:.2f} ms ({min(v) * 1e3:.2f}-{max(v) * 1e3:.2f})" for k, v in times.items()
+        )
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from magtrial.core.analysis import Quadrature, fit_effect
 
-LENGTHS = (6, 8, 12, 20, 30, 40, 60, 82, 120)
+LENGTHS = (6, 8, 12, 20, 30, 40, 60, 70, 82, 120)
 
 
 def diary(rng: np.random.Generator, n_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

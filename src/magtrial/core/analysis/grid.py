@@ -5,9 +5,8 @@ Cholesky factorisation per node of the augmented cross-product ``[[Lambda, h], [
 prior). With the effect as the last coefficient, that single factor ``L`` gives everything the fit
 needs: ``log det Lambda`` from its diagonal, the residual quadratic form as the last pivot squared,
 and the conditional posterior of beta as ``mean = L[p, p-1] / L[p-1, p-1]`` and
-``var = 1 / L[p-1, p-1]**2`` (the last row and column of a triangular inverse). The factor is
-computed column by column across all nodes at once (issue 13: batched LAPACK calls on thousands of
-4 x 4 matrices cost more than the rest of the fit).
+``var = 1 / L[p-1, p-1]**2`` (the last row and column of a triangular inverse). One batched call
+replaces the ``solve`` and ``slogdet`` of two right-hand sides each (issue 13).
 """
 
 from __future__ import annotations
@@ -103,9 +102,12 @@ def evaluate(d: Design, t: Terms, rho: np.ndarray, hermite: tuple[np.ndarray, np
     log_jac = -0.5 * np.log(s2_g) @ d.gap_counts
     phi = phi_g[:, d.gap_index]  # (R, n-1)
     s = np.sqrt(s2_g)[:, d.gap_index]
-    mw = np.empty((rho.size, n, p + 1))
+    mw = np.empty((rho.size, n, p + 1))  # whitened [A, y]: row i is (m_i - phi_i m_{i-1}) / s_i
     mw[:, 0] = d.m[0]
-    mw[:, 1:] = (d.m[1:] - phi[..., None] * d.m[:-1]) / s[..., None]
+    rest = mw[:, 1:]
+    np.multiply(phi[..., None], d.m[:-1], out=rest)
+    np.subtract(d.m[1:], rest, out=rest)
+    rest /= s[..., None]
     cross = np.matmul(mw.transpose(0, 2, 1), mw)  # (R, P+1, P+1)
     # GLS residual scale of the fixed part centres the sigma nodes for each rho.
     sub = cross if d.fixed.size == p + 1 else cross[:, d.fixed[:, None], d.fixed[None, :]]
@@ -139,15 +141,12 @@ def evaluate(d: Design, t: Terms, rho: np.ndarray, hermite: tuple[np.ndarray, np
     else:  # K = sigma**2 I
         cross_k = cross[:, None] / sigma2[:, :, None, None]
         logdet_k = 2.0 * n * log_sigma
-    aug = cross_k[:, :, None] + t.prior  # (R, S, T, P+1, P+1)
-    low = cholesky_factor(aug)
-    piv = low[p - 1][p - 1]
-    log_det = np.log(low[0][0])
-    for j in range(1, p):
-        log_det = log_det + np.log(low[j][j])
-    log_ml = t.const - log_det - 0.5 * low[p][p] ** 2
+    low = np.linalg.cholesky(cross_k[:, :, None] + t.prior)  # (R, S, T, P+1, P+1)
+    diag = np.diagonal(low, axis1=-2, axis2=-1)
+    piv = diag[..., p - 1]
+    log_ml = t.const - np.log(np.prod(diag[..., :p], axis=-1)) - 0.5 * diag[..., p] ** 2
     logw = log_ml + (sig_logw - 0.5 * logdet_k + rho_logp[:, None])[:, :, None]
-    return Grid(logw=logw, mean=low[p][p - 1] / piv, var=1.0 / (piv * piv), sigma=np.sqrt(sigma2))
+    return Grid(logw=logw, mean=low[..., p, p - 1] / piv, var=1.0 / (piv * piv), sigma=np.sqrt(sigma2))
 
 
 def _rounding_share(phi_g: np.ndarray, s2_g: np.ndarray, d: Design) -> np.ndarray:
@@ -163,32 +162,6 @@ def _rounding_share(phi_g: np.ndarray, s2_g: np.ndarray, d: Design) -> np.ndarra
 @functools.cache
 def _ridge(k: int) -> np.ndarray:
     return 1e-9 * np.eye(k)
-
-
-def cholesky_factor(a: np.ndarray) -> list[list[np.ndarray]]:
-    """Cholesky factor of every matrix in ``a`` (..., k, k), SPD, as ``L[i][j]`` arrays (i >= j).
-
-    Up to 6 x 6 entry by entry across the whole batch (a few dozen vectorised operations instead of
-    one LAPACK call per matrix); larger (period effects) through ``np.linalg.cholesky``.
-    """
-    k = a.shape[-1]
-    if k > 6:
-        full = np.linalg.cholesky(a)
-        return [[full[..., i, j] for j in range(i + 1)] for i in range(k)]
-    low: list[list[np.ndarray]] = []
-    for i in range(k):
-        row: list[np.ndarray] = []
-        for j in range(i):
-            v = a[..., i, j]
-            for m in range(j):
-                v = v - row[m] * low[j][m]
-            row.append(v / low[j][j])
-        v = a[..., i, i]
-        for m in range(i):
-            v = v - row[m] * row[m]
-        row.append(np.sqrt(v))
-        low.append(row)
-    return low
 
 
 def rounding_cross(

@@ -119,7 +119,7 @@ class Quadrature:
         return Quadrature(rho_coarse=12, rho=16, sigma=8, sigma_coarse=1, whitened_rounding=True)
 
 
-MEDIUM_DAYS, LONG_DAYS = 20, 60
+MEDIUM_DAYS, LONG_DAYS = 20, 70
 
 
 def fit_effect(
@@ -194,31 +194,36 @@ def _design(
     period_effects: bool,
     priors: Priors,
 ) -> Design:
-    cols = [np.ones_like(y)]
-    mean, var = [priors.level_mean], [priors.level_sd**2]
-    if drift:
-        cols.append((day - day.mean()) / 7.0)
-        mean.append(0.0)
-        var.append(priors.drift_sd**2)
     n_random = 0
+    indicators = np.zeros((y.size, 0))
     if period_effects:
         if period is None:
             raise ValidationError("period effects need the period of each day")
         period = np.asarray(period)
         levels = np.unique(period)
-        cols.extend((period == p).astype(float) for p in levels)
+        indicators = period[:, None] == levels[None, :]
         n_random = levels.size
+    p = 2 + int(drift) + n_random  # level, [drift], [periods], group
+    m = np.empty((y.size, p + 1))
+    m[:, 0] = 1.0
+    mean, var = [priors.level_mean], [priors.level_sd**2]
+    if drift:
+        np.subtract(day, day.mean(), out=m[:, 1])
+        m[:, 1] /= 7.0
+        mean.append(0.0)
+        var.append(priors.drift_sd**2)
+    if n_random:
+        m[:, p - 1 - n_random : p - 1] = indicators
         mean.extend([0.0] * n_random)
         var.extend([1.0] * n_random)
-    cols.append(np.where(first, 0.5, -0.5))
+    m[:, p - 1] = np.where(first, 0.5, -0.5)
+    m[:, p] = y
     mean.append(0.0)
     var.append(priors.effect_sd**2)
-    cols.append(y)
-    p = len(cols) - 1
     fixed = np.array([*range(p - 1 - n_random), p - 1, p])
     values, index, counts = _distinct(gap)
     return Design(
-        np.column_stack(cols),
+        m,
         gap,
         values,
         index,
