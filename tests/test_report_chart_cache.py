@@ -119,3 +119,21 @@ def test_every_chart_matplotlib_draws_passes_the_check():
     charts = draw_charts(record, analyze(record))
     charts["forest"] = forest_svg(load_evidence(), None)
     assert all(is_plain_svg(svg) for name, svg in charts.items() if name != "timeline")
+
+
+def test_a_second_pdf_report_from_the_command_line_draws_nothing_and_leaves_weasyprint_to_its_process(run, tmp_path):
+    from tests.helpers import run_demo
+    from tests.test_cli_imports import run_cli_modules
+
+    trial, as_clinician, _ = run_demo(run, tmp_path)
+    url = f"sqlite:///{tmp_path / 'demo-run.sqlite3'}"
+    args = ("--db", url, "--user", "demo-clinician", "report", trial, "-F", "pdf")
+    loaded = []
+    for name in ("first.pdf", "second.pdf"):
+        status, modules = run_cli_modules(tmp_path, *args, "-o", str(tmp_path / name))
+        assert status == 0
+        loaded.append({m.split(".")[0] for m in modules})
+    assert "matplotlib" in loaded[0] and "matplotlib" not in loaded[1]  # the second run reads the kept charts
+    assert not any("weasyprint" in m for m in loaded)  # laid out by the child process (report/pdf_process.py)
+    assert (tmp_path / "second.pdf").read_bytes().startswith(b"%PDF-")
+    assert len(list((tmp_path / "data" / "cache" / "charts").glob("*/chart-*.svg"))) == 3

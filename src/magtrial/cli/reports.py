@@ -53,6 +53,7 @@ def report(
         lay_out = PdfProcess()
         ctx.call_on_close(lay_out.close)
     from magtrial.core.analysis import analyze
+    from magtrial.plots.chart_cache import chart_folder
     from magtrial.report.build import record_safety
     from magtrial.report.render import write_report
     from magtrial.service import trials
@@ -74,7 +75,8 @@ def report(
         evidence = load_evidence()
         pooled = cached_pooled_estimate(c, outcome or record.protocol.primary_outcome, folder=cache)
     safety = record_safety(record)
-    inputs = {"analysis": analysis, "safety": safety, "evidence": evidence, "pooled": pooled, "chart_cache": cache}
+    charts = chart_folder(cache, c.db.url)
+    inputs = {"analysis": analysis, "safety": safety, "evidence": evidence, "pooled": pooled, "chart_cache": charts}
     path = write_report(record, output, fmt.value, lay_out, **inputs)
     blinded = " (blinded)" if record.blinded else ""
     console.print(f"Report{blinded} written to [bold]{path}[/] ({path.stat().st_size:,} bytes)")

@@ -73,6 +73,11 @@ def is_plain_svg(svg: str) -> bool:
     return all((m.group(1) or m.group(2) or "").startswith("#") for m in _REFERENCE.finditer(svg))
 
 
+def chart_folder(cache: Path, database_url: str) -> Path:
+    """The folder for one database's charts (named by a digest of its URL, which may hold a password)."""
+    return cache / "charts" / hashlib.sha256(database_url.encode()).hexdigest()[:16]
+
+
 def cached_chart(folder: Path | None, slot: str, chart: str, data: Any, draw: Callable[[], str]) -> str:
     """The SVG ``draw()`` returns, kept in ``folder`` under ``slot`` and reused while ``data`` are unchanged.
 
