@@ -16,6 +16,7 @@ import numpy as np
 
 from magtrial.core.likelihood import EffectLikelihood
 from magtrial.core.pooling.engine import beta_grid
+from magtrial.core.pooling.rows import subset_rows
 from magtrial.core.record import TrialRecord
 from magtrial.errors import Forbidden, ValidationError
 
@@ -127,11 +128,13 @@ class PoolingData:
     def n(self) -> int:
         return len(self.trial_ids)
 
-    def subset(self, rows: np.ndarray) -> PoolingData:
+    def subset(self, rows: np.ndarray, view: bool = False) -> PoolingData:
+        """The trials ``rows``; ``view=True`` reads their curves from this matrix block by block, no copy."""
         take = getattr(self.covariates, "take", None)  # column arrays (bulk read) or a list of Covariates
         covs = take(rows) if take else [self.covariates[i] for i in rows]
         moments = None if self.moments is None else (self.moments[0][rows], self.moments[1][rows])
-        return PoolingData(self.grid, self.lik[rows], [self.trial_ids[i] for i in rows], covs, {}, moments)
+        lik = subset_rows(self.lik, rows) if view else self.lik[rows]
+        return PoolingData(self.grid, lik, [self.trial_ids[i] for i in rows], covs, {}, moments)  # type: ignore[arg-type]
 
 
 def _chunks(items: Iterable[TrialSummary], size: int) -> Iterator[list[TrialSummary]]:

@@ -258,7 +258,9 @@ def pool_subgroups(
             if rows.size < min_trials:
                 out.append(SubgroupResult(key, level, int(rows.size), None, too_small_warning(int(rows.size))))
                 continue
-            res = pool_data(data.subset(rows), prior=prior, persons=False, label=f"{key} = {level}", enrolled=False)
+            res = pool_data(
+                data.subset(rows, view=True), prior=prior, persons=False, label=f"{key} = {level}", enrolled=False
+            )
             out.append(SubgroupResult(key, level, int(rows.size), res))
     return out
 
