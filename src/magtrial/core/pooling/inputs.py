@@ -128,12 +128,14 @@ class PoolingData:
     def n(self) -> int:
         return len(self.trial_ids)
 
-    def subset(self, rows: np.ndarray, view: bool = False) -> PoolingData:
-        """The trials ``rows``; ``view=True`` reads their curves from this matrix block by block, no copy."""
+    def subset(self, rows: np.ndarray, view: bool = False, top: np.ndarray | None = None) -> PoolingData:
+        """The trials ``rows``; ``view=True`` reads their curves from this matrix block by block, no copy.
+
+        ``top``: this matrix's column maxima, for the view (``rows.RowSubset.max``)."""
         take = getattr(self.covariates, "take", None)  # column arrays (bulk read) or a list of Covariates
         covs = take(rows) if take else [self.covariates[i] for i in rows]
         moments = None if self.moments is None else (self.moments[0][rows], self.moments[1][rows])
-        lik = subset_rows(self.lik, rows) if view else self.lik[rows]
+        lik = subset_rows(self.lik, rows, top) if view else self.lik[rows]
         return PoolingData(self.grid, lik, [self.trial_ids[i] for i in rows], covs, {}, moments)  # type: ignore[arg-type]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -242,27 +243,39 @@ def pool_subgroups(
     *,
     prior: Prior | None = None,
     min_trials: int = MIN_SUBGROUP_TRIALS,
+    workers: int = 2,
 ) -> list[SubgroupResult]:
     """Pool each subgroup on its own (a separate mu and tau per level).
 
     A level with fewer than ``min_trials`` trials gets no estimate, only a warning: with so few people
     the between-person SD is set by its prior, not by data.
     """
-    out: list[SubgroupResult] = []
     if data.n and data.moments is None:
         data = replace(data, moments=row_moments(data.lik, data.grid))  # each curve's moments once for all levels
+    top = data.lik.max(axis=0) if data.n else None  # column maxima once: see ``rows.RowSubset.max``
+    jobs: list[tuple[str, str, np.ndarray]] = []
     for key in by:
         keys = subgroup_keys(data.covariates, key)
-        for level in sorted(set(keys.tolist())):
-            rows = np.flatnonzero(keys == level)
-            if rows.size < min_trials:
-                out.append(SubgroupResult(key, level, int(rows.size), None, too_small_warning(int(rows.size))))
-                continue
-            res = pool_data(
-                data.subset(rows, view=True), prior=prior, persons=False, label=f"{key} = {level}", enrolled=False
-            )
-            out.append(SubgroupResult(key, level, int(rows.size), res))
-    return out
+        jobs.extend((key, level, np.flatnonzero(keys == level)) for level in sorted(set(keys.tolist())))
+
+    def one(job: tuple[str, str, np.ndarray]) -> SubgroupResult:
+        key, level, rows = job
+        if rows.size < min_trials:
+            return SubgroupResult(key, level, int(rows.size), None, too_small_warning(int(rows.size)))
+        sub = data.subset(rows, view=True, top=top)
+        return SubgroupResult(
+            key,
+            level,
+            int(rows.size),
+            pool_data(sub, prior=prior, persons=False, label=f"{key} = {level}", enrolled=False),
+        )
+
+    if workers <= 1 or len(jobs) < 2:
+        return [one(j) for j in jobs]
+    # Levels are independent and numpy releases the GIL in its loops: two at a time use both cores (the
+    # curves are shared, not copied, so memory grows by a few blocks only). Same results, same order.
+    with ThreadPoolExecutor(max_workers=workers) as pool_:
+        return list(pool_.map(one, jobs))
 
 
 def default_sensitivity_priors() -> list[Prior]:
