@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from magtrial.core.analysis.model import Priors
 
 _LOG2PI = float(np.log(2 * np.pi))
+_LOG2 = float(np.log(2.0))
+_SQRT2 = float(np.sqrt(2.0))
 _SHARE_FLOOR = 0.5  # smallest latent share of the GLS variance used to place the sigma nodes
 
 
@@ -32,6 +34,7 @@ class Design:
     """``m`` is ``[level, (drift), (period indicators), group, y]``: the effect is the last coefficient."""
 
     m: np.ndarray  # n x (P + 1)
+    mt: np.ndarray  # its transpose, contiguous: (P + 1) x n
     gap: np.ndarray  # n - 1 calendar gaps
     gap_values: np.ndarray  # the distinct gaps (a few): rho ** gap is computed for these only
     gap_index: np.ndarray  # gap == gap_values[gap_index]
@@ -102,13 +105,14 @@ def evaluate(d: Design, t: Terms, rho: np.ndarray, hermite: tuple[np.ndarray, np
     log_jac = -0.5 * np.log(s2_g) @ d.gap_counts
     phi = phi_g[:, d.gap_index]  # (R, n-1)
     s = np.sqrt(s2_g)[:, d.gap_index]
-    mw = np.empty((rho.size, n, p + 1))  # whitened [A, y]: row i is (m_i - phi_i m_{i-1}) / s_i
-    mw[:, 0] = d.m[0]
-    rest = mw[:, 1:]
-    np.multiply(phi[..., None], d.m[:-1], out=rest)
-    np.subtract(d.m[1:], rest, out=rest)
-    rest /= s[..., None]
-    cross = np.matmul(mw.transpose(0, 2, 1), mw)  # (R, P+1, P+1)
+    # Whitened [A, y], one row per column of the design (days contiguous): (m_i - phi_i m_{i-1}) / s_i.
+    mw = np.empty((rho.size, p + 1, n))
+    mw[:, :, 0] = d.mt[:, 0]
+    rest = mw[:, :, 1:]
+    np.multiply(phi[:, None, :], d.mt[:, :-1], out=rest)
+    np.subtract(d.mt[:, 1:], rest, out=rest)
+    rest *= (1.0 / s)[:, None, :]
+    cross = np.matmul(mw, mw.transpose(0, 2, 1))  # (R, P+1, P+1)
     # GLS residual scale of the fixed part centres the sigma nodes for each rho.
     sub = cross if d.fixed.size == p + 1 else cross[:, d.fixed[:, None], d.fixed[None, :]]
     rss = np.linalg.cholesky(sub + _ridge(d.fixed.size))[:, -1, -1] ** 2
@@ -128,11 +132,11 @@ def evaluate(d: Design, t: Terms, rho: np.ndarray, hermite: tuple[np.ndarray, np
     else:
         width = np.full(rho.size, width)
     xi, base = hermite  # base: log Gauss-Hermite weight + xi**2 + log half-normal constant
-    log_sigma = centre[:, None] + np.sqrt(2.0) * width[:, None] * xi  # (R, S)
+    log_sigma = centre[:, None] + (_SQRT2 * width)[:, None] * xi  # (R, S)
     sigma2 = np.exp(2.0 * log_sigma)
-    sig_logw = base + np.log(np.sqrt(2.0) * width)[:, None] + log_sigma - (0.5 / t.sigma_scale**2) * sigma2
+    sig_logw = base + np.log(_SQRT2 * width)[:, None] + log_sigma - (0.5 / t.sigma_scale**2) * sigma2
     if t.rho_beta == 1.0:
-        rho_logp = log_jac - np.log(2.0)
+        rho_logp = log_jac - _LOG2
     else:
         u = (rho + 1) / 2
         rho_logp = log_jac + (t.rho_beta - 1) * np.log(u * (1 - u)) - betaln(t.rho_beta, t.rho_beta) - np.log(2.0)
@@ -175,9 +179,9 @@ def rounding_cross(
 
     Every node's ``K`` is one block of a single block-diagonal tridiagonal matrix, which LAPACK
     factors (``dpttrf``, ``K = L D L'``) and solves (``dpttrs``) in one call each: O(n) per node in
-    compiled code. ``mw`` is the whitened ``[A, y]`` per rho, (R, n, P+1); ``sigma2`` is (R, S).
+    compiled code. ``mw`` is the whitened ``[A, y]`` per rho, (R, P+1, n); ``sigma2`` is (R, S).
     """
-    n_rho, n, k = mw.shape
+    n_rho, k, n = mw.shape
     n_sig = sigma2.shape[1]
     # W W': diagonal (1 + phi_i**2) / s_i**2 (1 on the first day), off-diagonal -phi_i / (s_i s_{i-1}).
     diag = np.ones((n_rho, n))
@@ -191,12 +195,12 @@ def rounding_cross(
     if info != 0:
         raise ArithmeticError(f"rounding covariance not positive definite (LAPACK dpttrf info {info})")
     rhs = np.empty((k, n_rho, n_sig, n))  # Fortran order for LAPACK: no copy on the way in
-    rhs[...] = mw.transpose(2, 0, 1)[:, :, None, :]
+    rhs[...] = mw.transpose(1, 0, 2)[:, :, None, :]
     x, info = _pttrs(d_fac, e_fac, rhs.reshape(k, -1).T, overwrite_b=1)
     if info != 0:
         raise ArithmeticError(f"LAPACK dpttrs info {info}")
     xt = x.T.reshape(k, n_rho, n_sig, n).transpose(1, 0, 2, 3)  # (R, P+1, S, n), (S, n) contiguous
-    cross = np.matmul(xt, mw[:, None]).transpose(0, 2, 1, 3)  # (R, S, P+1, P+1)
+    cross = np.matmul(xt, mw.transpose(0, 2, 1)[:, None]).transpose(0, 2, 1, 3)  # (R, S, P+1, P+1)
     return cross, _sum_log(d_fac.reshape(n_rho * n_sig, n)).reshape(n_rho, n_sig)
 
 

@@ -35,19 +35,26 @@ Integration
 -----------
 Given (rho, sigma, tau) the model is Gaussian-linear in (level, beta, drift, u): whitening by the
 AR(1) transition makes the AR(1) part iid, the rounding term leaves a tridiagonal covariance that
-one banded Cholesky pass over the days factors (``_with_rounding``), and the coefficients integrate
-out in closed form (marginal likelihood and a normal conditional posterior of beta). The remaining
-parameters are integrated by deterministic quadrature: Gauss-Legendre in rho on an interval found by
-a coarse first pass, Gauss-Hermite in log sigma centred at each rho's GLS scale (less the rounding
-variance), Gauss-Legendre in tau. The posterior of beta is then a finite mixture of normals; means,
-quantiles (root-finding on the mixture CDF) and tail probabilities are exact up to quadrature error.
-No random numbers.
+one banded factorisation over the days handles (``grid.rounding_cross``), and the coefficients
+integrate out in closed form: one Cholesky factor of the augmented cross-product gives the marginal
+likelihood and the normal conditional posterior of beta (``grid``). The remaining parameters are
+integrated by deterministic quadrature: Gauss-Legendre in rho on the interval where a coarse first
+pass puts the log posterior within 20 of its peak, Gauss-Hermite in log sigma centred at each rho's
+GLS scale less the rounding variance (from 20 days on, less the rounding variance as whitening
+amplifies it), Gauss-Legendre in tau. ``Quadrature.for_days`` sets the node counts: the counts of
+before issue 13 up to 19 days, fewer from 20 and fewer still from 70 days, where the posterior is
+near normal (a 16-week diary: 14 rho x 7 sigma nodes instead of 40 x 16). The posterior of beta is
+then a finite mixture of normals; means, quantiles (Newton steps on the mixture CDF) and tail
+probabilities are exact up to quadrature error. No random numbers.
 
 Quadrature error, measured as the largest change when every node count is doubled over 40 simulated
-whole-number diaries per length (``python -m validation.quadrature``): posterior mean under 0.001
-points at any length; P(beta < 0) under 0.001; the 95 % interval limits up to 0.012 points at the
-minimum of 6 analysis days, under 0.003 from 8 to 20 days and under 0.001 from 40 days (a 16-week
-diary has about 80).
+whole-number diaries per length (``python -m validation.quadrature``, 2026-11-24): posterior mean
+under 0.001 points at any length; P(beta < 0) under 0.0005; the 95 % interval limits up to 0.012
+points at the minimum of 6 analysis days, under 0.003 from 8 to 20 days (0.0021 at 12, 0.0013 at 20),
+0.0011 at 30 and under 0.001 from 40 days (0.0004 at 70, 0.0002 at 82 and 120; a 16-week diary has
+about 80). The fit before issue 13 (``benchmarks/fit_reference.py``, ``--reference``) measured the
+same at 6-12 days, 0.0029 at 20 and 0.0007 at 82. With period effects the 12 tau nodes are the
+larger error: 0.012 in a limit at 56 days, in both fits (``tests/test_fit_agreement.py``).
 """
 
 from __future__ import annotations
@@ -116,7 +123,7 @@ class Quadrature:
             return Quadrature()
         if n < LONG_DAYS:
             return Quadrature(rho_coarse=12, rho=24, sigma=10, sigma_coarse=1, whitened_rounding=True)
-        return Quadrature(rho_coarse=12, rho=16, sigma=8, sigma_coarse=1, whitened_rounding=True)
+        return Quadrature(rho_coarse=12, rho=14, sigma=7, sigma_coarse=1, whitened_rounding=True)
 
 
 MEDIUM_DAYS, LONG_DAYS = 20, 70
@@ -159,7 +166,7 @@ def fit_effect(
     design = _design(y, day, gap, first, period, drift, period_effects, priors)
     q = Quadrature.for_days(y.size) if quadrature is None else quadrature
     tau_nodes, shared = _terms(design.n, tuple(design.prior_mean), tuple(design.prior_var), design.n_random, q, priors)
-    rho_c, _ = _legendre(-1.0, 1.0, q.rho_coarse)
+    rho_c = _gauss("legendre", q.rho_coarse)[0]  # on (-1, 1)
     coarse = evaluate(design, shared, rho_c, _hermite(q.sigma_coarse, priors.sigma_scale))  # support only
     per_rho = _logsumexp(coarse.logw.reshape(rho_c.size, -1), axis=1)  # no rho quadrature weight yet
     a, b = _window(rho_c, per_rho, q.window)
@@ -224,6 +231,7 @@ def _design(
     values, index, counts = _distinct(gap)
     return Design(
         m,
+        np.ascontiguousarray(m.T),
         gap,
         values,
         index,
@@ -322,5 +330,6 @@ def _with_rounding(
     it with the dense covariance and with the day-by-day loop).
     """
     p = a_w.shape[2]
-    cross, logdet = rounding_cross(np.concatenate([a_w, y_w[..., None]], axis=2), phi, s, sigma**2, w)
+    m_w = np.concatenate([a_w, y_w[..., None]], axis=2).transpose(0, 2, 1)
+    cross, logdet = rounding_cross(np.ascontiguousarray(m_w), phi, s, sigma**2, w)
     return cross[..., :p, :p], cross[..., :p, p], cross[..., p, p], logdet
