@@ -63,8 +63,9 @@ def _split_by_length(rows: Sequence[Any], outcome: str) -> Iterator[CurveBatch]:
 def read_curves(session: Session, outcome: str = "average_pain", batch: int = 20_000) -> Iterator[CurveBatch]:
     """Poolable trials' curves in trial-id order, ``batch`` rows per query (keyset pagination)."""
     last = ""
+    conn = session.connection()  # Core rows: the ORM's per-row processing cost ~0.4 s per 100,000 rows
     while True:
-        rows = session.execute(
+        rows = conn.execute(
             select(*_COLUMNS)
             .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
             .where(*_poolable(outcome), EffectSummaryRow.trial_id > last)
