@@ -3,7 +3,8 @@
     analyze(record, outcome=None, mcid=1.0) -> AnalysisResult   (None: the protocol's primary outcome)
     AnalysisResult.effect / .summary / .text / .to_dict() / .effect_likelihood()
 
-Modules: ``data`` (record -> arrays), ``model`` (exact Bayesian AR(1)), ``randomization`` (exact
+Modules: ``data`` (record -> arrays), ``model`` (exact Bayesian AR(1)), ``grid`` (its integrals at a
+batch of nodes), ``posterior`` (the mixture posterior of the effect), ``randomization`` (exact
 test), ``result`` (``analyze``), ``text`` (plain-language wording). Only a record with its
 allocation is analysed; a blinded one raises ``magtrial.errors.Forbidden`` (message ``SEALED``).
 """

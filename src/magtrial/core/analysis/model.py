@@ -51,7 +51,7 @@ Quadrature error, measured as the largest change when every node count is double
 whole-number diaries per length (``python -m validation.quadrature``, 2026-11-24): posterior mean
 under 0.001 points at any length; P(beta < 0) under 0.0005; the 95 % interval limits up to 0.012
 points at the minimum of 6 analysis days, under 0.003 from 8 to 20 days (0.0021 at 12, 0.0013 at 20),
-0.0011 at 30 and under 0.001 from 40 days (0.0004 at 70, 0.0002 at 82 and 120; a 16-week diary has
+0.0011 at 30 and under 0.001 from 40 days (at most 0.0004 from 70 to 120; a 16-week diary has
 about 80). The fit before issue 13 (``benchmarks/fit_reference.py``, ``--reference``) measured the
 same at 6-12 days, 0.0029 at 20 and 0.0007 at 82. With period effects the 12 tau nodes are the
 larger error: 0.012 in a limit at 56 days, in both fits (``tests/test_fit_agreement.py``).
