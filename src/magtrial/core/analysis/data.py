@@ -13,6 +13,7 @@ vs those", unnamed) would halve what the participant has to guess and bias the e
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ import numpy as np
 from magtrial.core.allocation import Arm
 from magtrial.core.diary import DoseTaken
 from magtrial.core.record import TrialRecord
+from magtrial.core.schedule import Schedule
 from magtrial.errors import Forbidden, ValidationError
 
 SEALED = (
@@ -107,20 +109,25 @@ def build_data(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAI
     outcome = _outcome(outcome)
     entries = record.current()
     start = record.start_date
+    schedule = record.schedule
+    run_in_end = schedule.start + dt.timedelta(days=schedule.run_in_days)
+    periods = _analysis_periods(schedule)
     y, day, first, period, full, run_in = [], [], [], [], [], []
-    for plan in record.schedule.days():
-        entry = entries.get(plan.date)
-        if entry is None or entry.values is None:
+    for date in sorted(entries):
+        entry = entries[date]
+        if entry.values is None or not schedule.start <= date <= schedule.end:
             continue
         value = float(getattr(entry.values, outcome.value))
-        if plan.kind.value == "run-in":
+        if date < run_in_end:
             run_in.append(value)
-        if not plan.counts_for_analysis or plan.period is None:
+            continue
+        number = periods.get(date)
+        if number is None:  # washout, or a carry-over window
             continue
         y.append(value)
-        day.append((plan.date - start).days)
-        first.append(groups[plan.period - 1])
-        period.append(plan.period)
+        day.append((date - start).days)
+        first.append(groups[number - 1])
+        period.append(number)
         full.append(entry.values.dose_taken is DoseTaken.FULL)
     return AnalysisData(
         np.asarray(y, float),
@@ -131,6 +138,20 @@ def build_data(record: TrialRecord, outcome: Outcome | str = Outcome.AVERAGE_PAI
         groups,
         np.asarray(run_in, float),
     )
+
+
+def _analysis_periods(schedule: Schedule) -> dict[dt.date, int | None]:
+    """Per date in a period, the period's number when the day counts for analysis, else None.
+
+    What ``Schedule.day`` says of each date (the first period holding it decides), built once per
+    record rather than as a ``DayPlan`` per calendar day (issue 13: a tenth of ``analyze()``).
+    """
+    out: dict[dt.date, int | None] = {}
+    for p in schedule.periods:
+        for offset in range((p.end - p.start).days + 1):
+            date = p.start + dt.timedelta(days=offset)
+            out.setdefault(date, p.number if date >= p.analysis_start else None)
+    return out
 
 
 def check_data(data: AnalysisData, labels: Labels, what: str = "the analysis") -> None:
