@@ -117,3 +117,44 @@ def test_lapack_factorisation_matches_the_day_by_day_loop(rho_edge):
         _with_rounding(a_w, y_w, phi, s, sigma, 1 / 12), _loop_reference(a_w, y_w, phi, s, sigma, 1 / 12), strict=True
     ):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+def _build_data_day_by_day(record, outcome):
+    """The pre-issue-13 ``build_data`` loop: one ``DayPlan`` per calendar day from ``Schedule.days()``."""
+    from magtrial.core.analysis.data import group_of_periods
+    from magtrial.core.diary import DoseTaken
+
+    groups, entries, start = group_of_periods(record), record.current(), record.start_date
+    y, day, first, period, full, run_in = [], [], [], [], [], []
+    for plan in record.schedule.days():
+        entry = entries.get(plan.date)
+        if entry is None or entry.values is None:
+            continue
+        value = float(getattr(entry.values, outcome.value))
+        if plan.kind.value == "run-in":
+            run_in.append(value)
+        if not plan.counts_for_analysis or plan.period is None:
+            continue
+        y.append(value)
+        day.append((plan.date - start).days)
+        first.append(groups[plan.period - 1])
+        period.append(plan.period)
+        full.append(entry.values.dose_taken is DoseTaken.FULL)
+    return y, day, first, period, full, run_in
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_build_data_gives_the_arrays_of_the_day_by_day_loop(seed):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.bench_analysis import simulated_record
+    from magtrial.core.analysis import Outcome, build_data
+
+    record = simulated_record(seed=seed, rho=0.8)  # 10 % of days missing
+    for outcome in Outcome:
+        data = build_data(record, outcome)
+        got = (data.y, data.day, data.first, data.period, data.full_dose, data.run_in)
+        for g, want in zip(got, _build_data_day_by_day(record, outcome), strict=True):
+            np.testing.assert_array_equal(g, np.asarray(want))
