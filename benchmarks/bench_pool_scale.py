@@ -6,7 +6,9 @@ trials from SQLite, 3 interleaved rounds). Each round runs, as separate processe
 implementation before issue 13, kept verbatim in ``benchmarks/pool_reference`` and run by
 ``python -m benchmarks.pool_reference.run``. Wall time and peak RSS (``wait4``) are taken per process, and
 the two JSON answers are compared. ``--postgres`` builds the store on a real PostgreSQL started as in
-``tests/conftest.py`` and times the new CLI alone (the peer holds every row as an object).
+``tests/conftest.py`` and times the new CLI alone (the peer holds every row as an object). ``magtrial pool`` runs
+with one BLAS thread (it sets ``OPENBLAS_NUM_THREADS=1`` unless the variable is set); the peer keeps OpenBLAS's
+default, as it ran before issue 13.
 """
 
 from __future__ import annotations

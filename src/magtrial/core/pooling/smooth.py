@@ -6,8 +6,9 @@ sum over many smooth terms is smooth in (mu, tau) (Bernstein-von Mises: a quadra
 n^(-k/2)), so a tensor Chebyshev interpolant from (d+1)^2 exact values, d = 12, reproduces it to the noise of the
 exact sum (measured 5e-9 on 100,000 trials, against 50 across the box).
 
-Nothing is taken on trust: the interpolant is compared with exact values at check cells of the grid itself
-(``CHECK_FRACTIONS`` in each axis, away from the nodes), and when any differs by more than ``tol`` (the caller's
+Nothing is taken on trust, though this is a check, not a proof: the interpolant is compared with exact values at
+25 check cells of the grid itself (``CHECK_FRACTIONS`` in each axis, away from the nodes; a polynomial's error is
+spread over the box, not hidden between cells), and when any differs by more than ``tol`` (the caller's
 bound, e.g. 1e-7 in the log posterior) the caller gets None and computes every cell exactly, as before. Nodes and
 check cells are evaluated in one call (each call reads every curve once, which is what it costs). Near tau = 0
 with sharp curves the sum has kinks (linear interpolation of the curves) and this falls back by itself.
