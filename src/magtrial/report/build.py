@@ -39,8 +39,8 @@ if TYPE_CHECKING:  # the report's typed inputs (imported for the checker only: a
 
     # A checker's report, its stored dict (TrialRecord.stored_safety) or a plain list of findings.
     SafetyInput = SafetyReport | Mapping[str, Any] | Sequence[Any]
+from magtrial.report.charts import draw_charts
 from magtrial.report.evidence_panel import evidence_section, forest_svg
-from magtrial.report.timeline import timeline_markers, timeline_svg
 
 
 def build_context(
@@ -572,45 +572,3 @@ def plain_summary(record: TrialRecord, analysis: Any, quality: dict[str, Any]) -
         f"({quality['completion']}) and took the full dose on {quality['adherence']} of pack days. "
         "The results have not been analysed yet; your clinician will go through them with you."
     )
-
-
-def draw_charts(record: TrialRecord, analysis: Any, cache: Path | None = None) -> dict[str, str]:
-    """The report's SVG charts; with ``cache`` (a folder) each is kept there and redrawn only when its data change."""
-    from magtrial.plots.chart_cache import cached_chart
-    from magtrial.plots.posterior import mixture_density
-    from magtrial.plots.timeseries import timeseries_data
-
-    charts = {"timeline": timeline_svg(record, timeline_markers(record))}  # CENT timeline (report/timeline.py)
-    series = timeseries_data(record, period_means=tables.period_means(record))
-    charts["timeseries"] = cached_chart(cache, record.trial_id, "timeseries", series, lambda: _timeseries_svg(series))
-    post = getattr(analysis, "posterior", None)
-    if post is not None:
-        grid, density = mixture_density(post.weights, post.means, post.sds)
-        xlabel = (
-            f"difference in {analysis.outcome.label}, {analysis.labels.first} minus {analysis.labels.second} (points)"
-        )
-        args = {
-            "grid": grid,
-            "density": density,
-            "mcid": analysis.mcid,
-            "interval": (analysis.effect.lower, analysis.effect.upper),
-            "xlabel": xlabel,
-        }
-        charts["posterior"] = cached_chart(cache, record.trial_id, "posterior", args, lambda: _posterior_svg(args))
-    return charts
-
-
-def _timeseries_svg(series: dict[str, Any]) -> str:
-    from magtrial.plots.svg import figure_svg, style
-    from magtrial.plots.timeseries import draw_timeseries
-
-    with style():
-        return figure_svg(draw_timeseries(series).figure, "ts")
-
-
-def _posterior_svg(args: dict[str, Any]) -> str:
-    from magtrial.plots.posterior import plot_posterior
-    from magtrial.plots.svg import figure_svg, style
-
-    with style():
-        return figure_svg(plot_posterior(**args).figure, "post")
