@@ -37,9 +37,11 @@ _ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
 
 @functools.cache
 def code_stamp() -> str:
-    """SHA-256 of the plotting package's sources and the matplotlib version."""
+    """SHA-256 of the matplotlib version, the plotting package and the report modules that call it."""
     digest = hashlib.sha256(metadata.version("matplotlib").encode())
-    for path in sorted(resources.files("magtrial.plots").iterdir(), key=lambda p: p.name):
+    report = resources.files("magtrial.report")
+    sources = [*resources.files("magtrial.plots").iterdir(), report / "charts.py", report / "evidence_panel.py"]
+    for path in sorted(sources, key=lambda p: p.name):
         if path.name.endswith(".py"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
