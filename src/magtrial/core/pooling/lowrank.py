@@ -73,11 +73,17 @@ def _pivoted_gram_schmidt(a: np.ndarray, limit: int) -> np.ndarray | None:
     return np.array(cols).T if cols else None
 
 
-def products(block: np.ndarray, W: np.ndarray, fac: Factor | None, weights: np.ndarray | None = None) -> np.ndarray:
+def products(
+    block: np.ndarray,
+    W: np.ndarray,
+    fac: Factor | None,
+    weights: np.ndarray | None = None,
+    rel_error: float = REL_ERROR,
+) -> np.ndarray:
     """``block @ W`` (and, with ``weights``, ``(block * weights) @ W`` stacked below it).
 
     ``W`` is in the block's dtype. Without a factor this is that plain product; with one, float64 through
-    the factor, and rows whose error bound is not below ``REL_ERROR`` of their smallest m_ic directly.
+    the factor, and rows whose error bound is not below ``rel_error`` of their smallest m_ic directly.
     """
     lhs = block if weights is None else np.concatenate([block, (block * weights).astype(block.dtype)])
     if fac is None:
@@ -85,7 +91,7 @@ def products(block: np.ndarray, W: np.ndarray, fac: Factor | None, weights: np.n
     out = (lhs @ fac.basis) @ fac.coef
     n = block.shape[0]
     norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=float))
-    risky = out[:n].min(axis=1) <= fac.bound * norms / REL_ERROR
+    risky = out[:n].min(axis=1) <= fac.bound * norms / rel_error
     if risky.any():
         rows = np.flatnonzero(risky)
         if weights is not None:

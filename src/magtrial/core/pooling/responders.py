@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from magtrial.core.pooling.engine import SMOOTH_MIN_ROWS, GridPosterior, below_weights, kernel_weights
+from magtrial.core.pooling.engine import (
+    ACCURATE_REL_ERROR,
+    SMOOTH_MIN_ROWS,
+    GridPosterior,
+    below_weights,
+    kernel_weights,
+)
 from magtrial.core.pooling.lowrank import maybe_factor, products
 from magtrial.core.pooling.results import RESPONDER_THRESHOLD
 from magtrial.core.pooling.smooth import tensor_sums
@@ -28,7 +34,7 @@ def responder_sums(lik: np.ndarray, grid: np.ndarray, mu: np.ndarray, tau: np.nd
     tiny = np.finfo(np.float32).tiny
     for start in range(0, lik.shape[0], 1024):
         block = lik[start : start + 1024]
-        both = products(block, W, fac, weights=v)
+        both = products(block, W, fac, weights=v, rel_error=ACCURATE_REL_ERROR)
         m, below = both[: block.shape[0]], both[block.shape[0] :]
         p = below / np.maximum(m, tiny)
         out[0] += p.sum(axis=0)
