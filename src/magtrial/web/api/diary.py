@@ -107,7 +107,7 @@ def list_entries(
 @router.post("/trials/{trial_id}/diary", status_code=201, response_model=EntryOut, responses=ERRORS)
 async def add_entry(ctx: Ctx, trial_id: str, body: EntryIn) -> EntryOut:
     """Record a day (participant or clinician); a second entry for a day is a 409: correct it instead."""
-    day = body.day or await run_in_threadpool(diary.today, ctx, trial_id)
+    day: dt.date = body.day if body.day is not None else await run_in_threadpool(diary.today, ctx, trial_id)
     return EntryOut.of(trial_id, await write(ctx.db, diary.add_entry, ctx, trial_id, day, body.values))
 
 
