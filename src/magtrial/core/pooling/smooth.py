@@ -10,7 +10,8 @@ Nothing is taken on trust, though this is a check, not a proof: the interpolant 
 25 check cells of the grid itself (``CHECK_FRACTIONS`` in each axis, away from the nodes; a polynomial's error is
 spread over the box, not hidden between cells), and when any differs by more than ``tol`` (the caller's
 bound, e.g. 1e-7 in the log posterior) the caller gets None and computes every cell exactly, as before. Nodes and
-check cells are evaluated in one call (each call reads every curve once, which is what it costs). Near tau = 0
+check cells are evaluated in one call (each call reads every curve once, which is what it costs), so an error
+they share goes unseen: the caller must compute them exactly (``engine.accurate_log_marginals``). Near tau = 0
 with sharp curves the sum has kinks (linear interpolation of the curves) and this falls back by itself.
 """
 
