@@ -64,29 +64,10 @@ def html_from_context(context: dict[str, Any]) -> str:
     return _environment().get_template("report.html.j2").render(**{**context, "charts": charts})
 
 
-def render_pdf(
-    record: TrialRecord,
-    *,
-    analysis: Any = None,
-    safety: Any = None,
-    evidence: Any = None,
-    pooled: Any = None,
-    generated_at: dt.datetime | None = None,
-    chart_cache: Path | None = None,
-    lay_out: Callable[[str], bytes] = pdf_from_html,
-) -> bytes:
-    """The same report laid out as a PDF (by ``lay_out``: in this process, or a ``pdf_process.PdfProcess``)."""
-    return lay_out(
-        render_html(
-            record,
-            analysis=analysis,
-            safety=safety,
-            evidence=evidence,
-            pooled=pooled,
-            generated_at=generated_at,
-            chart_cache=chart_cache,
-        )
-    )
+def render_pdf(record: TrialRecord, *, lay_out: Callable[[str], bytes] = pdf_from_html, **inputs: Any) -> bytes:
+    """The same report laid out as a PDF (by ``lay_out``: in this process, or a ``pdf_process.PdfProcess``);
+    ``inputs`` are ``render_html``'s (analysis, safety, evidence, pooled, generated_at, chart_cache)."""
+    return lay_out(render_html(record, **inputs))
 
 
 def write_report(
