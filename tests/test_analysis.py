@@ -11,9 +11,9 @@ import pytest
 from scipy.special import logsumexp
 
 from magtrial.core.analysis import SEALED, Outcome, Priors, Quadrature, analyze, build_data, fit_effect
-from magtrial.core.analysis.model import _with_rounding
 from magtrial.core.diary import DiaryValues, DiaryVersion, VersionKind
 from magtrial.errors import Forbidden, ValidationError
+from tests.ar1_support import rounding_blocks
 from tests.record_factory import make_record
 
 
@@ -114,7 +114,7 @@ def test_rounding_term_cross_products_equal_the_dense_covariance(rho):
     a_w = np.concatenate([a[None, :1], (a[None, 1:] - phi[..., None] * a[None, :-1]) / s[..., None]], 1)
     y_w = np.concatenate([y[None, :1], (y[None, 1:] - phi * y[None, :-1]) / s], 1)
     sigma = np.array([[0.3, 1.5]])
-    g, b, c, logdet_k = _with_rounding(a_w, y_w, phi, s, sigma, 1 / 12)
+    g, b, c, logdet_k = rounding_blocks(a_w, y_w, phi, s, sigma, 1 / 12)
     for j, sig in enumerate(sigma[0]):
         v = sig**2 * np.power(rho, np.abs(day[:, None] - day[None, :])) + np.eye(n) / 12
         vi = np.linalg.inv(v)

@@ -1,6 +1,6 @@
 """Issue 13: the faster per-person fit gives the same numbers as before.
 
-``_with_rounding`` now factors every (rho, sigma) node's tridiagonal covariance in one LAPACK call
+``grid.rounding_cross`` now factors every (rho, sigma) node's tridiagonal covariance in one LAPACK call
 instead of a Python loop over the days; the Gauss nodes are computed once per size. The loop is kept
 here as the reference, and whole fits are compared with numbers the loop version printed
 (commit ccdc0e3, ``fit_effect`` with the nodes that were then the default, ``Quadrature()``) on the
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from magtrial.core.analysis import Priors, Quadrature, fit_effect
-from magtrial.core.analysis.model import _with_rounding
+from tests.ar1_support import ar1_diary, rounding_blocks
 
 # (seed, days, rho, sd, gaps, period effects, drift) -> diaries of whole-number scores.
 CASES = [
@@ -43,24 +43,11 @@ BEFORE = [
 ]
 
 
-def _diary(seed, n, rho, sd, gaps):
-    rng = np.random.default_rng(seed)
-    day = np.cumsum(1 + (rng.random(n) < 0.1) * rng.integers(1, 3, n)) if gaps else np.arange(n)
-    first = (day // 7) % 2 == 0
-    e = np.zeros(n)
-    e[0] = rng.normal()
-    for i in range(1, n):
-        phi = rho ** (day[i] - day[i - 1])
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.normal()
-    y = np.clip(np.round(5 + np.where(first, -0.5, 0.5) + sd * e), 0, 10)
-    return y, day, first, day // 7
-
-
 @pytest.mark.parametrize("index", range(len(CASES)))
 @pytest.mark.parametrize("rounding", [1 / 12, 0.0])
 def test_fit_gives_the_numbers_of_the_loop_version(index, rounding):
     seed, n, rho, sd, gaps, period_effects, drift = CASES[index]
-    y, day, first, period = _diary(seed, n, rho, sd, gaps)
+    y, day, first, period = ar1_diary(seed, n, rho, sd, gaps, gap_rate=0.1, max_gap=2)
     post = fit_effect(
         y,
         day,
@@ -114,7 +101,7 @@ def test_lapack_factorisation_matches_the_day_by_day_loop(rho_edge):
     y_w = rng.normal(size=(rho.size, n))
     sigma = np.exp(rng.normal(0, 0.7, size=(rho.size, 5)))
     for got, want in zip(
-        _with_rounding(a_w, y_w, phi, s, sigma, 1 / 12), _loop_reference(a_w, y_w, phi, s, sigma, 1 / 12), strict=True
+        rounding_blocks(a_w, y_w, phi, s, sigma, 1 / 12), _loop_reference(a_w, y_w, phi, s, sigma, 1 / 12), strict=True
     ):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 

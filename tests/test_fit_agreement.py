@@ -23,6 +23,7 @@ from magtrial.core.analysis.model import Quadrature
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import fit_reference  # noqa: E402
+from tests.ar1_support import ar1_diary  # noqa: E402
 
 # (seed, analysis days, rho, sd, gaps, period effects, drift, rounding variance)
 CASES = [
@@ -47,29 +48,13 @@ IDS = [f"{c[1]}d-rho{c[2]}{'-period' if c[5] else ''}{'-plain' if not c[7] else 
 STATED = {6: (0.001, 0.012, 0.001), 8: (0.001, 0.003, 0.001), 40: (0.001, 0.001, 0.001)}
 
 
-def _diary(seed, n, rho, sd, gaps):
-    """Whole-number scores 0-10, AR(1) over calendar days, a 1-point effect, weekly alternation."""
-    rng = np.random.default_rng(seed)
-    day = np.cumsum(1 + (rng.random(n) < 0.15) * rng.integers(1, 4, n)) if gaps else np.arange(n)
-    first = (day // 7) % 2 == 0
-    e = np.zeros(n)
-    e[0] = rng.normal()
-    for i in range(1, n):
-        phi = rho ** (day[i] - day[i - 1])
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi**2) * rng.normal()
-    y = np.clip(np.round(5 + np.where(first, -0.5, 0.5) + sd * e), 0, 10)
-    if np.ptp(y) == 0:
-        y[0] += 1
-    return y, day, first, day // 7
-
-
 def _summary(post):
     return np.array([post.mean, *post.interval(), post.cdf(0.0)])
 
 
 def _fit(module, case, **kw):
     seed, n, rho, sd, gaps, period_effects, drift, rounding = case
-    y, day, first, period = _diary(seed, n, rho, sd, gaps)
+    y, day, first, period = ar1_diary(seed, n, rho, sd, gaps)
     priors = module.Priors(rounding_var=rounding)
     return module.fit_effect(y, day, first, period, drift=drift, period_effects=period_effects, priors=priors, **kw)
 

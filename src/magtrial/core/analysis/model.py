@@ -64,7 +64,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from magtrial.core.analysis.grid import Design, Terms, evaluate, rounding_cross, terms
+from magtrial.core.analysis.grid import Design, Terms, evaluate, terms
 from magtrial.core.analysis.posterior import EffectPosterior
 from magtrial.errors import ValidationError
 
@@ -319,17 +319,3 @@ def _tau_nodes(n_random: int, n: int, scale: float) -> tuple[np.ndarray, np.ndar
     tau, w = _legendre(0.0, 4.5 * scale, n)
     log_prior = np.log(2.0) - 0.5 * _LOG2PI - np.log(scale) - 0.5 * (tau / scale) ** 2
     return tau, np.log(w) + log_prior
-
-
-def _with_rounding(
-    a_w: np.ndarray, y_w: np.ndarray, phi: np.ndarray, s: np.ndarray, sigma: np.ndarray, w: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``G = A' V^-1 A``, ``b = A' V^-1 y``, ``c = y' V^-1 y`` and ``log det K`` per (rho, sigma) node.
-
-    ``grid.rounding_cross`` on separate whitened design and outcome (kept for the tests that compare
-    it with the dense covariance and with the day-by-day loop).
-    """
-    p = a_w.shape[2]
-    m_w = np.concatenate([a_w, y_w[..., None]], axis=2).transpose(0, 2, 1)
-    cross, logdet = rounding_cross(np.ascontiguousarray(m_w), phi, s, sigma**2, w)
-    return cross[..., :p, :p], cross[..., :p, p], cross[..., p, p], logdet
