@@ -7,14 +7,12 @@ order), and the time zone (days begin and end in it; left unset it is UTC, which
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from magtrial.core.record import TrialRecord
 
 
 def days_started_before_creation(record: TrialRecord) -> int:
     """How many days the first diary day lies before the day (participant's calendar) the trial was created."""
-    created = record.created_at.astimezone(ZoneInfo(record.protocol.timezone)).date()
+    created = record.protocol.local_date(record.created_at)
     return max((created - record.start_date).days, 0)
 
 

@@ -243,6 +243,10 @@ class Protocol:
     def total_days(self) -> int:
         return self.run_in_days + self.n_periods * self.period_days + (self.n_periods - 1) * self.washout_days
 
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The participant's calendar day at ``moment``: diary days begin and end in their time zone."""
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
     def with_changes(self, **changes: Any) -> Protocol:
         return dataclasses.replace(self, **changes)
 

@@ -15,7 +15,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from magtrial import __version__
 from magtrial.core.allocation import possible_sequences, verify_all
@@ -73,7 +72,7 @@ def build_context(
         raise Forbidden(f"trial {record.trial_id} is blinded: {SEALED}")
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     p = record.protocol
-    today = generated_at.astimezone(ZoneInfo(p.timezone)).date()  # the participant's calendar day
+    today = p.local_date(generated_at)  # the participant's calendar day
     quality = tables.data_quality(record, today)
     context: dict[str, Any] = {
         "title": f"N-of-1 trial of {p.product.name} vs {COMPARATOR_LABELS[p.comparator]}",
@@ -172,7 +171,7 @@ def randomization(record: TrialRecord) -> dict[str, str]:
     """How the order was drawn and whether the published commitment checks out."""
     p = record.protocol
     n = sum(1 for _ in possible_sequences(p.design, p.cycles))
-    created = record.created_at.astimezone(ZoneInfo(p.timezone)).date()  # the participant's calendar day
+    created = p.local_date(record.created_at)  # the participant's calendar day
     late = days_started_before_creation(record)  # the same count the CLI and web warn with
     when = (
         f"when the trial was created ({created:%d %b %Y}), before the first diary day"

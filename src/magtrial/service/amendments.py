@@ -27,7 +27,6 @@ from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context, aware
 from magtrial.service.diary import stored_protocol
 from magtrial.service.safety import check_for_trial
-from magtrial.service.trials import zone_of
 from magtrial.store import audit
 from magtrial.store.amendment_models import AmendmentRow
 
@@ -64,7 +63,7 @@ def amend(
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; it can no longer be amended")
         current = stored_protocol(row.protocol)
-        today = ctx.clock().astimezone(zone_of(current)).date()
+        today = current.local_date(ctx.clock())
         safety = json.loads(row.safety) if row.safety else {}
         old_times = list(safety.get("timetable") or [])
         number = (s.execute(select(func.count()).where(AmendmentRow.trial_id == trial_id)).scalar() or 0) + 1

@@ -20,7 +20,7 @@ from magtrial.errors import Conflict, ValidationError
 from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context, aware
 from magtrial.service.diary import stored_protocol
-from magtrial.service.trials import UNBLINDED, record, zone_of
+from magtrial.service.trials import UNBLINDED, record
 from magtrial.store.models import TrialRow
 from magtrial.store.stopping_models import BlindingGuessRow
 
@@ -127,5 +127,5 @@ def _due_periods(ctx: Context, row: TrialRow) -> list[int]:
     protocol = stored_protocol(row.protocol)
     if protocol.blinding is not Blinding.BLINDED:
         return []
-    today = ctx.clock().astimezone(zone_of(protocol)).date()
+    today = protocol.local_date(ctx.clock())
     return [p.number for p in build_schedule(protocol, row.start_date).periods if p.end <= today]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -45,10 +44,6 @@ class TimelineItem:
     kind: str
     description: str
     dose: str
-
-
-def _today(protocol: Protocol, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(protocol.timezone)).date()
 
 
 def _clinician(ctx: Context) -> None:
@@ -89,7 +84,7 @@ def add_co_intervention(
     with ctx.db.transaction() as s:
         row, protocol = _open_for_clinic(s, ctx, trial_id)
         schedule = build_schedule(protocol, row.start_date)
-        if day > _today(protocol, now):
+        if day > protocol.local_date(now):
             raise ValidationError(f"{day.isoformat()} is in the future; record a co-intervention once it is given")
         if day < schedule.start - EARLIEST_BEFORE_START or item.last_day > schedule.end:
             raise ValidationError(
@@ -196,7 +191,7 @@ def add_measurement(
     with ctx.db.transaction() as s:
         row, protocol = _open_for_clinic(s, ctx, trial_id)
         schedule = build_schedule(protocol, row.start_date)
-        if day > _today(protocol, now):
+        if day > protocol.local_date(now):
             raise ValidationError(f"{day.isoformat()} is in the future")
         if not schedule.start <= day <= schedule.end:
             raise ValidationError(
@@ -252,7 +247,7 @@ def approve_late_entry(ctx: Context, trial_id: str, day: dt.date, reason: str) -
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; its diary is locked")
         schedule = build_schedule(protocol, row.start_date)
-        if day > _today(protocol, now) or not schedule.start <= day <= schedule.end:
+        if day > protocol.local_date(now) or not schedule.start <= day <= schedule.end:
             raise ValidationError(f"{day.isoformat()} is not a past day of the trial")
         if day in current_entries(stored_versions(s, trial_id, day, day)):
             raise Conflict(f"{day.isoformat()} already has an entry; correct it (with a reason) instead")

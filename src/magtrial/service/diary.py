@@ -15,7 +15,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import sqlalchemy.exc
 from sqlalchemy import Table, insert, select
@@ -94,7 +93,7 @@ def today(ctx: Context, trial_id: str) -> dt.date:
     """
     with ctx.db.reader() as s:
         protocol = stored_protocol(trial_for(s, ctx.actor, trial_id).protocol)
-    return ctx.clock().astimezone(ZoneInfo(protocol.timezone)).date()
+    return protocol.local_date(ctx.clock())
 
 
 def versions(ctx: Context, trial_id: str) -> list[DiaryVersion]:

@@ -27,7 +27,7 @@ from magtrial.errors import Conflict, IntegrityError, ValidationError
 from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context
 from magtrial.service.diary import stored_protocol
-from magtrial.service.trials import build_record, zone_of
+from magtrial.service.trials import build_record
 from magtrial.service.unblinding import open_allocation
 from magtrial.store import audit
 from magtrial.store.models import SealedAllocationRow, TrialRow, UnblindingKeyRow
@@ -82,7 +82,7 @@ def evaluate(ctx: Context, trial_id: str, key: crypto.UnlockedKey) -> StoppingSt
             return current
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; the stopping rule is no longer evaluated")
-        today = now.astimezone(zone_of(protocol)).date()
+        today = protocol.local_date(now)
         ends = _cycle_ends(row)
         todo = [c for c in range(current.cycles_evaluated + 1, protocol.cycles) if ends[c] < today]
         if not todo:

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import secrets
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,11 +32,6 @@ from magtrial.store import audit
 from magtrial.store.models import SealedAllocationRow, TrialRow
 
 UNBLINDED = TrialStatus.UNBLINDED.value  # the stored string (SQL parameters stay plain str)
-
-
-def zone_of(protocol: Protocol) -> ZoneInfo:
-    """The participant's time zone, in which days begin and end."""
-    return ZoneInfo(protocol.timezone)
 
 
 def create_trial(
@@ -62,7 +56,7 @@ def create_trial(
     participant = participant.strip()
     checked = check_for_trial(protocol, safety_profile, acknowledged=clinician_ack)
     safety, flags = checked.stored, checked.flags
-    start = start_date or protocol.start_date or ctx.clock().astimezone(zone_of(protocol)).date()
+    start = start_date or protocol.start_date or protocol.local_date(ctx.clock())
     protocol = protocol.with_changes(start_date=start)
     trial_id = f"mt-{secrets.token_hex(4)}"
     allocation = alloc.draw_allocation(protocol.design, protocol.cycles)
@@ -196,7 +190,7 @@ def list_trials(ctx: Context) -> list[dict[str, Any]]:
 
 def today(ctx: Context, trial_id: str, date: dt.date | None = None) -> DayPlan:
     rec = record(ctx, trial_id)
-    date = date or ctx.clock().astimezone(zone_of(rec.protocol)).date()
+    date = date or rec.protocol.local_date(ctx.clock())
     return rec.schedule.day(date)
 
 
@@ -221,7 +215,7 @@ def amend_protocol(ctx: Context, trial_id: str, changes: dict[str, Any], reason:
         if row.status != "active":
             raise Conflict(f"trial {trial_id} is {row.status}; its protocol is locked")
         old = stored_protocol(row.protocol)
-        started = ctx.clock().astimezone(zone_of(old)).date() >= row.start_date
+        started = old.local_date(ctx.clock()) >= row.start_date
         calendar = CALENDAR_KEYS & set(changes)
         if started and calendar:
             raise ValidationError(f"{', '.join(sorted(calendar))} cannot change after the trial has started")

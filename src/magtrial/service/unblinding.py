@@ -21,7 +21,7 @@ from magtrial.service import allocation_parts
 from magtrial.service.access import Role, require, trial_for
 from magtrial.service.context import Context
 from magtrial.service.diary import stored_protocol
-from magtrial.service.trials import UNBLINDED, build_record, revealed_allocation, schedule_end, zone_of
+from magtrial.service.trials import UNBLINDED, build_record, revealed_allocation, schedule_end
 from magtrial.store import summaries
 from magtrial.store.models import SealedAllocationRow, TrialRow
 
@@ -94,7 +94,7 @@ def unblind(ctx: Context, trial_id: str, key: crypto.UnlockedKey | None, reason:
         if row.status == UNBLINDED:
             raise Conflict(f"trial {trial_id} is already unblinded")
         end = schedule_end(row)
-        early = now.astimezone(zone_of(stored_protocol(row.protocol))).date() <= end
+        early = stored_protocol(row.protocol).local_date(now) <= end
         if early and not reason.strip():
             raise ValidationError(f"the trial runs until {end.isoformat()}; unblinding early needs a reason")
         allocation = open_allocation(s, row, key)

@@ -53,9 +53,7 @@ def progress(record: TrialRecord, today: dt.date) -> Progress:
 
 
 def local_today(record: TrialRecord, now: dt.datetime) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return now.astimezone(ZoneInfo(record.protocol.timezone)).date()
+    return record.protocol.local_date(now)
 
 
 @dataclass(frozen=True)
