@@ -20,13 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from magtrial.report import pooled_disk_cache
 from magtrial.service.access import Role, require
 from magtrial.service.context import Context
-from magtrial.store.models import EffectSummaryRow, TrialRow
-from magtrial.store.summaries import poolable
 
 Fingerprint = tuple[Any, ...]
 
@@ -37,20 +33,9 @@ _MAX_ENTRIES = 64
 
 def fingerprint(ctx: Context, outcome: str) -> Fingerprint:
     """(count, newest computed_at, newest unblinded_at, total analysed days) of the pooled rows."""
-    query = (
-        select(
-            func.count(),
-            func.max(EffectSummaryRow.computed_at),
-            func.max(TrialRow.unblinded_at),
-            func.coalesce(func.sum(EffectSummaryRow.n_days), 0),
-        )
-        .select_from(EffectSummaryRow)
-        .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
-        .where(*poolable(outcome))  # the pooling stream's own filter: what is pooled is what is fingerprinted
-    )
-    with ctx.db.reader() as s:
-        row = s.execute(query).one()
-    return tuple(str(v) if v is not None else None for v in row)
+    from magtrial.service.pooling import fingerprint as pooled_rows_stamp  # light: pooling maths loads on a miss
+
+    return pooled_rows_stamp(ctx, outcome)
 
 
 def cached_pooled_estimate(

@@ -8,12 +8,15 @@ core checks the status again. ``pool``, ``evidence`` and the report's evidence p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from magtrial.core.pooling import PoolResult, pool_data
-from magtrial.core.pooling.bulk import collect_curves
 from magtrial.service.access import Role, require
 from magtrial.service.context import Context
-from magtrial.store import curves, summaries
+from magtrial.store import summaries
+
+if TYPE_CHECKING:  # the pooling maths (numpy, scipy) loads when something is pooled, not for ``fingerprint``
+    from magtrial.core.pooling import PoolResult
+    from magtrial.core.pooling.inputs import PoolingData
 
 
 def count(ctx: Context, outcome: str = "average_pain") -> int:
@@ -21,12 +24,23 @@ def count(ctx: Context, outcome: str = "average_pain") -> int:
         return summaries.count_summaries(s, outcome)
 
 
-def pool_inputs(ctx: Context, outcome: str = "average_pain", progress: Callable[[int], None] | None = None):
+def fingerprint(ctx: Context, outcome: str = "average_pain") -> tuple[str | None, ...]:
+    """A cheap stamp of exactly the rows ``pool_inputs`` reads (``summaries.pooled_fingerprint``)."""
+    with ctx.db.reader() as s:
+        return summaries.pooled_fingerprint(s, outcome)
+
+
+def pool_inputs(
+    ctx: Context, outcome: str = "average_pain", progress: Callable[[int], None] | None = None
+) -> PoolingData:
     """Every real unblinded trial's effect likelihood, streamed (pooled data across participants).
 
     Pooled data cross participants, so only clinicians read them; per-person estimates are
     labelled by trial id and are clinicians' business too.
     """
+    from magtrial.core.pooling.bulk import collect_curves
+    from magtrial.store import curves
+
     require(ctx.actor, Role.CLINICIAN, to="pool trials across participants")
     with ctx.db.reader() as s:  # column batches of 20,000 rows: bounded memory, no object per trial
         expected = summaries.count_summaries(s, outcome)
@@ -35,5 +49,7 @@ def pool_inputs(ctx: Context, outcome: str = "average_pain", progress: Callable[
 
 def pooled_estimate(ctx: Context, outcome: str = "average_pain") -> PoolResult | None:
     """The population estimate beside the published trials, or None while there is nothing to pool."""
+    from magtrial.core.pooling import pool_data
+
     data = pool_inputs(ctx, outcome)
     return pool_data(data, persons=False) if data.n else None

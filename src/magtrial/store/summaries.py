@@ -92,6 +92,26 @@ def count_summaries(session: Session, outcome: str) -> int:
     return session.execute(query).scalar_one()
 
 
+def pooled_fingerprint(session: Session, outcome: str) -> tuple[str | None, ...]:
+    """(count, newest computed_at, newest unblinded_at, total analysed days) of the rows pooling reads.
+
+    One aggregate over the ``poolable`` rows: any unblinding, recomputation, erasure or new summary changes it,
+    so a cached pooled estimate keyed on it never needs invalidating by hand.
+    """
+    query = (
+        select(
+            func.count(),
+            func.max(EffectSummaryRow.computed_at),
+            func.max(TrialRow.unblinded_at),
+            func.coalesce(func.sum(EffectSummaryRow.n_days), 0),
+        )
+        .select_from(EffectSummaryRow)
+        .join(TrialRow, TrialRow.id == EffectSummaryRow.trial_id)
+        .where(*poolable(outcome))
+    )
+    return tuple(str(v) if v is not None else None for v in session.execute(query).one())
+
+
 def stream_summaries(session: Session, outcome: str = "average_pain", batch: int = 1000) -> Iterator[StoredSummary]:
     """Unblinded trials' summaries in trial-id order, ``batch`` rows per query (keyset pagination)."""
     columns = (
